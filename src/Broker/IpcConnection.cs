@@ -1,0 +1,447 @@
+using IpcBroker.Plugins;
+using IpcBroker.Protocol;
+using MessagePack;
+using MessagePack.Formatters;
+using MessagePack.Resolvers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Nerdbank.Streams;
+using StreamJsonRpc;
+
+namespace IpcBroker;
+
+/// <summary>
+/// One connection between the main process and one mini process, carrying calls both ways. Side-agnostic: both ends
+/// create one over the stream they have (a named pipe, or an in-memory pair in tests).
+/// </summary>
+/// <remarks>
+/// <para>Layers, bottom up: the stream; a Nerdbank.Streams <see cref="MultiplexingStream"/> (protocol 3, so channels have
+/// their own flow control and no handshake round-trip) with one seeded channel; on it, JSON-RPC framed by
+/// <see cref="BoundedLengthHeaderMessageHandler"/> and encoded by StreamJsonRpc's <see cref="MessagePackFormatter"/>
+/// with untrusted-data security. Both parties call one method, <see cref="CallMethod"/>
+/// <c>(eventId, timeoutMs, payload)</c>, whose answer is a <see cref="CallReply"/>; bundles travel as opaque bytes in
+/// <see cref="BundleCodec"/> form so that each side decodes them under its own limits.</para>
+/// <para>Exactly once: every call completes through one <see cref="TaskCompletionSource{T}"/> raced by the answer, its
+/// own deadline timer, the caller's token and the connection's closing; the first wins, the rest are ignored. None of
+/// them waits on the peer.</para>
+/// <para>Thread-safety: all members may be called from any thread. Disposal closes the connection and fails pending
+/// calls with <see cref="IpcErrorCode.PeerDisconnected"/> unless <see cref="Close"/> named another reason first.</para>
+/// </remarks>
+public sealed class IpcConnection : IAsyncDisposable
+{
+    /// <summary>The JSON-RPC method both parties serve.</summary>
+    public const string CallMethod = "ipc.call";
+
+    private static readonly MessagePackSerializerOptions SerializerOptions = MessagePackSerializerOptions.Standard
+        .WithSecurity(MessagePackSecurity.UntrustedData)
+        .WithResolver(CompositeResolver.Create([CallReply.Formatter.Instance], [StandardResolver.Instance]));
+
+    private readonly Stream transport;
+    private readonly MultiplexingStream multiplexor;
+    private readonly JsonRpc rpc;
+    private readonly IpcEventRegistry registry;
+    private readonly IpcConnectionOptions options;
+    private readonly ILogger logger;
+    private readonly CancellationTokenSource closing = new();
+    private readonly TaskCompletionSource closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IpcErrorCode closeCode = IpcErrorCode.PeerDisconnected;
+    private string closeReason = "the connection closed";
+
+    private IpcConnection(Stream transport, IpcEventRegistry registry, IpcCaller remote, IpcConnectionOptions options, ILogger logger)
+    {
+        this.transport = transport;
+        this.registry = registry;
+        this.Remote = remote;
+        this.options = options;
+        this.logger = logger;
+
+        var muxOptions = new MultiplexingStream.Options
+        {
+            ProtocolMajorVersion = 3,
+            SeededChannels = { new MultiplexingStream.ChannelOptions() },
+        };
+        this.multiplexor = MultiplexingStream.Create(transport, muxOptions);
+
+        // Neither side offers channels in this protocol version; refusing offers keeps a hostile peer from piling them up.
+        this.multiplexor.ChannelOffered += (_, e) =>
+        {
+            IpcLog.ChannelRefused(this.logger, e.Name);
+            this.multiplexor.RejectChannel(e.QualifiedId.Id);
+        };
+        MultiplexingStream.Channel channel = this.multiplexor.AcceptChannel(0);
+
+        var formatter = new MessagePackFormatter();
+        formatter.SetMessagePackSerializerOptions(SerializerOptions);
+        var handler = new BoundedLengthHeaderMessageHandler(channel, formatter, options.EffectiveMaxMessageBytes);
+        this.rpc = new JsonRpc(handler) { CancelLocallyInvokedMethodsWhenConnectionIsClosed = true };
+        this.rpc.AddLocalRpcMethod(CallMethod, new Func<string, int, byte[]?, CancellationToken, Task<CallReply>>(this.OnCallAsync));
+        this.rpc.Disconnected += (_, e) => this.OnDisconnected(e.Description + (e.Exception is MessageTooLargeException tooLarge ? " " + tooLarge.Message : string.Empty));
+        _ = this.multiplexor.Completion.ContinueWith(_ => this.OnDisconnected("the transport closed"), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        this.rpc.StartListening();
+    }
+
+    /// <summary>Gets who is on the other end, as the broker knows it (the caller identity its incoming calls carry).</summary>
+    public IpcCaller Remote { get; }
+
+    /// <summary>Gets the events this side answers.</summary>
+    public IpcEventRegistry Registry => this.registry;
+
+    /// <summary>Gets a value indicating whether the connection is still open.</summary>
+    public bool IsConnected => !this.closing.IsCancellationRequested;
+
+    /// <summary>Gets a task that completes once the connection has closed, for whatever reason.</summary>
+    public Task Completion => this.closed.Task;
+
+    /// <summary>Gets a token that fires when the connection starts closing.</summary>
+    public CancellationToken ClosingToken => this.closing.Token;
+
+    /// <summary>Gets why the connection closed, once it has.</summary>
+    public string CloseReason => this.closeReason;
+
+    /// <summary>Starts a connection over <paramref name="transport"/>, which it then owns.</summary>
+    /// <param name="transport">A connected duplex stream.</param>
+    /// <param name="registry">The events this side answers.</param>
+    /// <param name="remote">Who is on the other end; set on every incoming request as its caller.</param>
+    /// <param name="options">Settings, or null for the defaults.</param>
+    /// <param name="logger">Where to log, or null.</param>
+    /// <returns>The connection, already listening.</returns>
+    public static IpcConnection Start(Stream transport, IpcEventRegistry registry, IpcCaller remote, IpcConnectionOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(remote);
+        return new IpcConnection(transport, registry, remote, options ?? IpcConnectionOptions.Default, logger ?? NullLogger.Instance);
+    }
+
+    /// <summary>Calls <paramref name="eventId"/> on the other side and awaits its one outcome.</summary>
+    /// <param name="eventId">The event name.</param>
+    /// <param name="data">The request bundle; null sends an empty one.</param>
+    /// <param name="callOptions">Deadline and cancellation, or null.</param>
+    /// <returns>The outcome. The task never faults and never outlives the deadline.</returns>
+    public Task<IpcResult> CallAsync(string eventId, Bundle? data, IpcCallOptions? callOptions = null)
+    {
+        callOptions ??= new IpcCallOptions();
+        if (!IpcEventRegistry.IsValidEventId(eventId, out string problem))
+        {
+            return Task.FromResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"Bad request: {problem}."));
+        }
+
+        TimeSpan timeout = this.options.TimeoutFor(eventId, callOptions.Timeout);
+        if (timeout <= TimeSpan.Zero || timeout > this.options.MaxCallTimeout)
+        {
+            return Task.FromResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"Bad request: the timeout must be above zero and at most {this.options.MaxCallTimeout}."));
+        }
+
+        if (callOptions.CancellationToken.IsCancellationRequested)
+        {
+            return Task.FromResult(IpcResult.Failure(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled before it was sent."));
+        }
+
+        if (this.closing.IsCancellationRequested)
+        {
+            return Task.FromResult(this.ClosedResult(eventId));
+        }
+
+        byte[] payload;
+        try
+        {
+            payload = BundleCodec.Encode(data, this.options.Limits);
+        }
+        catch (BundleLimitExceededException ex)
+        {
+            return Task.FromResult(IpcResult.Failure(IpcErrorCode.LimitsExceeded, "The request was not sent: " + ex.Message));
+        }
+
+        return this.CallCoreAsync(eventId, payload, timeout, callOptions.CancellationToken);
+    }
+
+    /// <summary>Calls <paramref name="eventId"/> on the other side in the SDK's callback form.</summary>
+    /// <param name="eventId">The event name.</param>
+    /// <param name="data">The request bundle; null sends an empty one.</param>
+    /// <param name="callback">Receives the one outcome, on a thread-pool thread.</param>
+    /// <param name="callOptions">Deadline and cancellation, or null.</param>
+    public void Call(string eventId, Bundle? data, IIpcCallback callback, IpcCallOptions? callOptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        Task<IpcResult> outcome = this.CallAsync(eventId, data, callOptions);
+        _ = DeliverAsync(outcome, callback, eventId, this.logger);
+    }
+
+    /// <summary>Delivers an outcome to a callback off the caller's thread, exactly once, containing its exceptions.</summary>
+    /// <param name="outcome">The call's outcome; never faults.</param>
+    /// <param name="callback">The callback.</param>
+    /// <param name="eventId">The event, for the log.</param>
+    /// <param name="logger">Where a throwing callback is logged.</param>
+    /// <returns>A task that never faults.</returns>
+    public static Task DeliverAsync(Task<IpcResult> outcome, IIpcCallback callback, string eventId, ILogger logger) => Task.Run(async () =>
+    {
+        IpcResult result = await outcome.ConfigureAwait(false);
+        try
+        {
+            callback.Result(result.IsSuccess, result.ToCallbackBundle());
+        }
+        catch (Exception ex)
+        {
+            IpcLog.CallbackThrew(logger, ex, eventId);
+        }
+    });
+
+    /// <summary>
+    /// Closes the connection: pending and later calls on this side fail with <paramref name="code"/> and
+    /// <paramref name="reason"/>; the peer sees its pending calls fail with <see cref="IpcErrorCode.PeerDisconnected"/>.
+    /// </summary>
+    /// <param name="code">Why, for this side's callers.</param>
+    /// <param name="reason">A readable reason.</param>
+    public void Close(IpcErrorCode code, string reason)
+    {
+        lock (this.closing)
+        {
+            if (this.closing.IsCancellationRequested)
+            {
+                return;
+            }
+
+            this.closeCode = code;
+            this.closeReason = reason;
+        }
+
+        this.Shutdown();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        this.Close(IpcErrorCode.PeerDisconnected, "the connection was disposed");
+        await this.closed.Task.ConfigureAwait(false);
+    }
+
+    private async Task<IpcResult> CallCoreAsync(string eventId, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var outcome = new TaskCompletionSource<IpcResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, this.closing.Token);
+        deadline.CancelAfter(timeout);
+        using CancellationTokenRegistration registration = deadline.Token.Register(() => outcome.TrySetResult(
+            this.closing.IsCancellationRequested ? this.ClosedResult(eventId)
+            : cancellationToken.IsCancellationRequested ? IpcResult.Failure(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled.")
+            : IpcResult.Failure(IpcErrorCode.Timeout, $"No answer to '{eventId}' within {timeout.TotalMilliseconds:0} ms.")));
+
+        // Cancelling 'deadline' also makes StreamJsonRpc send $/cancelRequest, so the handler's token fires.
+        int timeoutMs = (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds));
+        Task<CallReply> invocation;
+        try
+        {
+            invocation = this.rpc.InvokeWithCancellationAsync<CallReply>(CallMethod, [eventId, timeoutMs, payload], deadline.Token);
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or ConnectionLostException)
+        {
+            return this.ClosedResult(eventId);
+        }
+
+        _ = this.CompleteFromReplyAsync(invocation, outcome, eventId);
+        return await outcome.Task.ConfigureAwait(false);
+    }
+
+    private async Task CompleteFromReplyAsync(Task<CallReply> invocation, TaskCompletionSource<IpcResult> outcome, string eventId)
+    {
+        try
+        {
+            CallReply reply = await invocation.ConfigureAwait(false);
+            outcome.TrySetResult(this.ToResult(reply, eventId));
+        }
+        catch (OperationCanceledException)
+        {
+            // The deadline, the caller or the connection cancelled the invocation: the registration has set the outcome.
+        }
+        catch (RemoteRpcException ex)
+        {
+            outcome.TrySetResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"The other side refused the call to '{eventId}': {ex.Message}"));
+        }
+        catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException)
+        {
+            outcome.TrySetResult(this.ClosedResult(eventId));
+        }
+    }
+
+    private IpcResult ToResult(CallReply? reply, string eventId)
+    {
+        if (reply is null)
+        {
+            return IpcResult.Failure(IpcErrorCode.BadRequest, $"The answer to '{eventId}' was empty.");
+        }
+
+        Bundle data;
+        try
+        {
+            data = BundleCodec.Decode(reply.Payload, this.options.Limits);
+        }
+        catch (BundleLimitExceededException ex)
+        {
+            return IpcResult.Failure(IpcErrorCode.LimitsExceeded, $"The answer to '{eventId}' was refused: {ex.Message}");
+        }
+        catch (FormatException ex)
+        {
+            IpcLog.ReplyUnreadable(this.logger, ex.Message);
+            return IpcResult.Failure(IpcErrorCode.BadRequest, $"The answer to '{eventId}' could not be read: {ex.Message}");
+        }
+
+        if (reply.Status == 0)
+        {
+            return IpcResult.Success(data);
+        }
+
+        var code = Enum.IsDefined((IpcErrorCode)reply.Status) ? (IpcErrorCode)reply.Status : IpcErrorCode.HandlerFailed;
+        return IpcResult.Failure(code, reply.Message ?? code.ToString(), data);
+    }
+
+    private IpcResult ClosedResult(string eventId) => IpcResult.Failure(this.closeCode, $"The call to '{eventId}' failed: {this.closeReason}.");
+
+    private async Task<CallReply> OnCallAsync(string eventId, int timeoutMs, byte[]? payload, CancellationToken cancellationToken)
+    {
+        if (!IpcEventRegistry.IsValidEventId(eventId, out string problem))
+        {
+            IpcLog.IncomingRefused(this.logger, eventId ?? "(null)", problem);
+            return Reply(IpcErrorCode.BadRequest, $"Bad request: {problem}.");
+        }
+
+        if (!this.registry.TryGetHandler(eventId, out IpcEventHandler? handler))
+        {
+            return Reply(IpcErrorCode.NoHandler, $"No handler is registered for '{eventId}' in the {this.registry.Side.ToString().ToLowerInvariant()} process.");
+        }
+
+        Bundle data;
+        try
+        {
+            data = BundleCodec.Decode(payload, this.options.Limits);
+        }
+        catch (BundleLimitExceededException ex)
+        {
+            IpcLog.IncomingRefused(this.logger, eventId, ex.Message);
+            return Reply(IpcErrorCode.LimitsExceeded, "The request was refused: " + ex.Message);
+        }
+        catch (FormatException ex)
+        {
+            IpcLog.IncomingRefused(this.logger, eventId, ex.Message);
+            return Reply(IpcErrorCode.BadRequest, "Bad request: " + ex.Message);
+        }
+
+        TimeSpan timeout = timeoutMs > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : this.options.DefaultCallTimeout;
+        timeout = Min(timeout, this.options.MaxCallTimeout);
+        if (handler.Timeout is { } eventTimeout)
+        {
+            timeout = Min(timeout, eventTimeout);
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        var request = new IpcRequest(eventId, data, this.Remote, deadline.Token, this.logger);
+        var expired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using CancellationTokenRegistration registration = deadline.Token.Register(() =>
+        {
+            if (request.TryExpire())
+            {
+                IpcLog.HandlerTimedOut(
+                    this.logger,
+                    eventId,
+                    this.closing.IsCancellationRequested ? "the connection closed"
+                    : cancellationToken.IsCancellationRequested ? "the caller canceled the call, or its own deadline passed first"
+                    : $"its deadline of {timeout.TotalMilliseconds:0} ms passed; the caller gets Timeout");
+                expired.TrySetResult();
+            }
+        });
+
+        _ = this.RunHandlerAsync(handler, request);
+        await Task.WhenAny(request.Answer, expired.Task).ConfigureAwait(false);
+        if (!request.Answer.IsCompleted)
+        {
+            return cancellationToken.IsCancellationRequested
+                ? Reply(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled.")
+                : Reply(IpcErrorCode.Timeout, $"The handler for '{eventId}' did not answer within {timeout.TotalMilliseconds:0} ms.");
+        }
+
+        IpcResult result = await request.Answer.ConfigureAwait(false);
+        try
+        {
+            return new CallReply((int)result.ErrorCode, result.ErrorMessage, BundleCodec.Encode(result.Data, this.options.Limits));
+        }
+        catch (BundleLimitExceededException ex)
+        {
+            IpcLog.IncomingRefused(this.logger, eventId, "the answer is too large: " + ex.Message);
+            return Reply(IpcErrorCode.LimitsExceeded, $"The answer to '{eventId}' was not sent: " + ex.Message);
+        }
+    }
+
+    private async Task RunHandlerAsync(IpcEventHandler handler, IpcRequest request)
+    {
+        try
+        {
+            await handler.Invoke(request).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (request.CancellationToken.IsCancellationRequested)
+        {
+            // The handler gave up because its token fired; the deadline path answers the caller.
+        }
+        catch (Exception ex)
+        {
+            IpcLog.HandlerThrew(this.logger, ex, request.EventId);
+
+            // The exception's type, message and stack stay here: they may hold paths, secrets or internals.
+            request.TryAnswer(IpcResult.Failure(IpcErrorCode.HandlerFailed, $"The handler for '{request.EventId}' failed."));
+        }
+    }
+
+    private static CallReply Reply(IpcErrorCode code, string message) => new((int)code, message, null);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private void OnDisconnected(string reason)
+    {
+        lock (this.closing)
+        {
+            if (!this.closing.IsCancellationRequested)
+            {
+                this.closeReason = "the other process disconnected (" + reason + ")";
+            }
+        }
+
+        this.Shutdown();
+    }
+
+    private void Shutdown()
+    {
+        bool first;
+        lock (this.closing)
+        {
+            first = !this.closing.IsCancellationRequested;
+            if (first)
+            {
+                // Cancelling fails every pending call at once (their registrations race the answer); it must happen
+                // before the transport is torn down so that no call sees a bare ConnectionLostException first.
+                this.closing.Cancel();
+            }
+        }
+
+        if (first)
+        {
+            IpcLog.ConnectionClosed(this.logger, $"{this.Remote.Side} {this.Remote.AppId} (pid {this.Remote.ProcessId})", this.closeReason);
+            _ = this.TearDownAsync();
+        }
+    }
+
+    private async Task TearDownAsync()
+    {
+        try
+        {
+            this.rpc.Dispose();
+            await this.multiplexor.DisposeAsync().ConfigureAwait(false);
+            await this.transport.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The transport is already broken; nothing more to release.
+        }
+        finally
+        {
+            this.closed.TrySetResult();
+        }
+    }
+}

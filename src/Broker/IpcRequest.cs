@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Logging;
+
+namespace IpcBroker;
+
+/// <summary>
+/// An incoming call as a handler sees it: the event, the bundle, who called, and the one way to answer.
+/// </summary>
+/// <remarks>
+/// <para>Answer exactly once with <see cref="Ok"/> or <see cref="Fail(IpcErrorCode, string, Bundle?)"/>, from any thread, at
+/// any time before the deadline — also after the handler method has returned (the SDK's callback style). A second
+/// answer, or one after the deadline, is ignored and logged as a warning; it never reaches the caller.</para>
+/// <para><see cref="CancellationToken"/> fires at the deadline, when the caller cancels, or when the connection closes.</para>
+/// </remarks>
+public sealed class IpcRequest
+{
+    private readonly TaskCompletionSource<IpcResult> answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ILogger logger;
+    private int closed;
+
+    internal IpcRequest(string eventId, Bundle data, IpcCaller caller, CancellationToken cancellationToken, ILogger logger)
+    {
+        this.EventId = eventId;
+        this.Data = data;
+        this.Caller = caller;
+        this.CancellationToken = cancellationToken;
+        this.logger = logger;
+    }
+
+    /// <summary>Gets the event name that was called.</summary>
+    public string EventId { get; }
+
+    /// <summary>Gets the request bundle (the SDK's <c>req.data</c>).</summary>
+    public Bundle Data { get; }
+
+    /// <summary>Gets who called, as the broker knows it from the session.</summary>
+    public IpcCaller Caller { get; }
+
+    /// <summary>Gets a token that fires when the answer is no longer wanted.</summary>
+    public CancellationToken CancellationToken { get; }
+
+    /// <summary>Gets a value indicating whether an answer was accepted, or the deadline passed.</summary>
+    public bool IsAnswered => Volatile.Read(ref this.closed) != 0;
+
+    /// <summary>Gets the accepted answer, for the broker.</summary>
+    internal Task<IpcResult> Answer => this.answer.Task;
+
+    /// <summary>Answers with success (the SDK's <c>req.ok(bundle)</c>).</summary>
+    /// <param name="response">The response; null sends an empty bundle.</param>
+    /// <returns><see langword="true"/> if this was the answer; <see langword="false"/> if it was ignored.</returns>
+    public bool Ok(Bundle? response = null) => this.TryAnswer(IpcResult.Success(response));
+
+    /// <summary>Answers with a failure that the caller sees as <see cref="IpcErrorCode.HandlerFailed"/>.</summary>
+    /// <param name="message">A reason fit for the caller's eyes: it crosses the process boundary.</param>
+    /// <returns><see langword="true"/> if this was the answer; <see langword="false"/> if it was ignored.</returns>
+    public bool Fail(string message) => this.Fail(IpcErrorCode.HandlerFailed, message);
+
+    /// <summary>Answers with a failure.</summary>
+    /// <param name="code">Why (for example <see cref="IpcErrorCode.Denied"/>); not <see cref="IpcErrorCode.None"/>.</param>
+    /// <param name="message">A reason fit for the caller's eyes: it crosses the process boundary.</param>
+    /// <param name="detail">Optional detail for the caller.</param>
+    /// <returns><see langword="true"/> if this was the answer; <see langword="false"/> if it was ignored.</returns>
+    public bool Fail(IpcErrorCode code, string message, Bundle? detail = null) => this.TryAnswer(IpcResult.Failure(code, message, detail));
+
+    /// <summary>Closes the request because its deadline passed; later answers are ignored.</summary>
+    /// <returns><see langword="true"/> if no answer had been accepted.</returns>
+    internal bool TryExpire() => Interlocked.Exchange(ref this.closed, 1) == 0;
+
+    /// <summary>Closes the request with an answer made by the broker (a handler that threw).</summary>
+    /// <param name="result">The answer.</param>
+    /// <returns>Whether it was accepted.</returns>
+    internal bool TryAnswer(IpcResult result)
+    {
+        if (Interlocked.Exchange(ref this.closed, 1) != 0)
+        {
+            IpcLog.AnswerIgnored(this.logger, this.EventId, this.answer.Task.IsCompleted ? "the request was already answered" : "its deadline had passed");
+            return false;
+        }
+
+        this.answer.SetResult(result);
+        return true;
+    }
+}

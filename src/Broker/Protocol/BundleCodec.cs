@@ -1,0 +1,258 @@
+using System.Buffers;
+using MessagePack;
+
+namespace IpcBroker.Protocol;
+
+/// <summary>
+/// Encodes a <see cref="Bundle"/> to MessagePack and back, keeping every value's exact kind, and enforcing
+/// <see cref="BundleLimits"/> on both ends.
+/// </summary>
+/// <remarks>
+/// <para>Wire form: a bundle is a MessagePack map of string keys in bundle order; each value is a two-element array
+/// <c>[kind, value]</c> where <c>kind</c> is the <see cref="BundleValueKind"/> number. Arrays are MessagePack arrays,
+/// byte arrays are <c>bin</c>, a bundle list is an array of bundle maps. The kind tag is there because MessagePack
+/// itself writes the smallest integer encoding and so cannot tell an int from a long.</para>
+/// <para>Decoding reads straight from the bytes it is given and never trusts a declared count: every array or map
+/// length is checked against the entries still allowed and the bytes left before anything is allocated.</para>
+/// </remarks>
+public static class BundleCodec
+{
+    /// <summary>Encodes <paramref name="bundle"/>.</summary>
+    /// <param name="bundle">The bundle; null encodes as an empty bundle.</param>
+    /// <param name="limits">The limits to enforce.</param>
+    /// <returns>The encoded bytes.</returns>
+    /// <exception cref="BundleLimitExceededException">When the bundle is deeper, has more entries or is larger than allowed.</exception>
+    public static byte[] Encode(Bundle? bundle, BundleLimits limits)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        var writer = new MessagePackWriter(buffer);
+        int entries = 0;
+        WriteBundle(ref writer, bundle ?? new Bundle(), limits, depth: 1, ref entries);
+        writer.Flush();
+        if (buffer.WrittenCount > limits.MaxBytes)
+        {
+            throw new BundleLimitExceededException(nameof(BundleLimits.MaxBytes), limits.MaxBytes, $"the bundle encodes to {buffer.WrittenCount} bytes");
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Decodes a bundle.</summary>
+    /// <param name="bytes">The encoded bytes.</param>
+    /// <param name="limits">The limits to enforce.</param>
+    /// <returns>The bundle.</returns>
+    /// <exception cref="BundleLimitExceededException">When a limit is exceeded.</exception>
+    /// <exception cref="FormatException">When the bytes are not a well-formed bundle.</exception>
+    public static Bundle Decode(ReadOnlyMemory<byte> bytes, BundleLimits limits)
+    {
+        if (bytes.Length > limits.MaxBytes)
+        {
+            throw new BundleLimitExceededException(nameof(BundleLimits.MaxBytes), limits.MaxBytes, $"the bundle is {bytes.Length} bytes");
+        }
+
+        if (bytes.IsEmpty)
+        {
+            return new Bundle();
+        }
+
+        var reader = new MessagePackReader(bytes);
+        int entries = 0;
+        try
+        {
+            Bundle bundle = ReadBundle(ref reader, limits, depth: 1, ref entries);
+            if (!reader.End)
+            {
+                throw new FormatException("Malformed bundle: bytes follow its end.");
+            }
+
+            return bundle;
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidCastException)
+        {
+            throw new FormatException("Malformed bundle: " + ex.Message, ex);
+        }
+    }
+
+    private static void WriteBundle(ref MessagePackWriter writer, Bundle bundle, BundleLimits limits, int depth, ref int entries)
+    {
+        CheckDepth(depth, limits);
+        CountEntries(ref entries, bundle.Count, limits);
+        writer.WriteMapHeader(bundle.Count);
+        foreach (KeyValuePair<string, object?> entry in bundle.Entries())
+        {
+            writer.Write(entry.Key);
+            BundleValueKind kind = Bundle.KindOf(entry.Value);
+            writer.WriteArrayHeader(2);
+            writer.Write((byte)kind);
+            switch (kind)
+            {
+                case BundleValueKind.Null: writer.WriteNil(); break;
+                case BundleValueKind.String: writer.Write((string)entry.Value!); break;
+                case BundleValueKind.Boolean: writer.Write((bool)entry.Value!); break;
+                case BundleValueKind.Int: writer.Write((int)entry.Value!); break;
+                case BundleValueKind.Long: writer.Write((long)entry.Value!); break;
+                case BundleValueKind.Double: writer.Write((double)entry.Value!); break;
+                case BundleValueKind.ByteArray: writer.Write((byte[])entry.Value!); break;
+                case BundleValueKind.StringArray:
+                    string?[] strings = (string?[])entry.Value!;
+                    CountEntries(ref entries, strings.Length, limits);
+                    writer.WriteArrayHeader(strings.Length);
+                    foreach (string? s in strings)
+                    {
+                        writer.Write(s);
+                    }
+
+                    break;
+                case BundleValueKind.IntArray:
+                    int[] ints = (int[])entry.Value!;
+                    CountEntries(ref entries, ints.Length, limits);
+                    writer.WriteArrayHeader(ints.Length);
+                    foreach (int i in ints)
+                    {
+                        writer.Write(i);
+                    }
+
+                    break;
+                case BundleValueKind.LongArray:
+                    long[] longs = (long[])entry.Value!;
+                    CountEntries(ref entries, longs.Length, limits);
+                    writer.WriteArrayHeader(longs.Length);
+                    foreach (long l in longs)
+                    {
+                        writer.Write(l);
+                    }
+
+                    break;
+                case BundleValueKind.DoubleArray:
+                    double[] doubles = (double[])entry.Value!;
+                    CountEntries(ref entries, doubles.Length, limits);
+                    writer.WriteArrayHeader(doubles.Length);
+                    foreach (double d in doubles)
+                    {
+                        writer.Write(d);
+                    }
+
+                    break;
+                case BundleValueKind.Bundle:
+                    WriteBundle(ref writer, (Bundle)entry.Value!, limits, depth + 1, ref entries);
+                    break;
+                case BundleValueKind.BundleList:
+                    IReadOnlyList<Bundle> list = (IReadOnlyList<Bundle>)entry.Value!;
+                    CountEntries(ref entries, list.Count, limits);
+                    writer.WriteArrayHeader(list.Count);
+                    foreach (Bundle item in list)
+                    {
+                        WriteBundle(ref writer, item, limits, depth + 1, ref entries);
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    private static Bundle ReadBundle(ref MessagePackReader reader, BundleLimits limits, int depth, ref int entries)
+    {
+        CheckDepth(depth, limits);
+        int count = reader.ReadMapHeader();
+        CountEntries(ref entries, count, limits);
+        CheckRemaining(ref reader, count);
+        var bundle = new Bundle(count);
+        for (int i = 0; i < count; i++)
+        {
+            string key = reader.ReadString() ?? throw new FormatException("Malformed bundle: a key is null.");
+            if (bundle.ContainsKey(key))
+            {
+                throw new FormatException($"Malformed bundle: the key '{key}' appears twice.");
+            }
+
+            if (reader.ReadArrayHeader() != 2)
+            {
+                throw new FormatException($"Malformed bundle: the value of '{key}' is not a [kind, value] pair.");
+            }
+
+            var kind = (BundleValueKind)reader.ReadByte();
+            object? value = kind switch
+            {
+                BundleValueKind.Null => ReadNil(ref reader),
+                BundleValueKind.String => reader.ReadString() ?? throw new FormatException($"Malformed bundle: '{key}' is a null string; null has its own kind."),
+                BundleValueKind.Boolean => reader.ReadBoolean(),
+                BundleValueKind.Int => reader.ReadInt32(),
+                BundleValueKind.Long => reader.ReadInt64(),
+                BundleValueKind.Double => reader.ReadDouble(),
+                BundleValueKind.ByteArray => reader.ReadBytes()?.ToArray() ?? throw new FormatException($"Malformed bundle: '{key}' is a null byte array."),
+                BundleValueKind.StringArray => ReadArray(ref reader, limits, ref entries, static (ref MessagePackReader r) => r.ReadString()),
+                BundleValueKind.IntArray => ReadArray(ref reader, limits, ref entries, static (ref MessagePackReader r) => r.ReadInt32()),
+                BundleValueKind.LongArray => ReadArray(ref reader, limits, ref entries, static (ref MessagePackReader r) => r.ReadInt64()),
+                BundleValueKind.DoubleArray => ReadArray(ref reader, limits, ref entries, static (ref MessagePackReader r) => r.ReadDouble()),
+                BundleValueKind.Bundle => ReadBundle(ref reader, limits, depth + 1, ref entries),
+                BundleValueKind.BundleList => ReadBundleList(ref reader, limits, depth, ref entries),
+                _ => throw new FormatException($"Malformed bundle: '{key}' has unknown kind {(byte)kind}."),
+            };
+            bundle.SetRaw(key, value);
+        }
+
+        return bundle;
+    }
+
+    private delegate T ElementReader<T>(ref MessagePackReader reader);
+
+    private static T[] ReadArray<T>(ref MessagePackReader reader, BundleLimits limits, ref int entries, ElementReader<T> read)
+    {
+        int count = reader.ReadArrayHeader();
+        CountEntries(ref entries, count, limits);
+        CheckRemaining(ref reader, count);
+        var array = new T[count];
+        for (int i = 0; i < count; i++)
+        {
+            array[i] = read(ref reader);
+        }
+
+        return array;
+    }
+
+    private static IReadOnlyList<Bundle> ReadBundleList(ref MessagePackReader reader, BundleLimits limits, int depth, ref int entries)
+    {
+        int count = reader.ReadArrayHeader();
+        CountEntries(ref entries, count, limits);
+        CheckRemaining(ref reader, count);
+        var list = new Bundle[count];
+        for (int i = 0; i < count; i++)
+        {
+            list[i] = ReadBundle(ref reader, limits, depth + 1, ref entries);
+        }
+
+        return list;
+    }
+
+    private static object? ReadNil(ref MessagePackReader reader)
+    {
+        reader.ReadNil();
+        return null;
+    }
+
+    private static void CheckDepth(int depth, BundleLimits limits)
+    {
+        if (depth > limits.MaxDepth)
+        {
+            throw new BundleLimitExceededException(nameof(BundleLimits.MaxDepth), limits.MaxDepth, $"bundles are nested {depth} deep");
+        }
+    }
+
+    private static void CountEntries(ref int entries, int more, BundleLimits limits)
+    {
+        entries += more;
+        if (entries > limits.MaxEntries || entries < 0)
+        {
+            throw new BundleLimitExceededException(nameof(BundleLimits.MaxEntries), limits.MaxEntries, "the bundle holds more entries than that");
+        }
+    }
+
+    /// <summary>Every element takes at least one byte, so a count larger than the bytes left is a lie: refuse it before allocating.</summary>
+    private static void CheckRemaining(ref MessagePackReader reader, int count)
+    {
+        if (count > reader.Sequence.Length - reader.Consumed)
+        {
+            throw new FormatException($"Malformed bundle: it declares {count} elements but fewer bytes remain.");
+        }
+    }
+}

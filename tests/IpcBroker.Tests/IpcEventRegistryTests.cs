@@ -1,0 +1,121 @@
+using IpcBroker.Plugins;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IpcBroker.Tests;
+
+public class IpcEventRegistryTests(ITestOutputHelper output) : TestBase(output)
+{
+    [Fact]
+    public void RegistersEveryHandlerFormOfAPlugin()
+    {
+        var registry = new IpcEventRegistry(IpcSide.Main);
+        registry.Register(new UserPlugin());
+        Assert.Equal(["user.async", "user.callback", "user.sync", "user.task"], registry.Events.Select(e => e.EventId).Order());
+        Assert.True(registry.TryGetHandler("user.async", out IpcEventHandler? handler));
+        Assert.Equal("Reads the user", handler.Description);
+    }
+
+    [Fact]
+    public async Task EveryHandlerFormAnswersAcrossAConnection()
+    {
+        await using var pair = new ConnectionPair(this.LoggerFactory);
+        pair.MainRegistry.Register(new UserPlugin());
+        foreach (string eventId in new[] { "user.async", "user.callback", "user.sync", "user.task" })
+        {
+            IpcResult result = await this.WithTimeoutAsync(pair.Mini.CallAsync(eventId, null));
+            Assert.True(result.IsSuccess, eventId + ": " + result);
+            Assert.Equal(eventId, result.Data.GetString("from"));
+        }
+    }
+
+    [Fact]
+    public void TwoHandlersForOneEventIsAnError()
+    {
+        var registry = new IpcEventRegistry(IpcSide.Main);
+        registry.Register(new UserPlugin());
+        var ex = Assert.Throws<InvalidOperationException>(() => registry.AddHandler("user.sync", r => Task.FromResult(new Bundle())));
+        Assert.Contains("user.sync", ex.Message);
+        Assert.Contains("already has a handler", ex.Message);
+    }
+
+    [Fact]
+    public void PluginForTheOtherSideIsRefused()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => new IpcEventRegistry(IpcSide.Mini).Register(new UserPlugin()));
+        Assert.Contains("marked for the Main side", ex.Message);
+    }
+
+    [Fact]
+    public void UnmarkedPluginIsRefused()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => new IpcEventRegistry(IpcSide.Main).Register(new UnmarkedPlugin()));
+        Assert.Contains("[IpcMainPlugin] or [IpcMiniPlugin]", ex.Message);
+    }
+
+    [Fact]
+    public void WrongHandlerSignatureIsRefused()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => new IpcEventRegistry(IpcSide.Main).Register(new BadSignaturePlugin()));
+        Assert.Contains("IpcRequest", ex.Message);
+    }
+
+    [Fact]
+    public void PluginsComeFromDependencyInjectionWithTheirDependencies()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(new Greeting("hello"));
+        services.AddIpcPlugin<GreetingPlugin>();
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        IpcEventRegistry registry = provider.CreateRegistry(IpcSide.Main);
+
+        Assert.True(registry.TryGetHandler("greet", out _));
+        Assert.Same(provider.GetRequiredService<GreetingPlugin>(), provider.GetServices<IpcPlugin>().Single());
+    }
+
+    [IpcMainPlugin]
+    private sealed class UserPlugin : IpcPlugin
+    {
+        [IpcEvent("user.async", Description = "Reads the user")]
+        public async Task<Bundle> ReadAsync(IpcRequest request)
+        {
+            await Task.Yield();
+            return new Bundle().PutString("from", request.EventId);
+        }
+
+        [IpcEvent("user.callback")]
+        public void Callback(IpcRequest request) => ThreadPool.QueueUserWorkItem(_ => request.Ok(new Bundle().PutString("from", request.EventId)));
+
+        [IpcEvent("user.sync")]
+        public Bundle Sync(IpcRequest request) => new Bundle().PutString("from", request.EventId);
+
+        [IpcEvent("user.task")]
+        public async Task TaskForm(IpcRequest request)
+        {
+            await Task.Yield();
+            request.Ok(new Bundle().PutString("from", request.EventId));
+        }
+    }
+
+    private sealed class UnmarkedPlugin : IpcPlugin
+    {
+        [IpcEvent("x")]
+        public void X(IpcRequest request) => request.Ok();
+    }
+
+    [IpcMainPlugin]
+    private sealed class BadSignaturePlugin : IpcPlugin
+    {
+        [IpcEvent("bad")]
+        public void Bad(string text) => GC.KeepAlive(text);
+    }
+
+    private sealed record Greeting(string Text);
+
+    [IpcMainPlugin]
+    private sealed class GreetingPlugin(Greeting greeting) : IpcPlugin
+    {
+        [IpcEvent("greet")]
+        public Bundle Greet(IpcRequest request) => new Bundle().PutString("text", greeting.Text);
+    }
+}
