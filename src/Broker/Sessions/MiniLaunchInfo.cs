@@ -1,0 +1,67 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace IpcBroker.Sessions;
+
+/// <summary>
+/// What the host tells a mini process it starts: one line of JSON on the child's standard input, never on its
+/// command line or in its environment (other processes of the user can read both through /proc).
+/// </summary>
+/// <param name="PipePath">The host's socket path.</param>
+/// <param name="Secret">The one-time secret, base64; it proves in the handshake that the peer is the process the host started.</param>
+/// <param name="AppId">The mini program.</param>
+/// <param name="VerType">Its build.</param>
+/// <param name="ProtocolVersion">The protocol version the host speaks.</param>
+/// <param name="HostProcessId">The host's process id.</param>
+public sealed record MiniLaunchInfo(
+    [property: JsonPropertyName("pipe")] string PipePath,
+    [property: JsonPropertyName("secret")] string Secret,
+    [property: JsonPropertyName("appId")] string AppId,
+    [property: JsonPropertyName("verType")] MiniAppVerType VerType,
+    [property: JsonPropertyName("protocol")] int ProtocolVersion,
+    [property: JsonPropertyName("hostPid")] int HostProcessId)
+{
+    /// <summary>The longest launch line accepted, in characters.</summary>
+    public const int MaxLineLength = 4096;
+
+    /// <summary>Encodes this as one line of JSON.</summary>
+    /// <returns>The line, without a line break.</returns>
+    public string ToLine() => JsonSerializer.Serialize(this, LaunchInfoJsonContext.Default.MiniLaunchInfo);
+
+    /// <summary>Decodes a launch line.</summary>
+    /// <param name="line">The line.</param>
+    /// <returns>The launch info.</returns>
+    /// <exception cref="FormatException">When the line is empty, too long, not JSON of this shape, or misses a field.</exception>
+    public static MiniLaunchInfo Parse(string? line)
+    {
+        if (string.IsNullOrWhiteSpace(line))
+        {
+            throw new FormatException("The launch line is empty: this program is started by the IpcBroker host, which writes its launch line on standard input.");
+        }
+
+        if (line.Length > MaxLineLength)
+        {
+            throw new FormatException($"The launch line is longer than {MaxLineLength} characters.");
+        }
+
+        MiniLaunchInfo? info;
+        try
+        {
+            info = JsonSerializer.Deserialize(line, LaunchInfoJsonContext.Default.MiniLaunchInfo);
+        }
+        catch (JsonException ex)
+        {
+            throw new FormatException("The launch line is not valid: " + ex.Message, ex);
+        }
+
+        if (info is null || string.IsNullOrEmpty(info.PipePath) || string.IsNullOrEmpty(info.Secret) || string.IsNullOrEmpty(info.AppId))
+        {
+            throw new FormatException("The launch line lacks pipe, secret or appId.");
+        }
+
+        return info;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"MiniLaunchInfo {{ PipePath = {this.PipePath}, AppId = {this.AppId}, VerType = {this.VerType}, Secret = (hidden) }}";
+}

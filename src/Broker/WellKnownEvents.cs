@@ -1,0 +1,11 @@
+namespace IpcBroker;
+
+/// <summary>Event names that both sides know: the SDK's own, and the samples'.</summary>
+public static class WellKnownEvents
+{
+    /// <summary>The SDK's main-process event that returns the logged-in user: <c>userId</c>, <c>nickName</c>, <c>avatarUrl</c>.</summary>
+    public const string GetUserId = "OPEN_DATA_IPC_EVENT_GET_USER_ID";
+
+    /// <summary>The sample mini-process event the host calls to ask a mini program about itself.</summary>
+    public const string GetAppInfo = "MINI_EVENT_GET_APP_INFO";
+}

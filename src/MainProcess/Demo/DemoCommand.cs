@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using IpcBroker.MainProcess.Hosting;
+using IpcBroker.Plugins;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace IpcBroker.MainProcess.Demo;
+
+/// <summary>
+/// <c>demo</c>: the host opens three mini programs, each in its own process; each calls
+/// <see cref="WellKnownEvents.GetUserId"/> on the main process at launch and answers a call from the host; then a few
+/// failures are shown and everything is stopped. Exit code 0 when every expected outcome was seen.
+/// </summary>
+public static class DemoCommand
+{
+    private static readonly string[] AppIds = ["wx-demo-weather", "wx-demo-shop", "wx-demo-notes"];
+
+    /// <summary>Runs the demo.</summary>
+    /// <param name="output">Where the transcript goes.</param>
+    /// <returns>The exit code.</returns>
+    public static async Task<int> RunAsync(TextWriter output)
+    {
+        var transcript = new DemoTranscript(output);
+        var services = new ServiceCollection()
+            .AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
+            .AddSingleton(transcript)
+            .AddIpcPlugin<UserDataPlugin>();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        int failures = 0;
+
+        await using MiniAppHost host = MiniAppHost.Start(provider.CreateRegistry(IpcSide.Main), loggerFactory: provider.GetRequiredService<ILoggerFactory>());
+        host.MiniProcessExited += (_, e) => transcript.Line($"host     notice: {e}");
+        transcript.Line($"host     listening on {host.PipePath}");
+
+        // 1. Open three mini programs at once; each gets its own process.
+        await Task.WhenAll(AppIds.Select(async appId =>
+        {
+            var clock = Stopwatch.StartNew();
+            MiniAppInfo info = await host.StartMiniAppAsync(appId);
+            transcript.Line($"host     opened {appId} as pid {info.ProcessId} in {clock.Elapsed.TotalMilliseconds:0.0} ms");
+        }));
+
+        // 2. The host calls each mini program (awaitable form); each answers with what the main process told it at launch.
+        foreach (string appId in AppIds)
+        {
+            var clock = Stopwatch.StartNew();
+            IpcResult result = await host.CallMiniProcessPluginAsync(appId, WellKnownEvents.GetAppInfo, null);
+            double ms = clock.Elapsed.TotalMilliseconds;
+            if (result.IsSuccess && result.Data.GetString("userId") == "u-1001")
+            {
+                transcript.Line($"host  -> {appId}: {WellKnownEvents.GetAppInfo} ok in {ms:0.00} ms; it runs as pid {result.Data.GetInt("pid")} and got userId {result.Data.GetString("userId")} ({result.Data.GetString("nickName")}) from main in {result.Data.GetLong("userCallMicros") / 1000.0:0.00} ms");
+            }
+            else
+            {
+                failures++;
+                transcript.Line($"host  -> {appId}: UNEXPECTED {result}");
+            }
+        }
+
+        // 3. The SDK's callback form; the callback runs exactly once.
+        var callbackDone = new TaskCompletionSource<(bool, Bundle)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var callbackClock = Stopwatch.StartNew();
+        host.CallMiniProcessPlugin(AppIds[0], WellKnownEvents.GetAppInfo, null, new IpcCallback((ok, bundle) => callbackDone.TrySetResult((ok, bundle))));
+        (bool callbackOk, Bundle callbackBundle) = await callbackDone.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        transcript.Line($"host  -> {AppIds[0]}: callback form isSucc={callbackOk} in {callbackClock.Elapsed.TotalMilliseconds:0.00} ms, appId={callbackBundle.GetString("appId")}");
+        failures += callbackOk ? 0 : 1;
+
+        // 4. Warm calls: the first calls above include JIT and process start-up; these show the steady cost.
+        var samples = new List<double>();
+        for (int i = 0; i < 300; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            IpcResult warm = await host.CallMiniProcessPluginAsync(AppIds[2], WellKnownEvents.GetAppInfo, null);
+            samples.Add(clock.Elapsed.TotalMicroseconds);
+            failures += warm.IsSuccess ? 0 : 1;
+        }
+
+        samples.Sort();
+        transcript.Line($"host  -> {AppIds[2]}: 300 more calls: p50 {samples[samples.Count / 2]:0} µs, p99 {samples[(int)(samples.Count * 0.99)]:0} µs (a warm-up, not a benchmark: see tests/IpcBroker.Benchmarks)");
+
+        // 5. Failures come back as outcomes with a reason, never as hangs or exceptions.
+        failures += await ExpectFailureAsync(transcript, host.CallMiniProcessPluginAsync("wx-not-running", WellKnownEvents.GetAppInfo, null), IpcErrorCode.ProcessNotRunning, "wx-not-running");
+        failures += await ExpectFailureAsync(transcript, host.CallMiniProcessPluginAsync(AppIds[1], "NO_SUCH_EVENT", null), IpcErrorCode.NoHandler, AppIds[1]);
+
+        // 6. Stop them all (what a logout does), and see each exit.
+        var stopClock = Stopwatch.StartNew();
+        await host.StopAllMiniAppAsync();
+        transcript.Line($"host     stopped all mini programs in {stopClock.Elapsed.TotalMilliseconds:0.0} ms; running now: {host.RunningMiniApps.Count}");
+        failures += host.RunningMiniApps.Count;
+
+        transcript.Line(failures == 0 ? "demo     done: every outcome as expected" : $"demo     done with {failures} unexpected outcome(s)");
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static async Task<int> ExpectFailureAsync(DemoTranscript transcript, Task<IpcResult> call, IpcErrorCode expected, string target)
+    {
+        var clock = Stopwatch.StartNew();
+        IpcResult result = await call;
+        transcript.Line($"host  -> {target}: {result.ErrorCode} in {clock.Elapsed.TotalMilliseconds:0.00} ms: {result.ErrorMessage}");
+        return result.ErrorCode == expected ? 0 : 1;
+    }
+}

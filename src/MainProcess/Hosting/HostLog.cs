@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace IpcBroker.MainProcess.Hosting;
+
+/// <summary>Log messages of the host side, each with a stable event id.</summary>
+internal static partial class HostLog
+{
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Listening on {PipePath}.")]
+    internal static partial void Listening(ILogger logger, string pipePath);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Refused a connection: {Reason}.")]
+    internal static partial void ConnectionRefused(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Started {Key} as pid {Pid}.")]
+    internal static partial void Started(ILogger logger, MiniAppKey key, int pid);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "{Key} pid {Pid} connected; peer credentials pid {PeerPid} uid {Uid}.")]
+    internal static partial void Connected(ILogger logger, MiniAppKey key, int pid, int peerPid, uint uid);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Mini process ended: {Exit}.")]
+    internal static partial void Exited(ILogger logger, MiniProcessExitedEventArgs exit);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "{Key} pid {Pid} did not exit within {TimeoutMs} ms of being asked; killed.")]
+    internal static partial void Killed(ILogger logger, MiniAppKey key, int pid, long timeoutMs);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "[{Key} pid {Pid}] {Line}")]
+    internal static partial void ChildOutput(ILogger logger, MiniAppKey key, int pid, string line);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "A handler of the MiniProcessExited event threw.")]
+    internal static partial void ExitHandlerThrew(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Information, Message = "Reactivated {Key} pid {Pid}.")]
+    internal static partial void Reactivated(ILogger logger, MiniAppKey key, int pid);
+}

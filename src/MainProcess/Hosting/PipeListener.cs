@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using System.IO.Pipes;
+using System.Security.Cryptography;
+using IpcBroker.Sessions;
+using Microsoft.Extensions.Logging;
+
+namespace IpcBroker.MainProcess.Hosting;
+
+/// <summary>
+/// Accepts connections on the host's pipe and admits only the mini processes the host started: each must present its
+/// one-time secret, speak this protocol version, and be — by the kernel's word — the process started with that secret.
+/// </summary>
+/// <remarks>
+/// <para>The first server instance is created with <see cref="PipeOptions.FirstPipeInstance"/>, so a pipe that already
+/// exists at the path is an error and not silently taken over; all are <see cref="PipeOptions.CurrentUserOnly"/>.</para>
+/// <para>One accept loop; each accepted connection gets its own admission task bounded by the handshake timeout, so a
+/// silent or slow client never delays the next one.</para>
+/// </remarks>
+internal sealed class PipeListener : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, PendingLaunch> pending = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource disposal = new();
+    private readonly TimeSpan handshakeTimeout;
+    private readonly ILogger logger;
+    private NamedPipeServerStream next;
+    private Task? acceptLoop;
+
+    public PipeListener(string pipePath, TimeSpan handshakeTimeout, ILogger logger)
+    {
+        this.PipePath = pipePath;
+        this.handshakeTimeout = handshakeTimeout;
+        this.logger = logger;
+
+        // Created here, not in the loop, so that a pipe already at this path fails the host's start with a clear error.
+        this.next = this.CreateServer(first: true);
+    }
+
+    public string PipePath { get; }
+
+    public static string HashSecret(ReadOnlySpan<byte> secret) => Convert.ToHexString(SHA256.HashData(secret));
+
+    public void Start() => this.acceptLoop = Task.Run(this.AcceptLoopAsync);
+
+    /// <summary>Registers a launch whose process will present the secret with this hash.</summary>
+    public void Expect(PendingLaunch launch) => this.pending[launch.SecretHash] = launch;
+
+    /// <summary>Forgets a launch: its secret no longer admits anyone.</summary>
+    public void Forget(PendingLaunch launch) => this.pending.TryRemove(new KeyValuePair<string, PendingLaunch>(launch.SecretHash, launch));
+
+    public async ValueTask DisposeAsync()
+    {
+        await this.disposal.CancelAsync().ConfigureAwait(false);
+        await this.next.DisposeAsync().ConfigureAwait(false);
+        if (this.acceptLoop is not null)
+        {
+            await this.acceptLoop.ConfigureAwait(false);
+        }
+
+        foreach (PendingLaunch launch in this.pending.Values)
+        {
+            launch.TryFail(new ObjectDisposedException(nameof(MiniAppHost), "The host is shutting down."));
+        }
+
+        this.disposal.Dispose();
+    }
+
+    private NamedPipeServerStream CreateServer(bool first) => new(
+        this.PipePath,
+        PipeDirection.InOut,
+        NamedPipeServerStream.MaxAllowedServerInstances,
+        PipeTransmissionMode.Byte,
+        PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly | (first ? PipeOptions.FirstPipeInstance : PipeOptions.None));
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!this.disposal.IsCancellationRequested)
+        {
+            NamedPipeServerStream server = this.next;
+            try
+            {
+                await server.WaitForConnectionAsync(this.disposal.Token).ConfigureAwait(false);
+            }
+            catch (Exception) when (this.disposal.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // CurrentUserOnly refuses a peer of another user here; that costs the peer, not us.
+                HostLog.ConnectionRefused(this.logger, ex.Message);
+                await server.DisposeAsync().ConfigureAwait(false);
+                this.next = this.CreateServer(first: false);
+                continue;
+            }
+
+            // The next instance exists before this one is handed off, so the socket always has a listener.
+            this.next = this.CreateServer(first: false);
+            _ = this.AdmitAsync(server);
+        }
+    }
+
+    private async Task AdmitAsync(NamedPipeServerStream server)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(this.disposal.Token);
+        deadline.CancelAfter(this.handshakeTimeout);
+        bool admitted = false;
+        try
+        {
+            (int version, byte[] secret) = await Handshake.ReadHelloAsync(server, deadline.Token).ConfigureAwait(false);
+            if (version != Handshake.ProtocolVersion)
+            {
+                await Handshake.WriteVerdictAsync(server, HandshakeStatus.VersionMismatch, $"this host speaks protocol version {Handshake.ProtocolVersion}, the mini process {version}", deadline.Token).ConfigureAwait(false);
+                HostLog.ConnectionRefused(this.logger, $"protocol version {version}, expected {Handshake.ProtocolVersion}");
+                return;
+            }
+
+            // One-time: the secret is removed whatever happens next.
+            if (!this.pending.TryRemove(HashSecret(secret), out PendingLaunch? launch))
+            {
+                await Handshake.WriteVerdictAsync(server, HandshakeStatus.Denied, "denied", deadline.Token).ConfigureAwait(false);
+                HostLog.ConnectionRefused(this.logger, "unknown, used or revoked secret");
+                return;
+            }
+
+            PeerCredentials peer = PeerCredentials.Of(server);
+            if (peer.ProcessId != launch.ProcessId)
+            {
+                await Handshake.WriteVerdictAsync(server, HandshakeStatus.Denied, "denied", deadline.Token).ConfigureAwait(false);
+                string reason = $"pid {peer.ProcessId} presented the secret given to {launch.Key} pid {launch.ProcessId}";
+                HostLog.ConnectionRefused(this.logger, reason);
+                launch.TryFail(new MiniAppStartException($"{launch.Key} could not connect: another process ({reason})."));
+                return;
+            }
+
+            await Handshake.WriteVerdictAsync(server, HandshakeStatus.Accepted, "accepted", deadline.Token).ConfigureAwait(false);
+            admitted = launch.TryAccept(server, peer);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or HandshakeException or ObjectDisposedException)
+        {
+            HostLog.ConnectionRefused(this.logger, ex is OperationCanceledException ? "no hello within the handshake timeout" : ex.Message);
+        }
+        finally
+        {
+            if (!admitted)
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+}
