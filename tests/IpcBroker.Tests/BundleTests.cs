@@ -5,23 +5,6 @@ namespace IpcBroker.Tests;
 
 public class BundleTests
 {
-    internal static Bundle EveryKind() => new Bundle()
-        .PutNull("null")
-        .PutString("string", "héllo")
-        .PutBoolean("bool", true)
-        .PutInt("int", 7)
-        .PutLong("long", 7L)
-        .PutDouble("double", 7.5)
-        .PutByteArray("bytes", [1, 2, 255])
-        .PutStringArray("strings", ["a", null, "c"])
-        .PutIntArray("ints", [int.MinValue, 0, int.MaxValue])
-        .PutLongArray("longs", [long.MinValue, 1])
-        .PutDoubleArray("doubles", [double.NaN, -0.0, 1e300])
-        .PutIntArray("emptyInts", [])
-        .PutStringArray("emptyStrings", [])
-        .PutBundle("nested", new Bundle().PutString("k", "v"))
-        .PutBundleList("list", [new Bundle().PutInt("i", 1), new Bundle()]);
-
     [Fact]
     public void TypedGettersReturnDefaultsForMissingKeysAndOtherKinds()
     {
@@ -47,8 +30,8 @@ public class BundleTests
     [Fact]
     public void EqualityIsDeepKindExactAndOrderInsensitive()
     {
-        Assert.Equal(EveryKind(), EveryKind());
-        Assert.Equal(EveryKind().GetHashCode(), EveryKind().GetHashCode());
+        Assert.Equal(BundleTestData.EveryKind(), BundleTestData.EveryKind());
+        Assert.Equal(BundleTestData.EveryKind().GetHashCode(), BundleTestData.EveryKind().GetHashCode());
         Assert.Equal(new Bundle().PutInt("a", 1).PutInt("b", 2), new Bundle().PutInt("b", 2).PutInt("a", 1));
         Assert.NotEqual(new Bundle().PutInt("a", 1), new Bundle().PutLong("a", 1));
         Assert.NotEqual(new Bundle().PutIntArray("a", []), new Bundle().PutLongArray("a", []));
@@ -58,7 +41,7 @@ public class BundleTests
     [Fact]
     public void EveryKindRoundTripsWithItsExactType()
     {
-        Bundle original = EveryKind();
+        Bundle original = BundleTestData.EveryKind();
         Bundle decoded = BundleCodec.Decode(BundleCodec.Encode(original, BundleLimits.Default), BundleLimits.Default);
 
         Assert.Equal(original, decoded);

@@ -33,10 +33,10 @@ public class IpcConnectionTests(ITestOutputHelper output) : TestBase(output)
         await using var pair = new ConnectionPair(this.LoggerFactory);
         pair.MiniRegistry.AddHandler("echo", request => Task.FromResult(request.Data));
 
-        IpcResult result = await this.WithTimeoutAsync(pair.Main.CallAsync("echo", BundleTests.EveryKind()));
+        IpcResult result = await this.WithTimeoutAsync(pair.Main.CallAsync("echo", BundleTestData.EveryKind()));
 
         Assert.True(result.IsSuccess, result.ToString());
-        Assert.Equal(BundleTests.EveryKind(), result.Data);
+        Assert.Equal(BundleTestData.EveryKind(), result.Data);
     }
 
     [Fact]

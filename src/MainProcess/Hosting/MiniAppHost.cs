@@ -358,7 +358,8 @@ public sealed class MiniAppHost : IAsyncDisposable
         Task exited = session.Process.WaitForExitAsync();
         if (await Task.WhenAny(exited, session.Connection.Completion).ConfigureAwait(false) != exited && !session.StopRequested)
         {
-            await session.StopAsync("the mini process closed its connection", this.options.ShutdownTimeout, this.logger).ConfigureAwait(false);
+            // Usually the process is dying and its socket closed first; if not, it is of no use without a connection.
+            await session.StopAsync("the mini process closed its connection", this.options.ShutdownTimeout, this.logger, byHostApp: false).ConfigureAwait(false);
         }
 
         await exited.ConfigureAwait(false);

@@ -52,9 +52,17 @@ internal sealed class MiniAppSession
     /// closes its standard input (the mini process exits on its own), waits up to <paramref name="shutdownTimeout"/>,
     /// then kills it. Returns once the process has exited and been reaped.
     /// </summary>
-    public async Task StopAsync(string reason, TimeSpan shutdownTimeout, ILogger logger)
+    /// <param name="reason">Why, for the pending calls.</param>
+    /// <param name="shutdownTimeout">How long the process may take to exit by itself.</param>
+    /// <param name="logger">Where a kill is logged.</param>
+    /// <param name="byHostApp">Whether the host app asked for it (reported as <see cref="MiniProcessExitedEventArgs.StoppedByHost"/>), as opposed to the broker cleaning up a process whose connection dropped.</param>
+    public async Task StopAsync(string reason, TimeSpan shutdownTimeout, ILogger logger, bool byHostApp = true)
     {
-        Interlocked.Exchange(ref this.stopRequested, 1);
+        if (byHostApp)
+        {
+            Interlocked.Exchange(ref this.stopRequested, 1);
+        }
+
         this.Connection.Close(IpcErrorCode.PeerDisconnected, reason);
         try
         {

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.IO.Pipes;
+using System.Security.Cryptography;
+using System.Text;
+using IpcBroker.MainProcess.Hosting;
+using IpcBroker.Sessions;
+using IpcBroker.TestMiniApp;
+
+namespace IpcBroker.EndToEnd.Tests;
+
+/// <summary>Who may connect, and what an impostor or a broken client gets.</summary>
+public class SessionSecurityTests(ITestOutputHelper output) : HostTestBase(output)
+{
+    [Fact]
+    public void PipeLivesInADirectoryOnlyTheUserCanEnter()
+    {
+        this.StartHost();
+        string directory = Path.GetDirectoryName(this.Host.PipePath)!;
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(directory));
+        Assert.Contains(this.Host.PipePath, Directory.GetFileSystemEntries(directory));
+    }
+
+    [Fact]
+    public async Task ASecondServerCannotTakeThePipeOver()
+    {
+        this.StartHost();
+
+        var ex = Record.Exception(() => new NamedPipeServerStream(this.Host.PipePath, PipeDirection.InOut, 1, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly | PipeOptions.FirstPipeInstance));
+
+        Assert.True(ex is IOException or UnauthorizedAccessException, ex?.ToString() ?? "no exception: the pipe could be taken over");
+
+        // The host still admits its mini processes.
+        await this.OpenAsync("wx-after-takeover-attempt");
+        Assert.True((await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-after-takeover-attempt", TestEvents.Echo, null))).IsSuccess);
+    }
+
+    [Fact]
+    public void TooLongPipePathFailsAtStartWithAClearError()
+    {
+        string longRoot = Path.Combine(Path.GetTempPath(), new string('d', 120));
+
+        var ex = Assert.Throws<IpcConfigurationException>(() => this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, RuntimeDirectory = longRoot }));
+
+        Assert.Contains("107 bytes", ex.Message);
+        Assert.False(Directory.Exists(longRoot));
+    }
+
+    [Fact]
+    public void MissingMiniExecutableFailsAtStartWithAClearError()
+    {
+        var ex = Assert.Throws<IpcConfigurationException>(() => this.StartHost(new MiniAppHostOptions { MiniExecutablePath = "/nonexistent/mini.dll" }));
+        Assert.Contains("/nonexistent/mini.dll", ex.Message);
+    }
+
+    [Fact]
+    public async Task AnUnknownSecretIsDeniedAndNothingIsDispatched()
+    {
+        bool dispatched = false;
+        this.MainRegistry.AddHandler("main.touch", (IpcRequest r) => { dispatched = true; r.Ok(); });
+        this.StartHost();
+        await using var pipe = await this.ConnectRawAsync();
+
+        var ex = await Assert.ThrowsAsync<HandshakeException>(() => Handshake.SendHelloAsync(pipe, RandomNumberGenerator.GetBytes(32), Handshake.ProtocolVersion, this.TimeoutToken));
+
+        Assert.Equal(HandshakeStatus.Denied, ex.Status);
+        await this.AssertClosedByHostAsync(pipe);
+        await this.WaitForLogAsync(r => r.EventId == 2002 && r.Message.Contains("unknown, used or revoked secret"));
+        Assert.False(dispatched);
+    }
+
+    [Fact]
+    public async Task AnotherProtocolVersionIsRefusedNamingBoth()
+    {
+        this.StartHost();
+        await using var pipe = await this.ConnectRawAsync();
+
+        var ex = await Assert.ThrowsAsync<HandshakeException>(() => Handshake.SendHelloAsync(pipe, RandomNumberGenerator.GetBytes(32), Handshake.ProtocolVersion + 1, this.TimeoutToken));
+
+        Assert.Equal(HandshakeStatus.VersionMismatch, ex.Status);
+        Assert.Contains($"protocol version {Handshake.ProtocolVersion}", ex.Message);
+        Assert.Contains($"{Handshake.ProtocolVersion + 1}", ex.Message);
+    }
+
+    [Fact]
+    public async Task GarbageInsteadOfAHelloIsClosed()
+    {
+        this.StartHost();
+        await using var pipe = await this.ConnectRawAsync();
+
+        await pipe.WriteAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), this.TimeoutToken);
+
+        await this.AssertClosedByHostAsync(pipe);
+        await this.WaitForLogAsync(r => r.EventId == 2002 && r.Message.Contains("hello"));
+    }
+
+    [Fact]
+    public async Task ASilentConnectionIsClosedAtTheHandshakeDeadline()
+    {
+        this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, HandshakeTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var pipe = await this.ConnectRawAsync();
+
+        await this.AssertClosedByHostAsync(pipe);
+        await this.WaitForLogAsync(r => r.EventId == 2002 && r.Message.Contains("handshake timeout"));
+
+        // The listener kept accepting meanwhile.
+        await this.OpenAsync("wx-after-silence");
+    }
+
+    [Fact]
+    public async Task TheSecretTravelsOnStandardInputNotArgvOrEnvironment()
+    {
+        this.StartHost();
+        MiniAppInfo mini = await this.OpenAsync("wx-secret");
+
+        string[] argv = (await File.ReadAllTextAsync($"/proc/{mini.ProcessId}/cmdline", this.TimeoutToken)).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        string[] environment = (await File.ReadAllTextAsync($"/proc/{mini.ProcessId}/environ", this.TimeoutToken)).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+
+        // The command line is the runtime and the app, nothing more; nothing in either names the pipe or holds a secret-sized token.
+        Assert.Equal(TestMiniAppPath, argv.Last());
+        Assert.Equal(2, argv.Length);
+        Assert.DoesNotContain(environment, e => e.Contains(this.Host.PipePath, StringComparison.Ordinal) || e.Contains("ipcb-", StringComparison.Ordinal));
+        Assert.DoesNotContain(argv.Concat(environment), e => System.Text.RegularExpressions.Regex.IsMatch(e, "[A-Za-z0-9+/]{43}="));
+    }
+
+    [Fact]
+    public async Task AMiniProcessStartedWithoutALaunchLineExitsWithAClearError()
+    {
+        var startInfo = new ProcessStartInfo(Path.Combine(Path.GetDirectoryName(Environment.ProcessPath!)!, "dotnet"))
+        {
+            RedirectStandardInput = true,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        startInfo.FileName = File.Exists(startInfo.FileName) ? startInfo.FileName : "dotnet";
+        startInfo.ArgumentList.Add(TestMiniAppPath);
+        using Process process = Process.Start(startInfo)!;
+        this.TrackPid(process.Id);
+        process.StandardInput.Close();
+
+        Task<string> stderr = process.StandardError.ReadToEndAsync(this.TimeoutToken);
+        await this.WithTimeoutAsync(process.WaitForExitAsync(this.TimeoutToken));
+
+        Assert.Equal(2, process.ExitCode); // MiniProcessRuntime.ExitBadLaunchInfo
+        Assert.Contains("launch line is empty", await stderr);
+    }
+
+    private async Task<NamedPipeClientStream> ConnectRawAsync()
+    {
+        var pipe = new NamedPipeClientStream(".", this.Host.PipePath, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+        await pipe.ConnectAsync(this.TimeoutToken);
+        return pipe;
+    }
+
+    private async Task AssertClosedByHostAsync(Stream pipe)
+    {
+        byte[] buffer = new byte[256];
+        while (true)
+        {
+            int read;
+            try
+            {
+                read = await pipe.ReadAsync(buffer, this.TimeoutToken);
+            }
+            catch (IOException)
+            {
+                return;
+            }
+
+            if (read == 0)
+            {
+                return;
+            }
+        }
+    }
+}

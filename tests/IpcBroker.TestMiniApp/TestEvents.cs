@@ -1,0 +1,11 @@
+namespace IpcBroker.TestMiniApp;
+
+/// <summary>The events of the test mini app; the end-to-end tests use the same strings.</summary>
+public static class TestEvents
+{
+    public const string Echo = "test.echo";
+    public const string CallMain = "test.callMain";
+    public const string Hang = "test.hang";
+    public const string WhoAmI = "test.whoAmI";
+    public const string Exit = "test.exit";
+}
