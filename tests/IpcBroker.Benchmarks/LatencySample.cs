@@ -1,0 +1,26 @@
+namespace IpcBroker.Benchmarks;
+
+/// <summary>Round-trip times of one measured round, in microseconds.</summary>
+internal sealed class LatencySample(string name, List<double> micros, TimeSpan wall)
+{
+    public string Name { get; } = name;
+
+    public int Calls => micros.Count;
+
+    public double P50 => this.Percentile(0.50);
+
+    public double P99 => this.Percentile(0.99);
+
+    public double Mean => micros.Average();
+
+    public double CallsPerSecond => micros.Count / wall.TotalSeconds;
+
+    public double Percentile(double p)
+    {
+        List<double> sorted = [.. micros];
+        sorted.Sort();
+        return sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
+    }
+
+    public override string ToString() => $"{this.Name,-34} {this.Calls,7} calls  p50 {this.P50,8:0.0} µs  p99 {this.P99,8:0.0} µs  mean {this.Mean,8:0.0} µs  {this.CallsPerSecond,8:0} calls/s";
+}
