@@ -19,7 +19,7 @@ namespace IpcBroker;
 /// their own flow control and no handshake round-trip) with one seeded channel; on it, JSON-RPC framed by
 /// <see cref="BoundedLengthHeaderMessageHandler"/> and encoded by StreamJsonRpc's <see cref="MessagePackFormatter"/>
 /// with untrusted-data security. Both parties call one method, <see cref="CallMethod"/>
-/// <c>(eventId, timeoutMs, payload)</c>, whose answer is a <see cref="CallReply"/>; bundles travel as opaque bytes in
+/// <c>(eventId, timeoutMs, payload, payloadChannel)</c>, whose answer is a <see cref="CallReply"/>; bundles travel as opaque bytes in
 /// <see cref="BundleCodec"/> form so that each side decodes them under its own limits.</para>
 /// <para>Exactly once: every call completes through one <see cref="TaskCompletionSource{T}"/> raced by the answer, its
 /// own deadline timer, the caller's token and the connection's closing; the first wins, the rest are ignored. None of
@@ -39,6 +39,7 @@ public sealed class IpcConnection : IAsyncDisposable
     private readonly Stream transport;
     private readonly MultiplexingStream multiplexor;
     private readonly JsonRpc rpc;
+    private readonly PayloadTransfer payloads;
     private readonly IpcEventRegistry registry;
     private readonly IpcConnectionOptions options;
     private readonly ILogger logger;
@@ -59,22 +60,29 @@ public sealed class IpcConnection : IAsyncDisposable
         {
             ProtocolMajorVersion = 3,
             SeededChannels = { new MultiplexingStream.ChannelOptions() },
+            StartSuspended = true,
         };
         this.multiplexor = MultiplexingStream.Create(transport, muxOptions);
+        this.payloads = new PayloadTransfer(this.multiplexor, options, this.closing.Token);
 
-        // Neither side offers channels in this protocol version; refusing offers keeps a hostile peer from piling them up.
+        // Channels other than the seeded one carry large payloads; each must be claimed by a message, and a peer that
+        // piles up unclaimed ones is cut off.
         this.multiplexor.ChannelOffered += (_, e) =>
         {
-            IpcLog.ChannelRefused(this.logger, e.Name);
-            this.multiplexor.RejectChannel(e.QualifiedId.Id);
+            if (!this.payloads.OnOffered())
+            {
+                IpcLog.ChannelRefused(this.logger, options.MaxUnclaimedChannels);
+                this.Close(IpcErrorCode.PeerDisconnected, $"the other process offered more than {options.MaxUnclaimedChannels} payload channels it did not use");
+            }
         };
+        this.multiplexor.StartListening();
         MultiplexingStream.Channel channel = this.multiplexor.AcceptChannel(0);
 
         var formatter = new MessagePackFormatter();
         formatter.SetMessagePackSerializerOptions(SerializerOptions);
         var handler = new BoundedLengthHeaderMessageHandler(channel, formatter, options.EffectiveMaxMessageBytes);
         this.rpc = new JsonRpc(handler) { CancelLocallyInvokedMethodsWhenConnectionIsClosed = true };
-        this.rpc.AddLocalRpcMethod(CallMethod, new Func<string, int, byte[]?, CancellationToken, Task<CallReply>>(this.OnCallAsync));
+        this.rpc.AddLocalRpcMethod(CallMethod, new Func<string, int, byte[]?, ulong, CancellationToken, Task<CallReply>>(this.OnCallAsync));
         this.rpc.Disconnected += (_, e) => this.OnDisconnected(e.Description + (e.Exception is MessageTooLargeException tooLarge ? " " + tooLarge.Message : string.Empty));
         _ = this.multiplexor.Completion.ContinueWith(_ => this.OnDisconnected("the transport closed"), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         this.rpc.StartListening();
@@ -230,23 +238,28 @@ public sealed class IpcConnection : IAsyncDisposable
         Task<CallReply> invocation;
         try
         {
-            invocation = this.rpc.InvokeWithCancellationAsync<CallReply>(CallMethod, [eventId, timeoutMs, payload], deadline.Token);
+            (byte[]? inline, ulong channel) = this.payloads.Send(payload, timeout);
+            invocation = this.rpc.InvokeWithCancellationAsync<CallReply>(CallMethod, [eventId, timeoutMs, inline, channel], deadline.Token);
         }
-        catch (Exception ex) when (ex is ObjectDisposedException or ConnectionLostException)
+        catch (Exception ex) when (ex is ObjectDisposedException or ConnectionLostException or IOException)
         {
             return this.ClosedResult(eventId);
         }
 
-        _ = this.CompleteFromReplyAsync(invocation, outcome, eventId);
+        _ = this.CompleteFromReplyAsync(invocation, outcome, eventId, timeout);
         return await outcome.Task.ConfigureAwait(false);
     }
 
-    private async Task CompleteFromReplyAsync(Task<CallReply> invocation, TaskCompletionSource<IpcResult> outcome, string eventId)
+    private async Task CompleteFromReplyAsync(Task<CallReply> invocation, TaskCompletionSource<IpcResult> outcome, string eventId, TimeSpan timeout)
     {
         try
         {
             CallReply reply = await invocation.ConfigureAwait(false);
-            outcome.TrySetResult(this.ToResult(reply, eventId));
+
+            // The reply's payload may still be arriving on its channel; the call's own deadline still races it.
+            using var transfer = CancellationTokenSource.CreateLinkedTokenSource(this.closing.Token);
+            transfer.CancelAfter(timeout);
+            outcome.TrySetResult(await this.ToResultAsync(reply, eventId, transfer.Token).ConfigureAwait(false));
         }
         catch (OperationCanceledException)
         {
@@ -262,7 +275,7 @@ public sealed class IpcConnection : IAsyncDisposable
         }
     }
 
-    private IpcResult ToResult(CallReply? reply, string eventId)
+    private async Task<IpcResult> ToResultAsync(CallReply? reply, string eventId, CancellationToken cancellationToken)
     {
         if (reply is null)
         {
@@ -272,7 +285,7 @@ public sealed class IpcConnection : IAsyncDisposable
         Bundle data;
         try
         {
-            data = BundleCodec.Decode(reply.Payload, this.options.Limits);
+            data = BundleCodec.Decode(await this.payloads.ReceiveAsync(reply.Payload, reply.PayloadChannel, cancellationToken).ConfigureAwait(false), this.options.Limits);
         }
         catch (BundleLimitExceededException ex)
         {
@@ -295,23 +308,38 @@ public sealed class IpcConnection : IAsyncDisposable
 
     private IpcResult ClosedResult(string eventId) => IpcResult.Failure(this.closeCode, $"The call to '{eventId}' failed: {this.closeReason}.");
 
-    private async Task<CallReply> OnCallAsync(string eventId, int timeoutMs, byte[]? payload, CancellationToken cancellationToken)
+    private async Task<CallReply> OnCallAsync(string eventId, int timeoutMs, byte[]? payload, ulong payloadChannel, CancellationToken cancellationToken)
     {
         if (!IpcEventRegistry.IsValidEventId(eventId, out string problem))
         {
+            this.payloads.Discard(payloadChannel);
             IpcLog.IncomingRefused(this.logger, eventId ?? "(null)", problem);
             return Reply(IpcErrorCode.BadRequest, $"Bad request: {problem}.");
         }
 
         if (!this.registry.TryGetHandler(eventId, out IpcEventHandler? handler))
         {
+            this.payloads.Discard(payloadChannel);
             return Reply(IpcErrorCode.NoHandler, $"No handler is registered for '{eventId}' in the {this.registry.Side.ToString().ToLowerInvariant()} process.");
         }
 
+        TimeSpan timeout = timeoutMs > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : this.options.DefaultCallTimeout;
+        timeout = Min(timeout, this.options.MaxCallTimeout);
+        if (handler.Timeout is { } eventTimeout)
+        {
+            timeout = Min(timeout, eventTimeout);
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
         Bundle data;
         try
         {
-            data = BundleCodec.Decode(payload, this.options.Limits);
+            data = BundleCodec.Decode(await this.payloads.ReceiveAsync(payload, payloadChannel, deadline.Token).ConfigureAwait(false), this.options.Limits);
+        }
+        catch (OperationCanceledException)
+        {
+            return Reply(cancellationToken.IsCancellationRequested ? IpcErrorCode.Canceled : IpcErrorCode.Timeout, $"The request to '{eventId}' did not arrive in full before its deadline.");
         }
         catch (BundleLimitExceededException ex)
         {
@@ -324,15 +352,6 @@ public sealed class IpcConnection : IAsyncDisposable
             return Reply(IpcErrorCode.BadRequest, "Bad request: " + ex.Message);
         }
 
-        TimeSpan timeout = timeoutMs > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : this.options.DefaultCallTimeout;
-        timeout = Min(timeout, this.options.MaxCallTimeout);
-        if (handler.Timeout is { } eventTimeout)
-        {
-            timeout = Min(timeout, eventTimeout);
-        }
-
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
         var request = new IpcRequest(eventId, data, this.Remote, deadline.Token, this.logger);
         var expired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using CancellationTokenRegistration registration = deadline.Token.Register(() =>
@@ -361,7 +380,8 @@ public sealed class IpcConnection : IAsyncDisposable
         IpcResult result = await request.Answer.ConfigureAwait(false);
         try
         {
-            return new CallReply((int)result.ErrorCode, result.ErrorMessage, BundleCodec.Encode(result.Data, this.options.Limits));
+            (byte[]? inline, ulong channel) = this.payloads.Send(BundleCodec.Encode(result.Data, this.options.Limits), timeout);
+            return new CallReply((int)result.ErrorCode, result.ErrorMessage, inline, channel);
         }
         catch (BundleLimitExceededException ex)
         {

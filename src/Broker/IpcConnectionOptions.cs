@@ -22,13 +22,25 @@ public sealed record IpcConnectionOptions
     public BundleLimits Limits { get; init; } = BundleLimits.Default;
 
     /// <summary>
-    /// Gets the largest frame this side reads; a frame declaring more closes the connection before its body is read.
-    /// Null (the default) allows the largest bundle plus 64 KiB for the envelope.
+    /// Gets the largest encoded bundle sent inside the JSON-RPC message itself (64 KiB). A larger one travels on a
+    /// multiplexed channel of its own, so that it never holds up the small calls behind it.
+    /// </summary>
+    public int InlinePayloadLimit { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// Gets the largest JSON-RPC frame this side reads; a frame declaring more closes the connection before its body is
+    /// read. Null (the default) means 1 MiB, or the inline payload limit plus 64 KiB if that is more.
     /// </summary>
     public int? MaxMessageBytes { get; init; }
 
+    /// <summary>
+    /// Gets how many payload channels the other side may have offered and not yet named in a call (64); one more
+    /// closes the connection, so a peer cannot pile up channels.
+    /// </summary>
+    public int MaxUnclaimedChannels { get; init; } = 64;
+
     /// <summary>Gets the frame cap in force.</summary>
-    internal int EffectiveMaxMessageBytes => this.MaxMessageBytes ?? checked(this.Limits.MaxBytes + (64 * 1024));
+    internal int EffectiveMaxMessageBytes => this.MaxMessageBytes ?? Math.Max(1024 * 1024, this.InlinePayloadLimit + (64 * 1024));
 
     /// <summary>Gets the deadline for a call this side makes.</summary>
     /// <param name="eventId">The event.</param>

@@ -23,8 +23,8 @@ internal static partial class IpcLog
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Refused an incoming call to '{EventId}': {Reason}.")]
     internal static partial void IncomingRefused(ILogger logger, string eventId, string reason);
 
-    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "The peer offered a channel ({Name}); refused: this protocol opens none from that side.")]
-    internal static partial void ChannelRefused(ILogger logger, string name);
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "The peer offered more than {Max} payload channels it did not name in a call; closing the connection.")]
+    internal static partial void ChannelRefused(ILogger logger, int max);
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "An answer from the peer could not be read: {Reason}.")]
     internal static partial void ReplyUnreadable(ILogger logger, string reason);
