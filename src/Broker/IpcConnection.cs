@@ -43,10 +43,14 @@ public sealed class IpcConnection : IAsyncDisposable
     private readonly IpcEventRegistry registry;
     private readonly IpcConnectionOptions options;
     private readonly ILogger logger;
+    private readonly object gate = new();
     private readonly CancellationTokenSource closing = new();
     private readonly TaskCompletionSource closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IpcErrorCode closeCode = IpcErrorCode.PeerDisconnected;
     private string closeReason = "the connection closed";
+
+    /// <summary>How long releasing the transport may take before the connection counts as closed anyway.</summary>
+    private static readonly TimeSpan TeardownTimeout = TimeSpan.FromSeconds(5);
 
     private IpcConnection(Stream transport, IpcEventRegistry registry, IpcCaller remote, IpcConnectionOptions options, ILogger logger)
     {
@@ -202,7 +206,7 @@ public sealed class IpcConnection : IAsyncDisposable
     /// <param name="reason">A readable reason.</param>
     public void Close(IpcErrorCode code, string reason)
     {
-        lock (this.closing)
+        lock (this.gate)
         {
             if (this.closing.IsCancellationRequested)
             {
@@ -415,7 +419,7 @@ public sealed class IpcConnection : IAsyncDisposable
 
     private void OnDisconnected(string reason)
     {
-        lock (this.closing)
+        lock (this.gate)
         {
             if (!this.closing.IsCancellationRequested)
             {
@@ -429,7 +433,7 @@ public sealed class IpcConnection : IAsyncDisposable
     private void Shutdown()
     {
         bool first;
-        lock (this.closing)
+        lock (this.gate)
         {
             first = !this.closing.IsCancellationRequested;
             if (first)
@@ -452,12 +456,14 @@ public sealed class IpcConnection : IAsyncDisposable
         try
         {
             this.rpc.Dispose();
-            await this.multiplexor.DisposeAsync().ConfigureAwait(false);
-            await this.transport.DisposeAsync().ConfigureAwait(false);
+
+            // Bounded: a transport whose other end is wedged must not keep Completion (and DisposeAsync) pending forever.
+            await this.multiplexor.DisposeAsync().AsTask().WaitAsync(TeardownTimeout).ConfigureAwait(false);
+            await this.transport.DisposeAsync().AsTask().WaitAsync(TeardownTimeout).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or TimeoutException)
         {
-            // The transport is already broken; nothing more to release.
+            // The transport is already broken or stuck; what could be released has been.
         }
         finally
         {

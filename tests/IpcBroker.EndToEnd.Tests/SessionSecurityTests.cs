@@ -53,6 +53,21 @@ public class SessionSecurityTests(ITestOutputHelper output) : HostTestBase(outpu
         Assert.Contains("/nonexistent/mini.dll", ex.Message);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("../../etc")]
+    [InlineData("wx app")]
+    [InlineData("..")]
+    public async Task AnInvalidAppIdIsRefusedBeforeAnyProcessStarts(string appId)
+    {
+        this.StartHost();
+
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => this.Host.StartMiniAppAsync(appId));
+
+        Assert.Contains("not a valid appId", ex.Message);
+        Assert.Empty(this.Host.RunningMiniApps);
+    }
+
     [Fact]
     public async Task AnUnknownSecretIsDeniedAndNothingIsDispatched()
     {

@@ -93,46 +93,10 @@ public static class BundleCodec
                 case BundleValueKind.Long: writer.Write((long)entry.Value!); break;
                 case BundleValueKind.Double: writer.Write((double)entry.Value!); break;
                 case BundleValueKind.ByteArray: writer.Write((byte[])entry.Value!); break;
-                case BundleValueKind.StringArray:
-                    string?[] strings = (string?[])entry.Value!;
-                    CountEntries(ref entries, strings.Length, limits);
-                    writer.WriteArrayHeader(strings.Length);
-                    foreach (string? s in strings)
-                    {
-                        writer.Write(s);
-                    }
-
-                    break;
-                case BundleValueKind.IntArray:
-                    int[] ints = (int[])entry.Value!;
-                    CountEntries(ref entries, ints.Length, limits);
-                    writer.WriteArrayHeader(ints.Length);
-                    foreach (int i in ints)
-                    {
-                        writer.Write(i);
-                    }
-
-                    break;
-                case BundleValueKind.LongArray:
-                    long[] longs = (long[])entry.Value!;
-                    CountEntries(ref entries, longs.Length, limits);
-                    writer.WriteArrayHeader(longs.Length);
-                    foreach (long l in longs)
-                    {
-                        writer.Write(l);
-                    }
-
-                    break;
-                case BundleValueKind.DoubleArray:
-                    double[] doubles = (double[])entry.Value!;
-                    CountEntries(ref entries, doubles.Length, limits);
-                    writer.WriteArrayHeader(doubles.Length);
-                    foreach (double d in doubles)
-                    {
-                        writer.Write(d);
-                    }
-
-                    break;
+                case BundleValueKind.StringArray: WriteArray(ref writer, (string?[])entry.Value!, limits, ref entries, static (ref MessagePackWriter w, string? v) => w.Write(v)); break;
+                case BundleValueKind.IntArray: WriteArray(ref writer, (int[])entry.Value!, limits, ref entries, static (ref MessagePackWriter w, int v) => w.Write(v)); break;
+                case BundleValueKind.LongArray: WriteArray(ref writer, (long[])entry.Value!, limits, ref entries, static (ref MessagePackWriter w, long v) => w.Write(v)); break;
+                case BundleValueKind.DoubleArray: WriteArray(ref writer, (double[])entry.Value!, limits, ref entries, static (ref MessagePackWriter w, double v) => w.Write(v)); break;
                 case BundleValueKind.Bundle:
                     WriteBundle(ref writer, (Bundle)entry.Value!, limits, depth + 1, ref entries);
                     break;
@@ -195,6 +159,18 @@ public static class BundleCodec
     }
 
     private delegate T ElementReader<T>(ref MessagePackReader reader);
+
+    private delegate void ElementWriter<T>(ref MessagePackWriter writer, T value);
+
+    private static void WriteArray<T>(ref MessagePackWriter writer, T[] array, BundleLimits limits, ref int entries, ElementWriter<T> write)
+    {
+        CountEntries(ref entries, array.Length, limits);
+        writer.WriteArrayHeader(array.Length);
+        foreach (T item in array)
+        {
+            write(ref writer, item);
+        }
+    }
 
     private static T[] ReadArray<T>(ref MessagePackReader reader, BundleLimits limits, ref int entries, ElementReader<T> read)
     {

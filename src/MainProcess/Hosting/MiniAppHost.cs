@@ -100,13 +100,13 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// </summary>
     /// <param name="appId">The mini program.</param>
     /// <param name="verType">Its build.</param>
-    /// <param name="cancellationToken">Cancels waiting (a started process is then stopped).</param>
+    /// <param name="cancellationToken">Cancels the wait only: a start under way goes on, and its mini program can be stopped as usual.</param>
     /// <returns>The running mini program.</returns>
     /// <exception cref="MiniAppStartException">When the process could not start or did not connect within <see cref="MiniAppHostOptions.StartTimeout"/>.</exception>
     public async Task<MiniAppInfo> StartMiniAppAsync(string appId, MiniAppVerType verType = MiniAppVerType.Release, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(appId);
         var key = new MiniAppKey(appId, verType);
+        key.Validate();
         Task<MiniAppSession> start;
         lock (this.gate)
         {
@@ -345,6 +345,9 @@ public sealed class MiniAppHost : IAsyncDisposable
                 // Already exited.
             }
 
+            // Reap it before letting go, so that a failed start leaves no zombie.
+            using var reaped = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await process.WaitForExitAsync(reaped.Token).ConfigureAwait(false);
             process.Dispose();
             throw;
         }

@@ -73,6 +73,19 @@ internal sealed class PipeListener : IAsyncDisposable
 
     private async Task AcceptLoopAsync()
     {
+        try
+        {
+            await this.AcceptConnectionsAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // An instance created as disposal began would otherwise keep listening.
+            await this.next.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task AcceptConnectionsAsync()
+    {
         while (!this.disposal.IsCancellationRequested)
         {
             NamedPipeServerStream server = this.next;
