@@ -33,6 +33,12 @@ public sealed class MiniProcessClient : IAsyncDisposable
     /// <summary>Gets this mini program's build.</summary>
     public MiniAppVerType VerType => this.LaunchInfo.VerType;
 
+    /// <summary>
+    /// Gets this mini program's private directory for the signed-in user, or null. The host keys it by (user, appId), so
+    /// another user's run of the same mini program never sees these files.
+    /// </summary>
+    public string? SandboxDirectory => this.LaunchInfo.SandboxDirectory;
+
     /// <summary>Gets the underlying connection.</summary>
     public IpcConnection Connection => this.connection;
 

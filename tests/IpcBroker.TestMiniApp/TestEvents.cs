@@ -8,4 +8,10 @@ public static class TestEvents
     public const string Hang = "test.hang";
     public const string WhoAmI = "test.whoAmI";
     public const string Exit = "test.exit";
+    public const string Count = "test.count";
+    public const string WriteSandbox = "test.writeSandbox";
+    public const string ListSandbox = "test.listSandbox";
+    public const string DelayedEcho = "test.delayedEcho";
+    public const string ArmReconnect = "test.armReconnect";
+    public const string IgnoreShutdown = "test.ignoreShutdown";
 }

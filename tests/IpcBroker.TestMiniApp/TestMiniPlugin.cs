@@ -4,9 +4,86 @@ using IpcBroker.Plugins;
 namespace IpcBroker.TestMiniApp;
 
 /// <summary>Behaviours the end-to-end tests ask of a mini process.</summary>
+/// <remarks>One instance per mini program served: a reused process starts the next mini program with a fresh one.</remarks>
 [IpcMiniPlugin]
-public sealed class TestMiniPlugin(ClientHolder holder) : IpcPlugin
+public sealed class TestMiniPlugin(ClientHolder holder) : IpcPlugin, IAsyncDisposable
 {
+    private int count;
+    private Task reconnectAttempt = Task.CompletedTask;
+
+    /// <summary>Counts the calls this mini program has answered; a fresh mini program starts at 1.</summary>
+    [IpcEvent(TestEvents.Count)]
+    public Bundle Count(IpcRequest request) => new Bundle().PutInt("count", Interlocked.Increment(ref this.count));
+
+    /// <summary>Writes <c>name</c> with <c>content</c> in the sandbox directory.</summary>
+    [IpcEvent(TestEvents.WriteSandbox)]
+    public async Task<Bundle> WriteSandboxAsync(IpcRequest request)
+    {
+        MiniProcessClient client = await holder.Client;
+        string path = Path.Combine(client.SandboxDirectory ?? throw new InvalidOperationException("no sandbox"), request.Data.GetString("name", "file.txt"));
+        await File.WriteAllTextAsync(path, request.Data.GetString("content", string.Empty));
+        return new Bundle().PutString("path", path);
+    }
+
+    /// <summary>Lists the sandbox directory.</summary>
+    [IpcEvent(TestEvents.ListSandbox)]
+    public async Task<Bundle> ListSandboxAsync(IpcRequest request)
+    {
+        MiniProcessClient client = await holder.Client;
+        string directory = client.SandboxDirectory ?? throw new InvalidOperationException("no sandbox");
+        return new Bundle()
+            .PutString("sandbox", directory)
+            .PutStringArray("files", Directory.GetFiles(directory).Select(Path.GetFileName).ToArray());
+    }
+
+    /// <summary>Says it started (on standard error), waits <c>delayMs</c>, then answers with the request.</summary>
+    [IpcEvent(TestEvents.DelayedEcho)]
+    public async Task<Bundle> DelayedEchoAsync(IpcRequest request)
+    {
+        await Console.Error.WriteLineAsync("DELAYED-ECHO started");
+        await Console.Error.FlushAsync();
+        await Task.Delay(request.Data.GetInt("delayMs"));
+        await Console.Error.WriteLineAsync("DELAYED-ECHO answering");
+        return request.Data;
+    }
+
+    /// <summary>
+    /// Behaves like a stale mini process: once the host closes this connection, it tries to connect again with the same
+    /// launch line and reports on standard error whether the host let it in.
+    /// </summary>
+    [IpcEvent(TestEvents.ArmReconnect)]
+    public async Task<Bundle> ArmReconnectAsync(IpcRequest request)
+    {
+        MiniProcessClient client = await holder.Client;
+        this.reconnectAttempt = Task.Run(async () =>
+        {
+            await client.Completion;
+            try
+            {
+                await using MiniProcessClient again = await MiniProcessClient.ConnectAsync(client.LaunchInfo, new IpcEventRegistry(IpcSide.Mini), timeout: TimeSpan.FromSeconds(5));
+                await Console.Error.WriteLineAsync("RECONNECT accepted");
+            }
+            catch (Exception ex)
+            {
+                await Console.Error.WriteLineAsync("RECONNECT refused: " + ex.Message);
+            }
+
+            await Console.Error.FlushAsync();
+        });
+        return new Bundle();
+    }
+
+    /// <summary>Keeps the process alive after the host closes its standard input: a foreground thread that never ends.</summary>
+    [IpcEvent(TestEvents.IgnoreShutdown)]
+    public Bundle IgnoreShutdown(IpcRequest request)
+    {
+        new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = false }.Start();
+        return new Bundle();
+    }
+
+    /// <summary>Lets an armed reconnect attempt finish before the process exits.</summary>
+    public async ValueTask DisposeAsync() => await this.reconnectAttempt.WaitAsync(TimeSpan.FromSeconds(10));
+
     /// <summary>Answers with the request.</summary>
     [IpcEvent(TestEvents.Echo)]
     public Bundle Echo(IpcRequest request) => request.Data;

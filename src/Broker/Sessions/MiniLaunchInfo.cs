@@ -13,13 +13,15 @@ namespace IpcBroker.Sessions;
 /// <param name="VerType">Its build.</param>
 /// <param name="ProtocolVersion">The protocol version the host speaks.</param>
 /// <param name="HostProcessId">The host's process id.</param>
+/// <param name="SandboxDirectory">The mini program's private directory for this user (mode 0700), or null when the host keeps none.</param>
 public sealed record MiniLaunchInfo(
     [property: JsonPropertyName("pipe")] string PipePath,
     [property: JsonPropertyName("secret")] string Secret,
     [property: JsonPropertyName("appId")] string AppId,
     [property: JsonPropertyName("verType")] MiniAppVerType VerType,
     [property: JsonPropertyName("protocol")] int ProtocolVersion,
-    [property: JsonPropertyName("hostPid")] int HostProcessId)
+    [property: JsonPropertyName("hostPid")] int HostProcessId,
+    [property: JsonPropertyName("sandbox")] string? SandboxDirectory = null)
 {
     /// <summary>The longest launch line accepted, in characters.</summary>
     public const int MaxLineLength = 4096;

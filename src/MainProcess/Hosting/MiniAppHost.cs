@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using IpcBroker.Plugins;
 using IpcBroker.Sessions;
@@ -8,30 +7,44 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace IpcBroker.MainProcess.Hosting;
 
 /// <summary>
-/// The main process's side of the broker: owns the pipe, starts mini program processes and admits only them, serves the
-/// main-process plugins to them, and calls their mini-process plugins (<c>callMiniProcessPlugin</c>).
+/// The main process's side of the broker: owns the pipe and the mini program processes — starts them (at most
+/// <see cref="MiniAppHostOptions.MaxMiniProcesses"/>, reusing the least recently used one at the cap), admits only them,
+/// serves the main-process plugins to them, calls their plugins (<c>callMiniProcessPlugin</c>), notices their deaths, and
+/// stops them all when the user logs out.
 /// </summary>
 /// <remarks>
-/// <para>Thread-safe. Starting the same mini program twice at once starts one process. Disposal stops every mini
-/// program, closes the pipe and removes its directory.</para>
-/// <para>Each call's outcome arrives exactly once: the answer, the call's deadline, cancellation, the mini process's
-/// disconnection or death (noticed from the socket and from the process exit, whichever comes first), or
-/// <see cref="IpcErrorCode.ProcessNotRunning"/> when the target has no process.</para>
+/// <para>Thread-safe. Opening the same mini program twice at once starts it once. Disposal stops every mini program,
+/// closes the pipe and removes its directory.</para>
+/// <para>Each call's outcome arrives exactly once: the answer, the call's deadline, cancellation, the mini program's stop
+/// or eviction, the process's disconnection or death (noticed from the socket and from the process exit, whichever comes
+/// first), <see cref="IpcErrorCode.LoggedOut"/>, or <see cref="IpcErrorCode.ProcessNotRunning"/> when the target has no process.</para>
+/// <para>A reused process gets a new launch line (a new one-time secret) on its standard input after the evicted mini
+/// program's connection is closed; the mini process serves the next one with fresh state. Closing a process's standard
+/// input is the shutdown message; the process is killed if it has not exited within <see cref="MiniAppHostOptions.ShutdownTimeout"/>.</para>
 /// </remarks>
 public sealed class MiniAppHost : IAsyncDisposable
 {
     private readonly object gate = new();
     private readonly Dictionary<MiniAppKey, MiniAppSession> sessions = [];
     private readonly Dictionary<MiniAppKey, Task<MiniAppSession>> starting = [];
+    private readonly HashSet<MiniProcessHandle> processes = [];
     private readonly MiniAppHostOptions options;
     private readonly ILoggerFactory loggerFactory;
     private readonly ILogger logger;
     private readonly PipeListener listener;
     private readonly MiniProcessLauncher launcher;
+    private int reservedSlots;
+    private string? userId;
+    private long epoch;
     private bool disposed;
 
     private MiniAppHost(IpcEventRegistry registry, MiniAppHostOptions options, ILoggerFactory loggerFactory, string pipePath)
     {
+        if (options.MaxMiniProcesses < 1)
+        {
+            throw new IpcConfigurationException($"MaxMiniProcesses must be at least 1, not {options.MaxMiniProcesses}.");
+        }
+
         this.Registry = registry;
         this.options = options;
         this.loggerFactory = loggerFactory;
@@ -41,7 +54,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         this.listener = new PipeListener(pipePath, options.HandshakeTimeout, this.logger);
     }
 
-    /// <summary>Raised once for every mini process that ends, for whatever reason, after its calls have been failed.</summary>
+    /// <summary>Raised once for every mini program process that ends, for whatever reason, after its calls have been failed (Binder's linkToDeath).</summary>
     /// <remarks>Raised on a thread-pool thread; an exception thrown by a handler is logged and ignored.</remarks>
     public event EventHandler<MiniProcessExitedEventArgs>? MiniProcessExited;
 
@@ -51,7 +64,22 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <summary>Gets the main-process events this host answers.</summary>
     public IpcEventRegistry Registry { get; }
 
-    /// <summary>Gets the running mini programs.</summary>
+    /// <summary>Gets the most mini program processes alive at once.</summary>
+    public int MaxMiniProcesses => this.options.MaxMiniProcesses;
+
+    /// <summary>Gets the signed-in user, or null.</summary>
+    public string? UserId
+    {
+        get
+        {
+            lock (this.gate)
+            {
+                return this.userId;
+            }
+        }
+    }
+
+    /// <summary>Gets the mini programs that are running or stopping, oldest first.</summary>
     public IReadOnlyList<MiniAppInfo> RunningMiniApps
     {
         get
@@ -63,12 +91,24 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Gets the ids of the mini program processes alive now, including ones starting or between two mini programs.</summary>
+    public IReadOnlyList<int> ProcessIds
+    {
+        get
+        {
+            lock (this.gate)
+            {
+                return this.processes.Select(p => p.ProcessId).Order().ToList();
+            }
+        }
+    }
+
     /// <summary>Creates the private pipe directory and starts listening.</summary>
     /// <param name="registry">The main-process events to serve.</param>
     /// <param name="options">Settings, or null for the defaults.</param>
     /// <param name="loggerFactory">Where to log, or null.</param>
     /// <returns>The listening host.</returns>
-    /// <exception cref="IpcConfigurationException">When the pipe path is too long or the mini executable is missing.</exception>
+    /// <exception cref="IpcConfigurationException">When the pipe path is too long, the mini executable is missing or the cap is below 1.</exception>
     /// <exception cref="IOException">When a pipe already exists at the path (another host holds it).</exception>
     public static MiniAppHost Start(IpcEventRegistry registry, MiniAppHostOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
@@ -94,15 +134,61 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Signs a user in: the mini programs opened from now on use that user's sandbox directories.</summary>
+    /// <param name="newUserId">The user's id.</param>
+    /// <exception cref="InvalidOperationException">When another user is signed in: log out first, so that no mini program of theirs lives on.</exception>
+    public void SignIn(string newUserId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(newUserId);
+        lock (this.gate)
+        {
+            if (this.userId is not null && this.userId != newUserId)
+            {
+                throw new InvalidOperationException("Another user is signed in; call LogoutAsync first so that none of their mini programs lives on.");
+            }
+
+            this.userId = newUserId;
+        }
+    }
+
     /// <summary>
-    /// Opens a mini program: starts its process and waits until it has connected, or — when it is already running —
-    /// reactivates it (no new process; it becomes the most recently used).
+    /// Logs the user out (the SDK's rule: stop all mini programs): every session is revoked and its pending calls fail with
+    /// <see cref="IpcErrorCode.LoggedOut"/>, every launch not yet connected is revoked (its secret admits no one, its start
+    /// fails), every process is stopped, and the user is signed out. Returns once every process has exited.
     /// </summary>
-    /// <param name="appId">The mini program.</param>
-    /// <param name="verType">Its build.</param>
+    /// <returns>A task that completes when nothing of the session is left.</returns>
+    public async Task LogoutAsync()
+    {
+        List<MiniAppSession> victims;
+        List<MiniProcessHandle> all;
+        List<Task<MiniAppSession>> inFlight;
+        lock (this.gate)
+        {
+            // Starts begun before this point see the new epoch and give up their process; no secret issued before is valid after.
+            this.epoch++;
+            this.userId = null;
+            this.listener.RevokeAll(new MiniAppStartException("The user logged out while the mini program was starting."));
+            victims = this.TakeAllSessions();
+            all = [.. this.processes];
+            inFlight = [.. this.starting.Values];
+        }
+
+        await this.StopAsync(victims, all, IpcErrorCode.LoggedOut, "the user logged out").ConfigureAwait(false);
+        await WhenAllIgnoringFailuresAsync(inFlight).ConfigureAwait(false);
+        HostLog.LoggedOut(this.logger, victims.Count, inFlight.Count);
+    }
+
+    /// <summary>
+    /// Opens a mini program. When it is already running it is reactivated (no new process; it becomes the most recently
+    /// used). Below the cap it gets a new process; at the cap the least recently used mini program is stopped (its pending
+    /// calls fail with a reason) and its process serves the new one.
+    /// </summary>
+    /// <param name="appId">The mini program: 1 to 128 ASCII letters, digits, '-', '_' or '.'.</param>
+    /// <param name="verType">Its build; each build is a mini program of its own.</param>
     /// <param name="cancellationToken">Cancels the wait only: a start under way goes on, and its mini program can be stopped as usual.</param>
     /// <returns>The running mini program.</returns>
-    /// <exception cref="MiniAppStartException">When the process could not start or did not connect within <see cref="MiniAppHostOptions.StartTimeout"/>.</exception>
+    /// <exception cref="ArgumentException">When the appId or build is not valid.</exception>
+    /// <exception cref="MiniAppStartException">When the process could not start or connect within <see cref="MiniAppHostOptions.StartTimeout"/>, or the user logged out meanwhile.</exception>
     public async Task<MiniAppInfo> StartMiniAppAsync(string appId, MiniAppVerType verType = MiniAppVerType.Release, CancellationToken cancellationToken = default)
     {
         var key = new MiniAppKey(appId, verType);
@@ -111,16 +197,16 @@ public sealed class MiniAppHost : IAsyncDisposable
         lock (this.gate)
         {
             ObjectDisposedException.ThrowIf(this.disposed, this);
-            if (this.sessions.TryGetValue(key, out MiniAppSession? running) && running.Connection.IsConnected)
+            if (this.sessions.TryGetValue(key, out MiniAppSession? running) && running.State == MiniAppState.Running)
             {
                 running.Touch();
-                HostLog.Reactivated(this.logger, key, running.ProcessId);
+                HostLog.Reactivated(this.logger, key, running.Process.ProcessId);
                 return running.Snapshot();
             }
 
             if (!this.starting.TryGetValue(key, out start!))
             {
-                start = this.LaunchAsync(key);
+                start = this.BeginStartAsync(key);
                 this.starting[key] = start;
             }
         }
@@ -173,39 +259,61 @@ public sealed class MiniAppHost : IAsyncDisposable
         _ = IpcConnection.DeliverAsync(this.CallMiniProcessPluginAsync(appId, verType, eventId, request, callOptions), callback, eventId, this.logger);
     }
 
-    /// <summary>Stops a mini program (<c>stopMiniApp</c>): its pending calls fail with a reason, its process exits or is killed.</summary>
+    /// <summary>Stops a mini program and its process (<c>stopMiniApp</c>): its pending calls fail with a reason; returns once the process has exited.</summary>
     /// <param name="appId">The mini program.</param>
     /// <param name="verType">Its build; null stops every build of <paramref name="appId"/>.</param>
     /// <returns>Whether anything was running.</returns>
     public async Task<bool> StopMiniAppAsync(string appId, MiniAppVerType? verType = null)
     {
+        bool Matches(MiniAppKey key) => key.AppId == appId && (verType is null || key.VerType == verType);
+
+        List<Task<MiniAppSession>> inFlight;
+        lock (this.gate)
+        {
+            inFlight = this.starting.Where(s => Matches(s.Key)).Select(s => s.Value).ToList();
+        }
+
+        // A start under way is let finish (or fail) first, so that it cannot outlive the stop.
+        await WhenAllIgnoringFailuresAsync(inFlight).ConfigureAwait(false);
         List<MiniAppSession> victims;
         lock (this.gate)
         {
-            victims = this.sessions.Values.Where(s => s.Key.AppId == appId && (verType is null || s.Key.VerType == verType)).ToList();
+            victims = this.sessions.Values.Where(s => Matches(s.Key) && s.TryBeginStopping()).ToList();
+            foreach (MiniAppSession victim in victims)
+            {
+                this.sessions.Remove(victim.Key);
+            }
         }
 
-        await this.StopSessionsAsync(victims, "the mini program was stopped").ConfigureAwait(false);
+        await this.StopAsync(victims, victims.Select(v => v.Process).ToList(), IpcErrorCode.PeerDisconnected, "the mini program was stopped").ConfigureAwait(false);
         return victims.Count > 0;
     }
 
-    /// <summary>Stops every mini program (<c>stopAllMiniApp</c>).</summary>
-    /// <returns>A task that completes when every process has exited.</returns>
+    /// <summary>Stops every mini program and process (<c>stopAllMiniApp</c>); returns once every process has exited.</summary>
+    /// <returns>A task that completes when nothing is left running.</returns>
     public async Task StopAllMiniAppAsync()
     {
-        List<MiniAppSession> victims;
+        List<Task<MiniAppSession>> inFlight;
         lock (this.gate)
         {
-            victims = [.. this.sessions.Values];
+            inFlight = [.. this.starting.Values];
         }
 
-        await this.StopSessionsAsync(victims, "every mini program was stopped").ConfigureAwait(false);
+        await WhenAllIgnoringFailuresAsync(inFlight).ConfigureAwait(false);
+        List<MiniAppSession> victims;
+        List<MiniProcessHandle> all;
+        lock (this.gate)
+        {
+            victims = this.TakeAllSessions();
+            all = [.. this.processes];
+        }
+
+        await this.StopAsync(victims, all, IpcErrorCode.PeerDisconnected, "every mini program was stopped").ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        List<Task<MiniAppSession>> inFlight;
         lock (this.gate)
         {
             if (this.disposed)
@@ -214,34 +322,193 @@ public sealed class MiniAppHost : IAsyncDisposable
             }
 
             this.disposed = true;
-            inFlight = [.. this.starting.Values];
         }
 
+        // Starts still waiting for a connection fail once the listener is gone.
         await this.listener.DisposeAsync().ConfigureAwait(false);
+        await this.StopAllMiniAppAsync().ConfigureAwait(false);
+        PipeLocation.Delete(this.PipePath);
+    }
 
-        // Starts in flight fail now that the listener is gone; wait for them so that their processes are cleaned up.
-        foreach (Task<MiniAppSession> start in inFlight)
+    private static async Task WhenAllIgnoringFailuresAsync(IEnumerable<Task> tasks)
+    {
+        foreach (Task task in tasks)
         {
             try
             {
-                await start.ConfigureAwait(false);
+                await task.ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is MiniAppStartException or ObjectDisposedException or OperationCanceledException)
             {
                 // Reported to whoever started it.
             }
         }
-
-        await this.StopAllMiniAppAsync().ConfigureAwait(false);
-        PipeLocation.Delete(this.PipePath);
     }
 
-    private async Task StopSessionsAsync(List<MiniAppSession> victims, string reason)
+    /// <summary>Decides where <paramref name="key"/> runs: a new process below the cap, else the least recently used one's. Under the lock.</summary>
+    private Task<MiniAppSession> BeginStartAsync(MiniAppKey key)
     {
-        await Task.WhenAll(victims.Select(s => s.StopAsync(reason, this.options.ShutdownTimeout, this.logger))).ConfigureAwait(false);
+        string? user = this.userId;
+        long startEpoch = this.epoch;
+        Task<MiniAppSession> start;
+        if (this.processes.Count + this.reservedSlots < this.options.MaxMiniProcesses)
+        {
+            this.reservedSlots++;
+            start = Task.Run(() => this.StartInNewProcessAsync(key, user, startEpoch));
+        }
+        else
+        {
+            MiniAppSession victim = this.sessions.Values.Where(s => s.State == MiniAppState.Running).MinBy(s => s.LastUsedAt)
+                ?? throw new MiniAppStartException($"All {this.options.MaxMiniProcesses} mini program processes are starting or stopping; try again when one has settled.");
+            victim.TryBeginStopping();
+            this.sessions.Remove(victim.Key);
+            start = Task.Run(() => this.StartInReusedProcessAsync(victim, key, user, startEpoch));
+        }
 
-        // Returns only once each is forgotten and its exit notice raised, so a caller sees no leftovers.
-        await Task.WhenAll(victims.Select(s => s.Finished)).ConfigureAwait(false);
+        return this.ForgetStartWhenDoneAsync(key, start);
+    }
+
+    private async Task<MiniAppSession> ForgetStartWhenDoneAsync(MiniAppKey key, Task<MiniAppSession> start)
+    {
+        try
+        {
+            return await start.ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (this.gate)
+            {
+                this.starting.Remove(key);
+            }
+        }
+    }
+
+    private async Task<MiniAppSession> StartInNewProcessAsync(MiniAppKey key, string? user, long startEpoch)
+    {
+        MiniProcessHandle? handle = null;
+        try
+        {
+            handle = this.launcher.Start(() => handle?.LastKey ?? key);
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException)
+        {
+            throw new MiniAppStartException($"Could not start a process for {key}: {ex.Message}");
+        }
+        finally
+        {
+            lock (this.gate)
+            {
+                this.reservedSlots--;
+                if (handle is not null)
+                {
+                    this.processes.Add(handle);
+                }
+            }
+        }
+
+        handle.LastKey = key;
+        HostLog.Started(this.logger, key, handle.ProcessId);
+        _ = this.WatchProcessAsync(handle);
+        return await this.BindAsync(handle, key, user, startEpoch).ConfigureAwait(false);
+    }
+
+    private async Task<MiniAppSession> StartInReusedProcessAsync(MiniAppSession victim, MiniAppKey key, string? user, long startEpoch)
+    {
+        HostLog.Reusing(this.logger, victim.Process.ProcessId, victim.Key, key, this.options.MaxMiniProcesses);
+        victim.Connection.Close(IpcErrorCode.PeerDisconnected, $"the mini program was stopped to make room for {key} (at most {this.options.MaxMiniProcesses} processes)");
+        await victim.Connection.Completion.ConfigureAwait(false);
+        return await this.BindAsync(victim.Process, key, user, startEpoch).ConfigureAwait(false);
+    }
+
+    /// <summary>Hands a process a launch line for <paramref name="key"/> and waits until it has connected with that line's secret.</summary>
+    private async Task<MiniAppSession> BindAsync(MiniProcessHandle handle, MiniAppKey key, string? user, long startEpoch)
+    {
+        byte[] secret = RandomNumberGenerator.GetBytes(Handshake.SecretBytes);
+        var launch = new PendingLaunch(key, PipeListener.HashSecret(secret), handle.ProcessId);
+        try
+        {
+            string? sandbox = SandboxLayout.Prepare(this.options.SandboxRoot, user, key);
+            lock (this.gate)
+            {
+                this.ThrowIfSuperseded(startEpoch, key);
+                handle.LastKey = key;
+                this.listener.Expect(launch);
+            }
+
+            var info = new MiniLaunchInfo(this.PipePath, Convert.ToBase64String(secret), key.AppId, key.VerType, Handshake.ProtocolVersion, Environment.ProcessId, sandbox);
+            if (!handle.TrySendLaunchLine(info))
+            {
+                throw new MiniAppStartException($"{key} did not start: its process {handle.ProcessId} no longer reads its standard input.");
+            }
+
+            Task timeout = Task.Delay(this.options.StartTimeout);
+            if (await Task.WhenAny(launch.Connected, handle.Exited, timeout).ConfigureAwait(false) != launch.Connected)
+            {
+                string why = handle.Exited.IsCompleted
+                    ? $"its process exited with code {handle.Process.ExitCode} before connecting"
+                    : $"it did not connect within {this.options.StartTimeout.TotalSeconds:0.#} s";
+                string tail = handle.StderrTail.ToString();
+                throw new MiniAppStartException($"{key} did not start: {why}.{(tail.Length > 0 ? " Its last error output:" + Environment.NewLine + tail : string.Empty)}");
+            }
+
+            (System.IO.Pipes.NamedPipeServerStream pipe, PeerCredentials peer) = await launch.Connected.ConfigureAwait(false);
+            HostLog.Connected(this.logger, key, handle.ProcessId, peer.ProcessId, peer.UserId);
+            var caller = new IpcCaller(IpcSide.Mini, key.AppId, key.VerType, peer.ProcessId);
+            IpcConnection connection = IpcConnection.Start(pipe, this.Registry, caller, this.options.Connection, this.loggerFactory.CreateLogger("IpcBroker.MainProcess.Connection"));
+            var session = new MiniAppSession(key, handle, connection);
+            lock (this.gate)
+            {
+                if (startEpoch != this.epoch || this.disposed || handle.Exited.IsCompleted)
+                {
+                    connection.Close(startEpoch != this.epoch ? IpcErrorCode.LoggedOut : IpcErrorCode.PeerDisconnected, "the mini program was stopped while it started");
+                    throw new MiniAppStartException($"{key} was stopped while it started (logout, host shutdown or process exit).");
+                }
+
+                handle.Current = session;
+                this.sessions[key] = session;
+            }
+
+            _ = this.WatchSessionAsync(session);
+            return session;
+        }
+        catch
+        {
+            // The process is in no known state: it goes. Its exit is then reported like any other.
+            this.listener.Forget(launch);
+            await handle.StopAsync(this.options.ShutdownTimeout, this.logger, byHostApp: false).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private void ThrowIfSuperseded(long startEpoch, MiniAppKey key)
+    {
+        if (startEpoch != this.epoch)
+        {
+            throw new MiniAppStartException($"{key} did not start: the user logged out meanwhile.");
+        }
+
+        ObjectDisposedException.ThrowIf(this.disposed, this);
+    }
+
+    /// <summary>Under the lock: marks every session stopping and forgets it.</summary>
+    private List<MiniAppSession> TakeAllSessions()
+    {
+        List<MiniAppSession> victims = this.sessions.Values.Where(s => s.TryBeginStopping()).ToList();
+        this.sessions.Clear();
+        return victims;
+    }
+
+    /// <summary>Fails the sessions' calls with <paramref name="code"/>, stops the processes, and returns once each is reaped and reported.</summary>
+    private async Task StopAsync(List<MiniAppSession> victims, List<MiniProcessHandle> processesToStop, IpcErrorCode code, string reason)
+    {
+        foreach (MiniAppSession victim in victims)
+        {
+            HostLog.Stopping(this.logger, victim.Key, victim.Process.ProcessId, reason);
+            victim.Connection.Close(code, reason);
+        }
+
+        await Task.WhenAll(processesToStop.Select(p => p.StopAsync(this.options.ShutdownTimeout, this.logger, byHostApp: true))).ConfigureAwait(false);
+        await Task.WhenAll(processesToStop.Select(p => p.Finished)).ConfigureAwait(false);
     }
 
     private MiniAppSession? Find(string appId, MiniAppVerType? verType)
@@ -260,7 +527,7 @@ public sealed class MiniAppHost : IAsyncDisposable
 
     private Task<IpcResult> CallCoreAsync(MiniAppSession? session, string appId, string eventId, Bundle? request, IpcCallOptions? callOptions)
     {
-        if (session is null)
+        if (session is null || session.State != MiniAppState.Running)
         {
             return Task.FromResult(IpcResult.Failure(IpcErrorCode.ProcessNotRunning, $"The mini program '{appId}' has no running process."));
         }
@@ -269,116 +536,57 @@ public sealed class MiniAppHost : IAsyncDisposable
         return session.Connection.CallAsync(eventId, request, callOptions);
     }
 
-    private async Task<MiniAppSession> LaunchAsync(MiniAppKey key)
+    /// <summary>When a session's connection closes without the host asking (the mini process dropped it), its process goes too.</summary>
+    private async Task WatchSessionAsync(MiniAppSession session)
     {
-        // Leave the caller's lock before doing any work.
-        await Task.Yield();
-        try
-        {
-            MiniAppSession session = await this.LaunchCoreAsync(key).ConfigureAwait(false);
-            lock (this.gate)
-            {
-                this.sessions[key] = session;
-            }
-
-            _ = this.WatchAsync(session);
-            return session;
-        }
-        finally
-        {
-            lock (this.gate)
-            {
-                this.starting.Remove(key);
-            }
-        }
-    }
-
-    private async Task<MiniAppSession> LaunchCoreAsync(MiniAppKey key)
-    {
-        byte[] secret = RandomNumberGenerator.GetBytes(Handshake.SecretBytes);
-        var launch = new PendingLaunch(key, PipeListener.HashSecret(secret));
-        var info = new MiniLaunchInfo(this.PipePath, Convert.ToBase64String(secret), key.AppId, key.VerType, Handshake.ProtocolVersion, Environment.ProcessId);
-        var stderrTail = new StderrTail();
-        this.listener.Expect(launch);
-        Process process;
-        DateTimeOffset startedAt = DateTimeOffset.UtcNow;
-        try
-        {
-            process = this.launcher.Start(launch, info, stderrTail);
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException)
-        {
-            this.listener.Forget(launch);
-            throw new MiniAppStartException($"Could not start the process for {key}: {ex.Message}");
-        }
-
-        HostLog.Started(this.logger, key, process.Id);
-        try
-        {
-            using var timeout = new CancellationTokenSource(this.options.StartTimeout);
-            Task exited = process.WaitForExitAsync(timeout.Token);
-            Task winner = await Task.WhenAny(launch.Connected, exited).ConfigureAwait(false);
-            if (winner != launch.Connected)
-            {
-                string why = process.HasExited
-                    ? $"its process exited with code {process.ExitCode} before connecting"
-                    : $"it did not connect within {this.options.StartTimeout.TotalSeconds:0.#} s";
-                string tail = stderrTail.ToString();
-                throw new MiniAppStartException($"{key} did not start: {why}.{(tail.Length > 0 ? " Its last error output:" + Environment.NewLine + tail : string.Empty)}");
-            }
-
-            (System.IO.Pipes.NamedPipeServerStream pipe, PeerCredentials peer) = await launch.Connected.ConfigureAwait(false);
-            HostLog.Connected(this.logger, key, process.Id, peer.ProcessId, peer.UserId);
-            var caller = new IpcCaller(IpcSide.Mini, key.AppId, key.VerType, peer.ProcessId);
-            IpcConnection connection = IpcConnection.Start(pipe, this.Registry, caller, this.options.Connection, this.loggerFactory.CreateLogger("IpcBroker.MainProcess.Connection"));
-            return new MiniAppSession(key, process, connection, startedAt);
-        }
-        catch
-        {
-            this.listener.Forget(launch);
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // Already exited.
-            }
-
-            // Reap it before letting go, so that a failed start leaves no zombie.
-            using var reaped = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await process.WaitForExitAsync(reaped.Token).ConfigureAwait(false);
-            process.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Waits for a session's process to end, then fails its calls, forgets it and raises the exit notice.</summary>
-    private async Task WatchAsync(MiniAppSession session)
-    {
-        // Both ends are watched: the process exit (a killed process's socket may be read late) and the connection
-        // (a process that closes its pipe but lives on is of no use and is stopped).
-        Task exited = session.Process.WaitForExitAsync();
-        if (await Task.WhenAny(exited, session.Connection.Completion).ConfigureAwait(false) != exited && !session.StopRequested)
-        {
-            // Usually the process is dying and its socket closed first; if not, it is of no use without a connection.
-            await session.StopAsync("the mini process closed its connection", this.options.ShutdownTimeout, this.logger, byHostApp: false).ConfigureAwait(false);
-        }
-
-        await exited.ConfigureAwait(false);
-        int exitCode = session.Process.ExitCode;
-        session.Connection.Close(IpcErrorCode.PeerDisconnected, $"the mini process {session.ProcessId} exited with code {exitCode}");
+        await session.Connection.Completion.ConfigureAwait(false);
+        bool unexpected;
         lock (this.gate)
         {
+            unexpected = session.TryBeginStopping();
             if (this.sessions.TryGetValue(session.Key, out MiniAppSession? current) && current == session)
             {
                 this.sessions.Remove(session.Key);
             }
+
+            if (session.Process.Current == session)
+            {
+                session.Process.Current = null;
+            }
         }
 
-        await session.Connection.Completion.ConfigureAwait(false);
-        session.Process.Dispose();
-        var notice = new MiniProcessExitedEventArgs(session.Key.AppId, session.Key.VerType, session.ProcessId, exitCode, session.StopRequested);
+        if (unexpected && !session.Process.Exited.IsCompleted)
+        {
+            // Usually the process is dying and its socket closed first; if not, it is of no use without a connection.
+            await session.Process.StopAsync(this.options.ShutdownTimeout, this.logger, byHostApp: false).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for a process to end, then fails its calls, forgets it and raises the exit notice.</summary>
+    private async Task WatchProcessAsync(MiniProcessHandle handle)
+    {
+        await handle.Exited.ConfigureAwait(false);
+        int exitCode = handle.Process.ExitCode;
+        MiniAppSession? current;
+        lock (this.gate)
+        {
+            this.processes.Remove(handle);
+            current = handle.Current;
+            handle.Current = null;
+            if (current is not null && this.sessions.TryGetValue(current.Key, out MiniAppSession? registered) && registered == current)
+            {
+                this.sessions.Remove(current.Key);
+            }
+        }
+
+        if (current is not null)
+        {
+            // The socket may not have been read to its end yet: the exit fails the calls now.
+            current.Connection.Close(IpcErrorCode.PeerDisconnected, $"the mini process {handle.ProcessId} exited with code {exitCode}");
+            await current.Connection.Completion.ConfigureAwait(false);
+        }
+
+        var notice = new MiniProcessExitedEventArgs(handle.LastKey.AppId, handle.LastKey.VerType, handle.ProcessId, exitCode, handle.StopRequestedByHostApp);
         HostLog.Exited(this.logger, notice);
         try
         {
@@ -390,7 +598,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
         finally
         {
-            session.MarkFinished();
+            handle.MarkFinished();
         }
     }
 }

@@ -1,10 +1,11 @@
 namespace IpcBroker.MainProcess.Hosting;
 
-/// <summary>A snapshot of one running mini program.</summary>
+/// <summary>A snapshot of one mini program.</summary>
 /// <param name="AppId">The appId.</param>
 /// <param name="VerType">The build.</param>
-/// <param name="ProcessId">Its process id.</param>
-/// <param name="StartedAt">When its process was started.</param>
-/// <param name="LastUsedAt">When it was last opened or called.</param>
-/// <param name="IsConnected">Whether its connection is open.</param>
-public sealed record MiniAppInfo(string AppId, MiniAppVerType VerType, int ProcessId, DateTimeOffset StartedAt, DateTimeOffset LastUsedAt, bool IsConnected);
+/// <param name="ProcessId">The process it runs in.</param>
+/// <param name="State">Where it is in its life.</param>
+/// <param name="StartedAt">When it was opened (in a reused process: when it took the process over).</param>
+/// <param name="LastUsedAt">When it was last opened, reactivated or called.</param>
+/// <param name="ProcessStartedAt">When its process was started.</param>
+public sealed record MiniAppInfo(string AppId, MiniAppVerType VerType, int ProcessId, MiniAppState State, DateTimeOffset StartedAt, DateTimeOffset LastUsedAt, DateTimeOffset ProcessStartedAt);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using IpcBroker.Sessions;
 using Microsoft.Extensions.Logging;
 
 namespace IpcBroker.MainProcess.Hosting;
@@ -26,12 +25,10 @@ internal sealed class MiniProcessLauncher(string executablePath, ILogger logger)
         }
     }
 
-    /// <summary>Starts a process and writes its launch line; standard input then stays open as the host's lifeline.</summary>
-    /// <param name="launch">The pending launch; its <see cref="PendingLaunch.ProcessId"/> is set before the secret is written.</param>
-    /// <param name="launchInfo">The launch line's content.</param>
-    /// <param name="stderrTail">Collects the child's last error lines, for start failures.</param>
+    /// <summary>Starts a mini program process; it waits for a launch line on its standard input, which stays open as its lifeline.</summary>
+    /// <param name="lastKey">Whom the process is started for, for its log lines.</param>
     /// <returns>The started process.</returns>
-    public Process Start(PendingLaunch launch, MiniLaunchInfo launchInfo, StderrTail stderrTail)
+    public MiniProcessHandle Start(Func<MiniAppKey> lastKey)
     {
         var startInfo = new ProcessStartInfo
         {
@@ -51,7 +48,7 @@ internal sealed class MiniProcessLauncher(string executablePath, ILogger logger)
         }
 
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        MiniAppKey key = launch.Key;
+        var stderrTail = new StderrTail();
         int pid = 0;
         process.OutputDataReceived += (_, e) => Forward(e.Data);
         process.ErrorDataReceived += (_, e) =>
@@ -59,29 +56,18 @@ internal sealed class MiniProcessLauncher(string executablePath, ILogger logger)
             stderrTail.Add(e.Data);
             Forward(e.Data);
         };
+        DateTimeOffset startedAt = DateTimeOffset.UtcNow;
         process.Start();
         pid = process.Id;
-        launch.ProcessId = pid;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-
-        try
-        {
-            process.StandardInput.WriteLine(launchInfo.ToLine());
-            process.StandardInput.Flush();
-        }
-        catch (IOException)
-        {
-            // The child died at once; the start's wait sees it exit and reports its code and error lines.
-        }
-
-        return process;
+        return new MiniProcessHandle(process, stderrTail, startedAt);
 
         void Forward(string? line)
         {
             if (line is not null)
             {
-                HostLog.ChildOutput(logger, key, pid, line);
+                HostLog.ChildOutput(logger, lastKey(), pid, line);
             }
         }
     }

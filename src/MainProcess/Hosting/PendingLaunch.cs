@@ -6,7 +6,8 @@ namespace IpcBroker.MainProcess.Hosting;
 /// <summary>A mini process the host has started and whose connection it awaits: the secret it was given and its pid.</summary>
 /// <param name="key">The mini program.</param>
 /// <param name="secretHash">SHA-256 of the one-time secret: the listener looks launches up by it.</param>
-internal sealed class PendingLaunch(MiniAppKey key, string secretHash)
+/// <param name="processId">The pid of the process the secret is handed to; only that process may present it.</param>
+internal sealed class PendingLaunch(MiniAppKey key, string secretHash, int processId)
 {
     private readonly TaskCompletionSource<(NamedPipeServerStream Pipe, PeerCredentials Peer)> connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -14,8 +15,8 @@ internal sealed class PendingLaunch(MiniAppKey key, string secretHash)
 
     public string SecretHash { get; } = secretHash;
 
-    /// <summary>Gets or sets the pid of the process started for this launch; set before the secret is handed over.</summary>
-    public int ProcessId { get; set; }
+    /// <summary>Gets the pid of the process the secret is handed to.</summary>
+    public int ProcessId { get; } = processId;
 
     /// <summary>Gets the accepted connection, or the reason there is none.</summary>
     public Task<(NamedPipeServerStream Pipe, PeerCredentials Peer)> Connected => this.connected.Task;

@@ -47,6 +47,16 @@ internal sealed class PipeListener : IAsyncDisposable
     /// <summary>Forgets a launch: its secret no longer admits anyone.</summary>
     public void Forget(PendingLaunch launch) => this.pending.TryRemove(new KeyValuePair<string, PendingLaunch>(launch.SecretHash, launch));
 
+    /// <summary>Forgets every launch not yet connected (logout): their secrets admit no one, their starts fail with <paramref name="reason"/>.</summary>
+    public void RevokeAll(Exception reason)
+    {
+        foreach (PendingLaunch launch in this.pending.Values)
+        {
+            this.Forget(launch);
+            launch.TryFail(reason);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await this.disposal.CancelAsync().ConfigureAwait(false);

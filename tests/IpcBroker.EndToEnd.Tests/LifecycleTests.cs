@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Reflection;
+using IpcBroker.MainProcess.Hosting;
+using IpcBroker.TestMiniApp;
+using IpcBroker.Tests;
+
+namespace IpcBroker.EndToEnd.Tests;
+
+/// <summary>The lives of mini program processes: cap and reuse, reactivation, stop, death, host death, logout.</summary>
+public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
+{
+    private static readonly string TestHostAppPath = Path.GetFullPath(typeof(LifecycleTests).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TestHostAppPath").Value!);
+
+    [Fact]
+    public async Task AtTheCapTheLeastRecentlyUsedMiniProgramGivesUpItsProcess()
+    {
+        this.StartHost();
+        var opened = new List<MiniAppInfo>();
+        for (int i = 1; i <= 5; i++)
+        {
+            opened.Add(await this.OpenAsync($"wx-cap-{i}"));
+        }
+
+        Assert.Equal(5, opened.Select(o => o.ProcessId).Distinct().Count());
+        Assert.Equal(5, this.Host.ProcessIds.Count);
+
+        // wx-cap-1 is reactivated (no new process), wx-cap-2 gets a call that never ends (a call is a use too), then the
+        // others are used: wx-cap-2 is now the least recently used.
+        MiniAppInfo reactivated = await this.OpenAsync("wx-cap-1");
+        Assert.Equal(opened[0].ProcessId, reactivated.ProcessId);
+        Assert.Equal(1, (await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-cap-2", TestEvents.Count, null))).Data.GetInt("count"));
+        Task<IpcResult> pendingOnEvicted = this.Host.CallMiniProcessPluginAsync("wx-cap-2", TestEvents.Hang, null);
+        foreach (string appId in new[] { "wx-cap-1", "wx-cap-3", "wx-cap-4", "wx-cap-5" })
+        {
+            await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync(appId, TestEvents.Echo, null));
+        }
+
+        await AssertStillPendingAsync(pendingOnEvicted);
+
+        MiniAppInfo sixth = await this.OpenAsync("wx-cap-6");
+
+        IpcResult evicted = await this.WithTimeoutAsync(pendingOnEvicted);
+        Assert.Equal(IpcErrorCode.PeerDisconnected, evicted.ErrorCode);
+        Assert.Contains("make room for wx-cap-6", evicted.ErrorMessage);
+        Assert.Equal(opened[1].ProcessId, sixth.ProcessId);
+        Assert.Equal(5, this.Host.ProcessIds.Count);
+        Assert.Equal(["wx-cap-1", "wx-cap-3", "wx-cap-4", "wx-cap-5", "wx-cap-6"], this.Host.RunningMiniApps.Select(a => a.AppId).Order());
+        Assert.Equal(IpcErrorCode.ProcessNotRunning, (await this.Host.CallMiniProcessPluginAsync("wx-cap-2", TestEvents.Echo, null)).ErrorCode);
+
+        // The reused process serves the new mini program under its own identity, with fresh state.
+        IpcResult who = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-cap-6", TestEvents.WhoAmI, null));
+        Assert.Equal(sixth.ProcessId, who.Data.GetInt("pid"));
+        Assert.Equal("wx-cap-6", who.Data.GetString("appId"));
+        Assert.Equal(1, (await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-cap-6", TestEvents.Count, null))).Data.GetInt("count"));
+        Assert.Empty(this.Exits);
+    }
+
+    [Fact]
+    public async Task RunningMiniAppsDescribesEachOne()
+    {
+        this.StartHost();
+        DateTimeOffset before = DateTimeOffset.UtcNow;
+        MiniAppInfo opened = await this.OpenAsync("wx-list", MiniAppVerType.Preview);
+        await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-list", TestEvents.Echo, null));
+
+        MiniAppInfo listed = Assert.Single(this.Host.RunningMiniApps);
+
+        Assert.Equal(("wx-list", MiniAppVerType.Preview, opened.ProcessId, MiniAppState.Running), (listed.AppId, listed.VerType, listed.ProcessId, listed.State));
+        Assert.InRange(listed.ProcessStartedAt, before, listed.StartedAt);
+        Assert.True(listed.LastUsedAt > opened.LastUsedAt, "a call makes it the most recently used");
+        Assert.Equal([opened.ProcessId], this.Host.ProcessIds);
+    }
+
+    [Fact]
+    public async Task StopAllEndsEveryProcessWithCallsBothWaysAnswered()
+    {
+        var mainHandler = new TaskCompletionSource<IpcRequest>(TaskCreationOptions.RunContinuationsAsynchronously);
+        this.MainRegistry.AddHandler("main.hang", (IpcRequest r) => { mainHandler.TrySetResult(r); });
+        this.StartHost();
+        MiniAppInfo a = await this.OpenAsync("wx-all-a");
+        MiniAppInfo b = await this.OpenAsync("wx-all-b");
+        Task<IpcResult> hostToMini = this.Host.CallMiniProcessPluginAsync("wx-all-a", TestEvents.Hang, null);
+        Task<IpcResult> relay = this.Host.CallMiniProcessPluginAsync("wx-all-b", TestEvents.CallMain, new Bundle().PutString("event", "main.hang"));
+        IpcRequest inMain = await this.WithTimeoutAsync(mainHandler.Task);
+
+        await this.WithTimeoutAsync(this.Host.StopAllMiniAppAsync());
+
+        Assert.Equal(IpcErrorCode.PeerDisconnected, (await this.WithTimeoutAsync(hostToMini)).ErrorCode);
+        Assert.Equal(IpcErrorCode.PeerDisconnected, (await this.WithTimeoutAsync(relay)).ErrorCode);
+        Assert.True(inMain.CancellationToken.IsCancellationRequested, "the main-side handler of the mini's call is told");
+        Assert.Empty(this.Host.RunningMiniApps);
+        Assert.Empty(this.Host.ProcessIds);
+
+        // Reaped, not zombies: the host waited for them.
+        Assert.False(Directory.Exists($"/proc/{a.ProcessId}"));
+        Assert.False(Directory.Exists($"/proc/{b.ProcessId}"));
+        Assert.All(this.Exits, e => Assert.True(e.StoppedByHost));
+        Assert.All(this.Exits, e => Assert.Equal(0, e.ExitCode));
+    }
+
+    [Fact]
+    public async Task AMiniProcessThatIgnoresTheShutdownMessageIsKilledAfterTheTimeout()
+    {
+        this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, ShutdownTimeout = TimeSpan.FromMilliseconds(500) });
+        MiniAppInfo stubborn = await this.OpenAsync("wx-stubborn");
+        await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-stubborn", TestEvents.IgnoreShutdown, null));
+
+        Assert.True(await this.WithTimeoutAsync(this.Host.StopMiniAppAsync("wx-stubborn")));
+
+        MiniProcessExitedEventArgs notice = await this.WaitForExitNoticeAsync(stubborn.ProcessId);
+        Assert.Equal(9, notice.Signal);
+        Assert.True(notice.StoppedByHost);
+        await this.WaitForLogAsync(r => r.EventId == 2006 && r.Message.Contains("wx-stubborn"));
+        Assert.False(Directory.Exists($"/proc/{stubborn.ProcessId}"));
+    }
+
+    [Fact]
+    public async Task WhenTheHostIsKilledEveryMiniProcessItStartedExits()
+    {
+        var startInfo = new ProcessStartInfo(ProcessProbe.DotnetHost) { RedirectStandardInput = true, RedirectStandardOutput = true };
+        startInfo.ArgumentList.Add(TestHostAppPath);
+        startInfo.ArgumentList.Add(TestMiniAppPath);
+        startInfo.ArgumentList.Add("3");
+        using Process host = Process.Start(startInfo)!;
+        this.TrackPid(host.Id);
+        var minis = new List<int>();
+        while (await this.WithTimeoutAsync(host.StandardOutput.ReadLineAsync()) is { } line && line != "ready")
+        {
+            int pid = int.Parse(line["mini ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            this.TrackPid(pid);
+            minis.Add(pid);
+        }
+
+        Assert.Equal(3, minis.Count);
+        Assert.All(minis, pid => Assert.False(ProcessProbe.HasEnded(pid)));
+
+        var clock = Stopwatch.StartNew();
+        ProcessProbe.Signal(host.Id, ProcessProbe.SigKill);
+        await ProcessProbe.WaitUntilEndedAsync(minis, this.TimeoutToken);
+        this.Output.WriteLine($"all {minis.Count} orphaned mini processes ended {clock.Elapsed.TotalMilliseconds:0} ms after the host's SIGKILL");
+
+        Assert.All(minis, pid => Assert.True(ProcessProbe.HasEnded(pid)));
+    }
+
+    [Fact]
+    public async Task LogoutFailsCallsInFlightWithLoggedOutAndStopsEverything()
+    {
+        var mainHandler = new TaskCompletionSource<IpcRequest>(TaskCreationOptions.RunContinuationsAsynchronously);
+        this.MainRegistry.AddHandler("main.hang", (IpcRequest r) => { mainHandler.TrySetResult(r); });
+        this.StartHost();
+        this.Host.SignIn("alice");
+        await this.OpenAsync("wx-out-a");
+        await this.OpenAsync("wx-out-b", MiniAppVerType.Develop);
+        Task<IpcResult> hostToMini = this.Host.CallMiniProcessPluginAsync("wx-out-a", TestEvents.Hang, null);
+        Task<IpcResult> relay = this.Host.CallMiniProcessPluginAsync("wx-out-b", TestEvents.CallMain, new Bundle().PutString("event", "main.hang"));
+        IpcRequest inMain = await this.WithTimeoutAsync(mainHandler.Task);
+
+        await this.WithTimeoutAsync(this.Host.LogoutAsync());
+
+        IpcResult failed = await this.WithTimeoutAsync(hostToMini);
+        Assert.Equal(IpcErrorCode.LoggedOut, failed.ErrorCode);
+        Assert.Contains("logged out", failed.ErrorMessage);
+        Assert.Equal(IpcErrorCode.LoggedOut, (await this.WithTimeoutAsync(relay)).ErrorCode);
+        Assert.True(inMain.CancellationToken.IsCancellationRequested);
+        Assert.Empty(this.Host.RunningMiniApps);
+        Assert.Empty(this.Host.ProcessIds);
+        Assert.Null(this.Host.UserId);
+        Assert.Equal(2, this.Exits.Count);
+    }
+
+    [Fact]
+    public async Task AStaleMiniProcessThatComesBackAfterLogoutCanNeitherAnswerNorReconnect()
+    {
+        // Long enough that the stopped process is not killed before it is continued.
+        this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, ShutdownTimeout = TimeSpan.FromSeconds(15) });
+        this.Host.SignIn("alice");
+        MiniAppInfo stale = await this.OpenAsync("wx-stale");
+        await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-stale", TestEvents.ArmReconnect, null));
+        Task<IpcResult> answerLater = this.Host.CallMiniProcessPluginAsync("wx-stale", TestEvents.DelayedEcho, new Bundle().PutInt("delayMs", 200));
+        await this.WaitForLogAsync(r => r.EventId == 2007 && r.Message.Contains("DELAYED-ECHO started"));
+
+        ProcessProbe.Signal(stale.ProcessId, ProcessProbe.SigStop);
+        Task logout = this.Host.LogoutAsync();
+        IpcResult outcome = await this.WithTimeoutAsync(answerLater);
+        Assert.Equal(IpcErrorCode.LoggedOut, outcome.ErrorCode);
+
+        ProcessProbe.Signal(stale.ProcessId, ProcessProbe.SigCont);
+
+        // It wakes, answers into a closed connection, tries the old launch line again, and is refused.
+        TestLogRecord refused = await this.WaitForLogAsync(r => r.EventId == 2007 && r.Message.Contains("RECONNECT"));
+        Assert.Contains("RECONNECT refused", refused.Message);
+        await this.WaitForLogAsync(r => r.EventId == 2002 && r.Message.Contains("unknown, used or revoked secret"));
+        await this.WithTimeoutAsync(logout);
+
+        Assert.Equal(IpcErrorCode.LoggedOut, outcome.ErrorCode);
+        Assert.Empty(this.Host.RunningMiniApps);
+        Assert.True((await this.WaitForExitNoticeAsync(stale.ProcessId)).ExitCode == 0, "it exited by itself once continued");
+    }
+
+    [Fact]
+    public async Task SandboxesAreKeyedByUserAndAppSoTheNextUserSeesNoneOfThePreviousUsersFiles()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "ipcb-sandbox-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, SandboxRoot = root });
+            this.Host.SignIn("alice");
+            await this.OpenAsync("wx-notes");
+            IpcResult written = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-notes", TestEvents.WriteSandbox, new Bundle().PutString("name", "diary.txt").PutString("content", "alice's secret")));
+            Assert.True(written.IsSuccess, written.ToString());
+            string aliceFile = written.Data.GetString("path")!;
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(aliceFile)!));
+            Assert.DoesNotContain("alice", aliceFile);
+
+            Assert.Throws<InvalidOperationException>(() => this.Host.SignIn("bob"));
+            await this.WithTimeoutAsync(this.Host.LogoutAsync());
+            this.Host.SignIn("bob");
+            await this.OpenAsync("wx-notes");
+            IpcResult bobs = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-notes", TestEvents.ListSandbox, null));
+
+            Assert.Empty(bobs.Data.GetStringArray("files")!);
+            Assert.NotEqual(Path.GetDirectoryName(aliceFile), bobs.Data.GetString("sandbox"));
+            Assert.True(File.Exists(aliceFile), "alice's files stay for her next sign-in");
+
+            await this.WithTimeoutAsync(this.Host.LogoutAsync());
+            this.Host.SignIn("alice");
+            await this.OpenAsync("wx-notes");
+            Assert.Equal(new[] { "diary.txt" }, (await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-notes", TestEvents.ListSandbox, null))).Data.GetStringArray("files")!.Select(f => f!));
+        }
+        finally
+        {
+            await this.DisposeAsync();
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AStartUnderWayWhenTheUserLogsOutLeavesNothingBehind()
+    {
+        this.StartHost();
+        this.Host.SignIn("alice");
+        Task<MiniAppInfo> start = this.Host.StartMiniAppAsync("wx-racing");
+
+        await this.WithTimeoutAsync(this.Host.LogoutAsync());
+
+        try
+        {
+            MiniAppInfo started = await this.WithTimeoutAsync(start);
+            this.TrackPid(started.ProcessId);
+        }
+        catch (MiniAppStartException ex)
+        {
+            this.Output.WriteLine("the start failed as expected: " + ex.Message);
+        }
+
+        await this.WithTimeoutAsync(this.Host.StopAllMiniAppAsync());
+        Assert.Empty(this.Host.ProcessIds);
+        Assert.Empty(this.Host.RunningMiniApps);
+    }
+}
