@@ -71,6 +71,35 @@ try
     Console.WriteLine($"median of rounds  raw pipe echo: p50 {rawP50:0.0} µs, p99 {rawP99:0.0} µs");
     Console.WriteLine($"median of rounds  broker call:   p50 {brokerP50:0.0} µs, p99 {brokerP99:0.0} µs");
     Console.WriteLine($"ratio broker/raw: p50 {brokerP50 / rawP50:0.0}x, p99 {brokerP99 / rawP99:0.0}x, throughput {Median(raw.Select(s => s.CallsPerSecond)) / Median(broker.Select(s => s.CallsPerSecond)):0.0}x fewer calls/s");
+
+    // Lifecycle: a new process from StartMiniAppAsync to its first answered call, and a reused one (at the cap of 1).
+    await host.StopAllMiniAppAsync();
+    var fresh = new List<double>();
+    var reused = new List<double>();
+    await using (MiniAppHost capped = MiniAppHost.Start(new IpcEventRegistry(IpcSide.Main), new MiniAppHostOptions { MiniExecutablePath = miniApp, MaxMiniProcesses = 1 }))
+    {
+        for (int i = 0; i < 5; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            await capped.StartMiniAppAsync($"fresh-{i}");
+            IpcResult first = await capped.CallMiniProcessPluginAsync($"fresh-{i}", "test.echo", request);
+            fresh.Add(clock.Elapsed.TotalMilliseconds);
+
+            clock.Restart();
+            await capped.StartMiniAppAsync($"reused-{i}");
+            IpcResult afterReuse = await capped.CallMiniProcessPluginAsync($"reused-{i}", "test.echo", request);
+            reused.Add(clock.Elapsed.TotalMilliseconds);
+            if (!first.IsSuccess || !afterReuse.IsSuccess)
+            {
+                throw new InvalidOperationException($"{first} / {afterReuse}");
+            }
+
+            await capped.StopAllMiniAppAsync();
+        }
+    }
+
+    Console.WriteLine($"start a mini process and make its first call: median {Median(fresh):0} ms of 5 ({string.Join(", ", fresh.Select(f => f.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))})");
+    Console.WriteLine($"reuse a process for another mini program and make its first call: median {Median(reused):0} ms of 5 ({string.Join(", ", reused.Select(f => f.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))})");
     return 0;
 }
 finally

@@ -122,7 +122,7 @@ public class CallsAcrossProcessesTests(ITestOutputHelper output) : HostTestBase(
         IpcResult failedRelay = await this.WithTimeoutAsync(relay);
         await this.WithTimeoutAsync(Task.Delay(Timeout.Infinite, inMain.CancellationToken).ContinueWith(_ => { }, TaskScheduler.Default));
         MiniProcessExitedEventArgs notice = await this.WaitForExitNoticeAsync(mini.ProcessId);
-        this.Output.WriteLine($"pending call failed {noticed.TotalMilliseconds:0.0} ms after SIGKILL; notice: {notice}");
+        this.Output.WriteLine($"pending call failed {noticed.TotalMilliseconds:0.0} ms after SIGKILL; exit notice by {clock.Elapsed.TotalMilliseconds:0.0} ms: {notice}");
 
         Assert.Equal(IpcErrorCode.PeerDisconnected, failed.ErrorCode);
         Assert.Equal(IpcErrorCode.PeerDisconnected, failedRelay.ErrorCode);

@@ -7,9 +7,11 @@ using Microsoft.Extensions.Logging;
 namespace IpcBroker.MainProcess.Demo;
 
 /// <summary>
-/// <c>demo</c>: the host opens three mini programs, each in its own process; each calls
-/// <see cref="WellKnownEvents.GetUserId"/> on the main process at launch and answers a call from the host; then a few
-/// failures are shown and everything is stopped. Exit code 0 when every expected outcome was seen.
+/// <c>demo</c>: a user signs in and the host opens three mini programs, each in its own process; each calls
+/// <see cref="WellKnownEvents.GetUserId"/> on the main process at launch and answers a call from the host. Then a few
+/// failures, a reactivation, a fourth mini program that takes over the least recently used one's process (the cap is
+/// three here), the list of running mini programs, and a logout with a call in flight. Exit code 0 when every expected
+/// outcome was seen.
 /// </summary>
 public static class DemoCommand
 {
@@ -21,16 +23,36 @@ public static class DemoCommand
     public static async Task<int> RunAsync(TextWriter output)
     {
         var transcript = new DemoTranscript(output);
+        int failures = 0;
         var services = new ServiceCollection()
             .AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
             .AddSingleton(transcript)
             .AddIpcPlugin<UserDataPlugin>();
         await using ServiceProvider provider = services.BuildServiceProvider();
-        int failures = 0;
 
-        await using MiniAppHost host = MiniAppHost.Start(provider.CreateRegistry(IpcSide.Main), loggerFactory: provider.GetRequiredService<ILoggerFactory>());
-        host.MiniProcessExited += (_, e) => transcript.Line($"host     notice: {e}");
-        transcript.Line($"host     listening on {host.PipePath}");
+        string sandboxes = Path.Combine(Path.GetTempPath(), $"ipcb-demo-sandboxes-{Environment.ProcessId}");
+        var options = new MiniAppHostOptions { MaxMiniProcesses = AppIds.Length, SandboxRoot = sandboxes };
+        try
+        {
+            await using MiniAppHost host = MiniAppHost.Start(provider.CreateRegistry(IpcSide.Main), options, provider.GetRequiredService<ILoggerFactory>());
+            host.MiniProcessExited += (_, e) => transcript.Line($"host     notice: {e}");
+            transcript.Line($"host     listening on {host.PipePath}; at most {host.MaxMiniProcesses} mini processes");
+            host.SignIn("u-1001");
+            transcript.Line("host     user u-1001 signed in");
+            failures += await RunStepsAsync(host, transcript);
+        }
+        finally
+        {
+            Directory.Delete(sandboxes, recursive: true);
+        }
+
+        transcript.Line(failures == 0 ? "demo     done: every outcome as expected" : $"demo     done with {failures} unexpected outcome(s)");
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static async Task<int> RunStepsAsync(MiniAppHost host, DemoTranscript transcript)
+    {
+        int failures = 0;
 
         // 1. Open three mini programs at once; each gets its own process.
         await Task.WhenAll(AppIds.Select(async appId =>
@@ -82,14 +104,32 @@ public static class DemoCommand
         failures += await ExpectFailureAsync(transcript, host.CallMiniProcessPluginAsync("wx-not-running", WellKnownEvents.GetAppInfo, null), IpcErrorCode.ProcessNotRunning, "wx-not-running");
         failures += await ExpectFailureAsync(transcript, host.CallMiniProcessPluginAsync(AppIds[1], "NO_SUCH_EVENT", null), IpcErrorCode.NoHandler, AppIds[1]);
 
-        // 6. Stop them all (what a logout does), and see each exit.
-        var stopClock = Stopwatch.StartNew();
-        await host.StopAllMiniAppAsync();
-        transcript.Line($"host     stopped all mini programs in {stopClock.Elapsed.TotalMilliseconds:0.0} ms; running now: {host.RunningMiniApps.Count}");
-        failures += host.RunningMiniApps.Count;
+        // 6. Reactivation: opening a running mini program makes it the most recently used; no new process.
+        MiniAppInfo weather = await host.StartMiniAppAsync(AppIds[0]);
+        transcript.Line($"host     reopened {AppIds[0]}: reactivated in pid {weather.ProcessId}, no new process");
+        await host.CallMiniProcessPluginAsync(AppIds[2], WellKnownEvents.GetAppInfo, null);
 
-        transcript.Line(failures == 0 ? "demo     done: every outcome as expected" : $"demo     done with {failures} unexpected outcome(s)");
-        return failures == 0 ? 0 : 1;
+        // 7. The cap: a fourth mini program takes over the process of the least recently used one (wx-demo-shop).
+        int shopPid = host.RunningMiniApps.Single(a => a.AppId == AppIds[1]).ProcessId;
+        var capClock = Stopwatch.StartNew();
+        MiniAppInfo maps = await host.StartMiniAppAsync("wx-demo-maps");
+        IpcResult mapsInfo = await host.CallMiniProcessPluginAsync("wx-demo-maps", WellKnownEvents.GetAppInfo, null);
+        bool reused = maps.ProcessId == shopPid && mapsInfo.Data.GetString("appId") == "wx-demo-maps";
+        transcript.Line($"host     opened wx-demo-maps at the cap: {(reused ? "reused" : "UNEXPECTEDLY did not reuse")} pid {maps.ProcessId} of {AppIds[1]} (least recently used); open and first call in {capClock.Elapsed.TotalMilliseconds:0.0} ms; {AppIds[1]} now: {(await host.CallMiniProcessPluginAsync(AppIds[1], WellKnownEvents.GetAppInfo, null)).ErrorCode}");
+        failures += reused ? 0 : 1;
+        foreach (MiniAppInfo app in host.RunningMiniApps)
+        {
+            transcript.Line($"host     running: {app.AppId,-16} {app.VerType,-8} pid {app.ProcessId,-7} {app.State,-8} opened {app.StartedAt:HH:mm:ss.fff} last used {app.LastUsedAt:HH:mm:ss.fff}");
+        }
+
+        // 8. Logout with a call in flight: it fails with LoggedOut, and every mini process ends.
+        Task<IpcResult> inFlight = host.CallMiniProcessPluginAsync(AppIds[0], WellKnownEvents.GetAppInfo, null);
+        var logoutClock = Stopwatch.StartNew();
+        await host.LogoutAsync();
+        IpcResult interrupted = await inFlight;
+        transcript.Line($"host     logged out in {logoutClock.Elapsed.TotalMilliseconds:0.0} ms; the call in flight: {(interrupted.IsSuccess ? "answered before the logout" : interrupted.ErrorCode.ToString())}; mini processes left: {host.ProcessIds.Count}");
+        failures += host.ProcessIds.Count + host.RunningMiniApps.Count;
+        return failures;
     }
 
     private static async Task<int> ExpectFailureAsync(DemoTranscript transcript, Task<IpcResult> call, IpcErrorCode expected, string target)
