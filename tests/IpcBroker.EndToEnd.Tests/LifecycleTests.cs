@@ -236,6 +236,22 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
     }
 
     [Fact]
+    public async Task AUserCannotSignInOverAnotherOrOverRunningGuestMiniPrograms()
+    {
+        this.StartHost();
+        await this.OpenAsync("wx-guest");
+
+        var overGuest = Assert.Throws<InvalidOperationException>(() => this.Host.SignIn("alice"));
+        Assert.Contains("still running", overGuest.Message);
+
+        await this.WithTimeoutAsync(this.Host.StopAllMiniAppAsync());
+        this.Host.SignIn("alice");
+        this.Host.SignIn("alice");
+        Assert.Contains("LogoutAsync", Assert.Throws<InvalidOperationException>(() => this.Host.SignIn("bob")).Message);
+        Assert.Equal("alice", this.Host.UserId);
+    }
+
+    [Fact]
     public async Task AStartUnderWayWhenTheUserLogsOutLeavesNothingBehind()
     {
         this.StartHost();

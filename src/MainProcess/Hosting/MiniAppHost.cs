@@ -136,15 +136,28 @@ public sealed class MiniAppHost : IAsyncDisposable
 
     /// <summary>Signs a user in: the mini programs opened from now on use that user's sandbox directories.</summary>
     /// <param name="newUserId">The user's id.</param>
-    /// <exception cref="InvalidOperationException">When another user is signed in: log out first, so that no mini program of theirs lives on.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// When another user is signed in, or mini programs opened before (as a guest) are still running: log out or stop
+    /// them first, so that nothing of one session lives on into the next.
+    /// </exception>
     public void SignIn(string newUserId)
     {
         ArgumentException.ThrowIfNullOrEmpty(newUserId);
         lock (this.gate)
         {
-            if (this.userId is not null && this.userId != newUserId)
+            if (this.userId == newUserId)
+            {
+                return;
+            }
+
+            if (this.userId is not null)
             {
                 throw new InvalidOperationException("Another user is signed in; call LogoutAsync first so that none of their mini programs lives on.");
+            }
+
+            if (this.processes.Count + this.reservedSlots > 0)
+            {
+                throw new InvalidOperationException("Mini programs opened before signing in are still running; stop them (StopAllMiniAppAsync) before a user signs in.");
             }
 
             this.userId = newUserId;
@@ -445,7 +458,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             if (await Task.WhenAny(launch.Connected, handle.Exited, timeout).ConfigureAwait(false) != launch.Connected)
             {
                 string why = handle.Exited.IsCompleted
-                    ? $"its process exited with code {handle.Process.ExitCode} before connecting"
+                    ? $"its process exited with code {handle.ExitCode} before connecting"
                     : $"it did not connect within {this.options.StartTimeout.TotalSeconds:0.#} s";
                 string tail = handle.StderrTail.ToString();
                 throw new MiniAppStartException($"{key} did not start: {why}.{(tail.Length > 0 ? " Its last error output:" + Environment.NewLine + tail : string.Empty)}");
@@ -566,7 +579,7 @@ public sealed class MiniAppHost : IAsyncDisposable
     private async Task WatchProcessAsync(MiniProcessHandle handle)
     {
         await handle.Exited.ConfigureAwait(false);
-        int exitCode = handle.Process.ExitCode;
+        int exitCode = handle.ExitCode;
         MiniAppSession? current;
         lock (this.gate)
         {
@@ -599,6 +612,9 @@ public sealed class MiniAppHost : IAsyncDisposable
         finally
         {
             handle.MarkFinished();
+
+            // Releases the process's handle and pipes; later stops of it see it exited and touch nothing.
+            handle.Process.Dispose();
         }
     }
 }

@@ -21,9 +21,12 @@ internal sealed class MiniProcessHandle
         this.StderrTail = stderrTail;
         this.StartedAt = startedAt;
 
-        // Started once, here: every waiter shares it.
-        this.Exited = process.WaitForExitAsync();
+        // Started once, here: every waiter shares it, and the exit code is kept before anyone disposes the process.
+        this.Exited = this.WaitForExitAsync();
     }
+
+    /// <summary>Gets the exit code (128 + N for signal N), once <see cref="Exited"/> has completed.</summary>
+    public int ExitCode { get; private set; }
 
     public Process Process { get; }
 
@@ -48,6 +51,12 @@ internal sealed class MiniProcessHandle
     public bool StopRequestedByHostApp => Volatile.Read(ref this.stopRequestedByHostApp) != 0;
 
     public void MarkFinished() => this.finished.TrySetResult();
+
+    private async Task WaitForExitAsync()
+    {
+        await this.Process.WaitForExitAsync().ConfigureAwait(false);
+        this.ExitCode = this.Process.ExitCode;
+    }
 
     /// <summary>Writes a launch line; false when the process's standard input is already closed or broken.</summary>
     public bool TrySendLaunchLine(MiniLaunchInfo launchInfo)
@@ -109,7 +118,7 @@ internal sealed class MiniProcessHandle
         {
             this.Process.Kill(entireProcessTree: true);
         }
-        catch (InvalidOperationException)
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
         {
             // It has exited already.
         }
