@@ -8,4 +8,7 @@ public static class WellKnownEvents
 
     /// <summary>The sample mini-process event the host calls to ask a mini program about itself.</summary>
     public const string GetAppInfo = "MINI_EVENT_GET_APP_INFO";
+
+    /// <summary>The mini-process event that makes a mini program call an open API: <c>api</c>, <c>params</c> (JSON) in, <c>result</c> (JSON) out.</summary>
+    public const string InvokeOpenApi = "MINI_EVENT_INVOKE_OPEN_API";
 }

@@ -11,7 +11,7 @@ namespace IpcBroker.MiniProcess;
 /// <see cref="CallMainProcessPluginAsync"/> out, the mini-side plugins in.
 /// </summary>
 /// <remarks>All members are thread-safe. Disposing closes the connection; pending calls fail with <see cref="IpcErrorCode.PeerDisconnected"/>.</remarks>
-public sealed class MiniProcessClient : IAsyncDisposable
+public sealed class MiniProcessClient : IMainProcessCaller, IAsyncDisposable
 {
     private readonly IpcConnection connection;
 

@@ -82,6 +82,7 @@ public static class MiniProcessRuntime
     {
         var services = new ServiceCollection();
         services.AddLogging(b => AddLogging(b));
+        services.AddSingleton<MiniProcessClientAccessor>();
         configure(services);
         await using ServiceProvider provider = services.BuildServiceProvider();
 
@@ -96,6 +97,7 @@ public static class MiniProcessRuntime
             return ExitConnectFailed;
         }
 
+        provider.GetRequiredService<MiniProcessClientAccessor>().Set(client);
         await using (client.ConfigureAwait(false))
         {
             logger.LogInformation("Serving {AppId} ({VerType}) in pid {Pid}.", launchInfo.AppId, launchInfo.VerType, Environment.ProcessId);

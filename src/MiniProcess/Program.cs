@@ -1,14 +1,19 @@
 using System.Diagnostics;
 using IpcBroker;
 using IpcBroker.MiniProcess;
+using IpcBroker.MiniProcess.OpenApi;
 using IpcBroker.MiniProcess.Samples;
 using IpcBroker.Plugins;
 using Microsoft.Extensions.DependencyInjection;
 
 // The mini program process the host starts. It is not meant to be run by hand: the host writes its launch line on
-// standard input. A real host links its own mini-side plugins in the same way.
+// standard input. A real host links its own mini-side plugins and its own MiniOpenApiProxy in the same way.
 return await MiniProcessRuntime.RunAsync(
-    services => services.AddSingleton<LaunchState>().AddIpcPlugin<AppInfoPlugin>(),
+    services => services
+        .AddSingleton<LaunchState>()
+        .AddSingleton<MiniOpenApiProxy, SampleOpenApiProxy>()
+        .AddIpcPlugin<AppInfoPlugin>()
+        .AddIpcPlugin<OpenApiPlugin>(),
     async (client, provider) =>
     {
         // A mini program's launch work: ask the main process who is logged in (as wx.getUserInfo would).

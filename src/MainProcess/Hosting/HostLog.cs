@@ -40,4 +40,7 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "User logged out: {Sessions} mini program(s) stopped, {Pending} start(s) revoked.")]
     internal static partial void LoggedOut(ILogger logger, int sessions, int pending);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Error, Message = "A logout participant threw; the others still ran.")]
+    internal static partial void LogoutParticipantThrew(ILogger logger, Exception exception);
 }

@@ -33,6 +33,7 @@ public sealed class MiniAppHost : IAsyncDisposable
     private readonly ILogger logger;
     private readonly PipeListener listener;
     private readonly MiniProcessLauncher launcher;
+    private readonly List<Func<Task>> logoutParticipants = [];
     private int reservedSlots;
     private string? userId;
     private long epoch;
@@ -188,7 +189,39 @@ public sealed class MiniAppHost : IAsyncDisposable
 
         await this.StopAsync(victims, all, IpcErrorCode.LoggedOut, "the user logged out").ConfigureAwait(false);
         await WhenAllIgnoringFailuresAsync(inFlight).ConfigureAwait(false);
+        Func<Task>[] participants;
+        lock (this.gate)
+        {
+            participants = [.. this.logoutParticipants];
+        }
+
+        foreach (Func<Task> participant in participants)
+        {
+            try
+            {
+                await participant().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                HostLog.LogoutParticipantThrew(this.logger, ex);
+            }
+        }
+
         HostLog.LoggedOut(this.logger, victims.Count, inFlight.Count);
+    }
+
+    /// <summary>
+    /// Adds work to every logout, run after the mini processes are stopped (for example revoking open-API sessions, so that
+    /// <c>wx.checkSession</c> is false for the next user). A participant that throws is logged; the others still run.
+    /// </summary>
+    /// <param name="participant">The work.</param>
+    public void OnLogout(Func<Task> participant)
+    {
+        ArgumentNullException.ThrowIfNull(participant);
+        lock (this.gate)
+        {
+            this.logoutParticipants.Add(participant);
+        }
     }
 
     /// <summary>

@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace IpcBroker.MainProcess.OpenApi;
+
+/// <summary>
+/// Accounts and sessions of the open APIs in the main process: login codes bound to (appId, user), the code-to-session
+/// exchange a mini program's backend calls, session checks, V3 auth codes, and revocation at logout.
+/// </summary>
+/// <remarks>
+/// An openid is an HMAC of (appId, user id) under a key made on the store's first use and kept in it: unique per
+/// (appId, user), stable across restarts, and telling another mini program nothing. Thread-safe.
+/// </remarks>
+/// <param name="store">Where codes and sessions live.</param>
+/// <param name="account">Who is signed in.</param>
+/// <param name="options">Lifetimes and the clock.</param>
+public sealed class OpenApiService(OpenApiStore store, MiniAppProxy account, OpenApiOptions options)
+{
+    private byte[]? openIdKey;
+
+    /// <summary>Gets the host's account proxy.</summary>
+    public MiniAppProxy Account => account;
+
+    /// <summary>Gets the settings.</summary>
+    public OpenApiOptions Options => options;
+
+    /// <summary>Gets the store.</summary>
+    public OpenApiStore Store => store;
+
+    /// <summary>Issues a short-lived, single-use login code for (appId, user).</summary>
+    /// <param name="appId">The mini program.</param>
+    /// <param name="userId">The signed-in user.</param>
+    /// <returns>The code.</returns>
+    public async Task<string> IssueLoginCodeAsync(string appId, string userId)
+    {
+        string code = NewToken();
+        await store.AddCodeAsync(CodeKind.Login, code, appId, userId, this.Now() + (long)options.LoginCodeLifetime.TotalMilliseconds).ConfigureAwait(false);
+        return code;
+    }
+
+    /// <summary>
+    /// Redeems a login code, once (what a mini program's backend calls, like WeChat's <c>code2Session</c>): opens a session and
+    /// returns the user's openid for this mini program and a session key.
+    /// </summary>
+    /// <param name="appId">The mini program whose backend presents the code.</param>
+    /// <param name="code">The code <c>wx.login</c> gave the mini program.</param>
+    /// <returns>The openid and session key, or null when the code is unknown, expired, used, or for another mini program.</returns>
+    public async Task<(string OpenId, string SessionKey)?> CodeToSessionAsync(string appId, string code)
+    {
+        string? userId = await store.RedeemCodeAsync(CodeKind.Login, code, appId, this.Now()).ConfigureAwait(false);
+        if (userId is null)
+        {
+            return null;
+        }
+
+        string openId = await this.OpenIdAsync(appId, userId).ConfigureAwait(false);
+        string sessionKey = NewToken();
+        await store.AddSessionAsync(sessionKey, appId, userId, openId, this.Now() + (long)options.SessionLifetime.TotalMilliseconds).ConfigureAwait(false);
+        return (openId, sessionKey);
+    }
+
+    /// <summary>Tells whether (appId, user) has a live session.</summary>
+    /// <param name="appId">The mini program.</param>
+    /// <param name="userId">The user.</param>
+    /// <returns>Whether it has.</returns>
+    public Task<bool> CheckSessionAsync(string appId, string userId) => store.HasLiveSessionAsync(appId, userId, this.Now());
+
+    /// <summary>Issues a V3 auth code for (appId, user).</summary>
+    /// <param name="appId">The mini program.</param>
+    /// <param name="userId">The signed-in user.</param>
+    /// <returns>The code.</returns>
+    public async Task<string> IssueAuthCodeAsync(string appId, string userId)
+    {
+        string code = NewToken();
+        await store.AddCodeAsync(CodeKind.Auth, code, appId, userId, this.Now() + (long)options.AuthCodeLifetime.TotalMilliseconds).ConfigureAwait(false);
+        return code;
+    }
+
+    /// <summary>Redeems a V3 auth code, once.</summary>
+    /// <param name="appId">The mini program presenting it.</param>
+    /// <param name="userId">The user it must have been issued for.</param>
+    /// <param name="code">The code.</param>
+    /// <returns>Whether it was valid.</returns>
+    public async Task<bool> RedeemAuthCodeAsync(string appId, string userId, string code) =>
+        await store.RedeemCodeAsync(CodeKind.Auth, code, appId, this.Now()).ConfigureAwait(false) == userId;
+
+    /// <summary>Revokes every session and unused code: call it when the user logs out, so <c>checkSession</c> is false after.</summary>
+    /// <returns>How many sessions were revoked.</returns>
+    public Task<int> RevokeAllAsync() => store.RevokeAllAsync();
+
+    /// <summary>Gets the current time in Unix milliseconds from the configured clock.</summary>
+    /// <returns>The time.</returns>
+    public long Now() => options.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static string NewToken() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    private async Task<string> OpenIdAsync(string appId, string userId)
+    {
+        this.openIdKey ??= Convert.FromHexString(await store.GetOrCreateMetaAsync("openid_key", () => Convert.ToHexString(RandomNumberGenerator.GetBytes(32))).ConfigureAwait(false));
+        byte[] mac = HMACSHA256.HashData(this.openIdKey, Encoding.UTF8.GetBytes(appId + "\n" + userId));
+        return "o" + Convert.ToHexStringLower(mac, 0, 14);
+    }
+}
