@@ -1,0 +1,107 @@
+using System.Text.Json.Nodes;
+using IpcBroker.MiniProcess.OpenApi;
+using IpcBroker.Tests;
+
+namespace IpcBroker.OpenApi.Tests;
+
+/// <summary>Payments: one outcome per order id, conflicts, declines, and nothing a mini process can do to mark one paid.</summary>
+public class PaymentTests(ITestOutputHelper output) : TestBase(output)
+{
+    [Fact]
+    public async Task TheSameOrderGivesTheOneOutcomeAndOneCharge()
+    {
+        await using OpenApiFixture fixture = await OpenApiFixture.CreateAsync(this.LoggerFactory);
+        var order = new JsonObject { ["orderId"] = "o-1", ["amount"] = 9.99, ["currency"] = "CNY" };
+
+        OpenApiResult first = await this.PayAsync(fixture, order);
+        OpenApiResult again = await this.PayAsync(fixture, new JsonObject { ["currency"] = "CNY", ["amount"] = 9.99, ["orderId"] = "o-1" });
+        OpenApiResult query = await this.WithTimeoutAsync(PaymentOpenApis.QueryAsync(fixture.Context, "o-1", this.TimeoutToken));
+
+        Assert.Equal("Paid", first.Data["state"]!.GetValue<string>());
+        Assert.Equal(first.ToJson(), again.ToJson());
+        Assert.Equal("Paid", query.Data["state"]!.GetValue<string>());
+        Assert.Equal(1, fixture.Provider.Charges);
+    }
+
+    [Fact]
+    public async Task ConcurrentRequestsForOneOrderShareOneCharge()
+    {
+        await using OpenApiFixture fixture = await OpenApiFixture.CreateAsync(this.LoggerFactory);
+
+        OpenApiResult[] results = await this.WithTimeoutAsync(Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            PaymentOpenApis.PayAsync(fixture.Context, PaymentKind.Payment, new JsonObject { ["orderId"] = "o-many", ["amount"] = 5 }, this.TimeoutToken))));
+
+        Assert.All(results, r => Assert.Equal("Paid", r.Data["state"]!.GetValue<string>()));
+        Assert.Equal(1, fixture.Provider.Charges);
+    }
+
+    [Fact]
+    public async Task TheSameOrderIdWithOtherParametersOrKindIsAConflict()
+    {
+        await using OpenApiFixture fixture = await OpenApiFixture.CreateAsync(this.LoggerFactory);
+        await this.PayAsync(fixture, new JsonObject { ["orderId"] = "o-2", ["amount"] = 1 });
+
+        OpenApiResult otherAmount = await this.PayAsync(fixture, new JsonObject { ["orderId"] = "o-2", ["amount"] = 2 });
+        OpenApiResult otherKind = await this.WithTimeoutAsync(PaymentOpenApis.PayAsync(fixture.Context, PaymentKind.VirtualPayment, new JsonObject { ["orderId"] = "o-2", ["amount"] = 1 }, this.TimeoutToken));
+        fixture.SignedIn = "u-2002";
+        OpenApiResult otherUser = await this.PayAsync(fixture, new JsonObject { ["orderId"] = "o-2", ["amount"] = 1 });
+        OpenApiResult otherUsersQuery = await this.WithTimeoutAsync(PaymentOpenApis.QueryAsync(fixture.Context, "o-2", this.TimeoutToken));
+
+        Assert.All([otherAmount, otherKind, otherUser], r => Assert.Equal(OpenApiErrno.OrderConflict, r.Errno));
+        Assert.Equal("none", otherUsersQuery.Data["state"]!.GetValue<string>());
+        Assert.Equal(1, fixture.Provider.Charges);
+    }
+
+    [Fact]
+    public async Task ADeclinedOrderStaysFailedAndAMiniProcessCannotMarkItPaid()
+    {
+        await using OpenApiFixture fixture = await OpenApiFixture.CreateAsync(this.LoggerFactory);
+        var order = new JsonObject { ["orderId"] = "o-3", ["amount"] = 1_000_000, ["state"] = "Paid", ["paid"] = true };
+
+        OpenApiResult declined = await this.PayAsync(fixture, order);
+        OpenApiResult again = await this.PayAsync(fixture, (JsonObject)order.DeepClone());
+        OpenApiResult query = await this.WithTimeoutAsync(PaymentOpenApis.QueryAsync(fixture.Context, "o-3", this.TimeoutToken));
+        IpcResult direct = await fixture.Pair.Mini.CallAsync(OpenApiEvents.Pay, new Bundle().PutString("orderId", "o-3").PutString("kind", "Payment").PutString("params", order.ToJsonString()).PutString("state", "Paid"));
+
+        Assert.Equal(OpenApiErrno.PaymentFailed, declined.Errno);
+        Assert.Contains("declined", declined.Data[OpenApiErrno.MessageKey]!.GetValue<string>());
+        Assert.Equal(OpenApiErrno.PaymentFailed, again.Errno);
+        Assert.Equal("Failed", query.Data["state"]!.GetValue<string>());
+        Assert.Equal(OpenApiErrno.PaymentFailed, direct.Data.GetInt(OpenApiErrno.Key));
+        Assert.Equal(0, fixture.Provider.Charges);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("../../etc")]
+    [InlineData("an-order-id-that-is-far-too-long-to-be-accepted-by-the-payment-plugin-at-all")]
+    public async Task ABadOrderIdIsBadParameters(string? orderId)
+    {
+        await using OpenApiFixture fixture = await OpenApiFixture.CreateAsync(this.LoggerFactory);
+        var order = new JsonObject { ["amount"] = 1 };
+        if (orderId is not null)
+        {
+            order["orderId"] = orderId;
+        }
+
+        Assert.Equal(OpenApiErrno.BadParameters, (await this.PayAsync(fixture, order)).Errno);
+        Assert.Equal(0, fixture.Provider.Charges);
+    }
+
+    [Fact]
+    public async Task MalformedPaymentRequestsFromAMiniProcessAreBadParameters()
+    {
+        await using OpenApiFixture fixture = await OpenApiFixture.CreateAsync(this.LoggerFactory);
+
+        IpcResult badKind = await fixture.Pair.Mini.CallAsync(OpenApiEvents.Pay, new Bundle().PutString("orderId", "o-4").PutString("kind", "Refund").PutString("params", "{}"));
+        IpcResult badJson = await fixture.Pair.Mini.CallAsync(OpenApiEvents.Pay, new Bundle().PutString("orderId", "o-4").PutString("kind", "Payment").PutString("params", "{oops"));
+
+        Assert.Equal(OpenApiErrno.BadParameters, badKind.Data.GetInt(OpenApiErrno.Key));
+        Assert.Equal(OpenApiErrno.BadParameters, badJson.Data.GetInt(OpenApiErrno.Key));
+        Assert.Null(await fixture.Store.GetOrderAsync("o-4"));
+    }
+
+    private Task<OpenApiResult> PayAsync(OpenApiFixture fixture, JsonObject order) =>
+        this.WithTimeoutAsync(PaymentOpenApis.PayAsync(fixture.Context, PaymentKind.Payment, order, this.TimeoutToken));
+}
