@@ -47,9 +47,9 @@ public abstract class HostTestBase : TestBase, IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    protected MiniAppHost StartHost(MiniAppHostOptions? options = null)
+    protected MiniAppHost StartHost(MiniAppHostOptions? options = null, IpcEventRegistry? registry = null)
     {
-        this.host = MiniAppHost.Start(this.MainRegistry, options ?? this.HostOptions, this.LoggerFactory);
+        this.host = MiniAppHost.Start(registry ?? this.MainRegistry, options ?? this.HostOptions, this.LoggerFactory);
         this.host.MiniProcessExited += (_, e) =>
         {
             lock (this.exits)

@@ -14,4 +14,5 @@ public static class TestEvents
     public const string DelayedEcho = "test.delayedEcho";
     public const string ArmReconnect = "test.armReconnect";
     public const string IgnoreShutdown = "test.ignoreShutdown";
+    public const string SetApiLevel = "test.setApiLevel";
 }

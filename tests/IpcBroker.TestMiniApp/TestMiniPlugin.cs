@@ -6,10 +6,18 @@ namespace IpcBroker.TestMiniApp;
 /// <summary>Behaviours the end-to-end tests ask of a mini process.</summary>
 /// <remarks>One instance per mini program served: a reused process starts the next mini program with a fresh one.</remarks>
 [IpcMiniPlugin]
-public sealed class TestMiniPlugin(ClientHolder holder) : IpcPlugin, IAsyncDisposable
+public sealed class TestMiniPlugin(ClientHolder holder, ApiLevelSetting apiLevel) : IpcPlugin, IAsyncDisposable
 {
     private int count;
     private Task reconnectAttempt = Task.CompletedTask;
+
+    /// <summary>Sets the open-API level of this mini program: <c>level</c> (an ApiLevel name).</summary>
+    [IpcEvent(TestEvents.SetApiLevel)]
+    public Bundle SetApiLevel(IpcRequest request)
+    {
+        apiLevel.Level = Enum.Parse<IpcBroker.OpenApi.ApiLevel>(request.Data.GetString("level", "Undefined"));
+        return new Bundle();
+    }
 
     /// <summary>Counts the calls this mini program has answered; a fresh mini program starts at 1.</summary>
     [IpcEvent(TestEvents.Count)]
