@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using IpcBroker.MainProcess.Hosting;
+using IpcBroker.MainProcess.OpenApi;
 using IpcBroker.Plugins;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -24,33 +26,50 @@ public static class DemoCommand
     {
         var transcript = new DemoTranscript(output);
         int failures = 0;
+        string dataDirectory = Path.Combine(Path.GetTempPath(), $"ipcb-demo-{Environment.ProcessId}");
+        string sandboxes = Path.Combine(dataDirectory, "sandboxes");
+
+        // The open APIs' store is a real SQLite file in the host's data directory.
+        OpenApiStore store = await OpenApiStore.OpenAsync(Path.Combine(dataDirectory, "openapi.db"));
+        MiniAppHost? hostRef = null;
+        var profiles = new Dictionary<string, UserProfile> { ["u-1001"] = new("Ada", "ada@example.invalid", "+86 138 0000 0000", new byte[1024 * 1024]) };
         var services = new ServiceCollection()
             .AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
             .AddSingleton(transcript)
-            .AddIpcPlugin<UserDataPlugin>();
+            .AddSingleton(store)
+            .AddSingleton(new OpenApiOptions())
+            .AddSingleton<MiniAppProxy>(new SampleMiniAppProxy(() => hostRef?.UserId, profiles))
+            .AddSingleton<OpenApiService>()
+            .AddSingleton<IPaymentProvider, SamplePaymentProvider>()
+            .AddIpcPlugin<UserDataPlugin>()
+            .AddIpcPlugin<OpenDataPlugin>()
+            .AddIpcPlugin<PaymentPlugin>();
         await using ServiceProvider provider = services.BuildServiceProvider();
 
-        string sandboxes = Path.Combine(Path.GetTempPath(), $"ipcb-demo-sandboxes-{Environment.ProcessId}");
         var options = new MiniAppHostOptions { MaxMiniProcesses = AppIds.Length, SandboxRoot = sandboxes };
         try
         {
             await using MiniAppHost host = MiniAppHost.Start(provider.CreateRegistry(IpcSide.Main), options, provider.GetRequiredService<ILoggerFactory>());
+            hostRef = host;
+            OpenApiService openApi = provider.GetRequiredService<OpenApiService>();
+            host.OnLogout(async () => transcript.Line($"host     logout revoked {await openApi.RevokeAllAsync()} open-API session(s)"));
             host.MiniProcessExited += (_, e) => transcript.Line($"host     notice: {e}");
             transcript.Line($"host     listening on {host.PipePath}; at most {host.MaxMiniProcesses} mini processes");
             host.SignIn("u-1001");
             transcript.Line("host     user u-1001 signed in");
-            failures += await RunStepsAsync(host, transcript);
+            failures += await RunStepsAsync(host, transcript, openApi, (SamplePaymentProvider)provider.GetRequiredService<IPaymentProvider>());
         }
         finally
         {
-            Directory.Delete(sandboxes, recursive: true);
+            await store.DisposeAsync();
+            Directory.Delete(dataDirectory, recursive: true);
         }
 
         transcript.Line(failures == 0 ? "demo     done: every outcome as expected" : $"demo     done with {failures} unexpected outcome(s)");
         return failures == 0 ? 0 : 1;
     }
 
-    private static async Task<int> RunStepsAsync(MiniAppHost host, DemoTranscript transcript)
+    private static async Task<int> RunStepsAsync(MiniAppHost host, DemoTranscript transcript, OpenApiService openApi, SamplePaymentProvider payments)
     {
         int failures = 0;
 
@@ -104,12 +123,15 @@ public static class DemoCommand
         failures += await ExpectFailureAsync(transcript, host.CallMiniProcessPluginAsync("wx-not-running", WellKnownEvents.GetAppInfo, null), IpcErrorCode.ProcessNotRunning, "wx-not-running");
         failures += await ExpectFailureAsync(transcript, host.CallMiniProcessPluginAsync(AppIds[1], "NO_SUCH_EVENT", null), IpcErrorCode.NoHandler, AppIds[1]);
 
-        // 6. Reactivation: opening a running mini program makes it the most recently used; no new process.
+        // 6. Open APIs: the host makes a mini program call wx.* APIs, as its JavaScript would; the result JSON is printed.
+        failures += await RunOpenApisAsync(host, transcript, openApi, payments);
+
+        // 7. Reactivation: opening a running mini program makes it the most recently used; no new process.
         MiniAppInfo weather = await host.StartMiniAppAsync(AppIds[0]);
         transcript.Line($"host     reopened {AppIds[0]}: reactivated in pid {weather.ProcessId}, no new process");
         await host.CallMiniProcessPluginAsync(AppIds[2], WellKnownEvents.GetAppInfo, null);
 
-        // 7. The cap: a fourth mini program takes over the process of the least recently used one (wx-demo-shop).
+        // 8. The cap: a fourth mini program takes over the process of the least recently used one (wx-demo-shop).
         int shopPid = host.RunningMiniApps.Single(a => a.AppId == AppIds[1]).ProcessId;
         var capClock = Stopwatch.StartNew();
         MiniAppInfo maps = await host.StartMiniAppAsync("wx-demo-maps");
@@ -122,13 +144,52 @@ public static class DemoCommand
             transcript.Line($"host     running: {app.AppId,-16} {app.VerType,-8} pid {app.ProcessId,-7} {app.State,-8} opened {app.StartedAt:HH:mm:ss.fff} last used {app.LastUsedAt:HH:mm:ss.fff}");
         }
 
-        // 8. Logout with a call in flight: it fails with LoggedOut, and every mini process ends.
+        // 9. Logout with a call in flight: it fails with LoggedOut, and every mini process ends.
         Task<IpcResult> inFlight = host.CallMiniProcessPluginAsync(AppIds[0], WellKnownEvents.GetAppInfo, null);
         var logoutClock = Stopwatch.StartNew();
         await host.LogoutAsync();
         IpcResult interrupted = await inFlight;
         transcript.Line($"host     logged out in {logoutClock.Elapsed.TotalMilliseconds:0.0} ms; the call in flight: {(interrupted.IsSuccess ? "answered before the logout" : interrupted.ErrorCode.ToString())}; mini processes left: {host.ProcessIds.Count}");
         failures += host.ProcessIds.Count + host.RunningMiniApps.Count;
+        bool sessionAfterLogout = await openApi.CheckSessionAsync(AppIds[1], "u-1001");
+        transcript.Line($"main     checkSession for {AppIds[1]} and u-1001 after logout: {sessionAfterLogout}");
+        failures += sessionAfterLogout ? 1 : 0;
+        return failures;
+    }
+
+    private static async Task<int> RunOpenApisAsync(MiniAppHost host, DemoTranscript transcript, OpenApiService openApi, SamplePaymentProvider payments)
+    {
+        string app = AppIds[1];
+        int failures = 0;
+        async Task<JsonObject> WxAsync(string api, string parameters, bool expectSuccess)
+        {
+            var clock = Stopwatch.StartNew();
+            IpcResult call = await host.CallMiniProcessPluginAsync(app, WellKnownEvents.InvokeOpenApi, new Bundle().PutString("api", api).PutString("params", parameters));
+            string text = call.IsSuccess ? call.Data.GetString("result")! : $"{{\"success\":false,\"ipc\":\"{call.ErrorCode}\"}}";
+            JsonObject result = JsonNode.Parse(text)!.AsObject();
+            transcript.Line($"{app} {api}({parameters}) in {clock.Elapsed.TotalMilliseconds:0.0} ms -> {(text.Length > 150 ? text[..150] + "..." : text)}");
+            failures += result["success"]?.GetValue<bool>() == expectSuccess ? 0 : 1;
+            return result;
+        }
+
+        JsonObject login = await WxAsync("wx.login", "{}", expectSuccess: true);
+        string code = login["data"]?["code"]?.GetValue<string>() ?? string.Empty;
+        (string OpenId, string SessionKey)? session = await openApi.CodeToSessionAsync(app, code);
+        bool replayRefused = await openApi.CodeToSessionAsync(app, code) is null;
+        transcript.Line($"backend  code2session({code}) -> openid {session?.OpenId}; the same code again -> {(replayRefused ? "refused" : "ACCEPTED")}");
+        failures += session is null || !replayRefused ? 1 : 0;
+        await WxAsync("wx.checkSession", "{}", expectSuccess: true);
+        await WxAsync("wx.getUserInfo", "{}", expectSuccess: true);
+        await WxAsync("wx.getNickName", "{}", expectSuccess: true);
+        await WxAsync("wx.getPhoneNumber", "{}", expectSuccess: true);
+        await WxAsync("wx.chooseAvatar", "{}", expectSuccess: true);
+        await WxAsync("wx.requestPayment", "{\"orderId\":\"demo-1\",\"amount\":9.9,\"currency\":\"CNY\"}", expectSuccess: true);
+        await WxAsync("wx.requestPayment", "{\"currency\":\"CNY\",\"amount\":9.9,\"orderId\":\"demo-1\"}", expectSuccess: true);
+        await WxAsync("wx.requestPayment", "{\"orderId\":\"demo-1\",\"amount\":99}", expectSuccess: false);
+        await WxAsync("wx.requestVirtualPayment", "{\"orderId\":\"demo-2\",\"amount\":1000000}", expectSuccess: false);
+        await WxAsync("wx.teleport", "{}", expectSuccess: false);
+        transcript.Line($"provider charges made: {payments.Charges} (order demo-1 asked twice, charged once; demo-2 declined)");
+        failures += payments.Charges == 1 ? 0 : 1;
         return failures;
     }
 

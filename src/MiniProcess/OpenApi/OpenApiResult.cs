@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using IpcBroker.OpenApi;
 
@@ -22,7 +24,13 @@ public sealed record OpenApiResult(bool Success, JsonObject Data)
     /// <summary>Gets the errno of a failure, or 0.</summary>
     public int Errno => this.Success ? 0 : this.Data[OpenApiErrno.Key]?.GetValue<int>() ?? OpenApiErrno.InternalError;
 
+    /// <summary>
+    /// The JSON a mini program runtime receives is handed to a JavaScript engine, never embedded in HTML, so characters
+    /// such as '+' and quotes are written as they are rather than as \u escapes.
+    /// </summary>
+    private static readonly JsonSerializerOptions RuntimeJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Gets the result as the JSON a mini program runtime receives: <c>{"success": bool, "data": {...}}</c>.</summary>
     /// <returns>The JSON text.</returns>
-    public string ToJson() => new JsonObject { ["success"] = this.Success, ["data"] = this.Data.DeepClone() }.ToJsonString();
+    public string ToJson() => new JsonObject { ["success"] = this.Success, ["data"] = this.Data.DeepClone() }.ToJsonString(RuntimeJson);
 }
