@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using IpcBroker.Diagnostics;
 using IpcBroker.Plugins;
 using IpcBroker.Protocol;
 using MessagePack;
@@ -85,7 +87,13 @@ public sealed class IpcConnection : IAsyncDisposable
         var formatter = new MessagePackFormatter();
         formatter.SetMessagePackSerializerOptions(SerializerOptions);
         var handler = new BoundedLengthHeaderMessageHandler(channel, formatter, options.EffectiveMaxMessageBytes);
-        this.rpc = new JsonRpc(handler) { CancelLocallyInvokedMethodsWhenConnectionIsClosed = true };
+        this.rpc = new JsonRpc(handler)
+        {
+            CancelLocallyInvokedMethodsWhenConnectionIsClosed = true,
+
+            // W3C trace context in each request: the handler's span becomes a descendant of the caller's.
+            ActivityTracingStrategy = new ActivityTracingStrategy(),
+        };
         this.rpc.AddLocalRpcMethod(CallMethod, new Func<string, int, byte[]?, ulong, CancellationToken, Task<CallReply>>(this.OnCallAsync));
         this.rpc.Disconnected += (_, e) => this.OnDisconnected(e.Description + (e.Exception is MessageTooLargeException tooLarge ? " " + tooLarge.Message : string.Empty));
         _ = this.multiplexor.Completion.ContinueWith(_ => this.OnDisconnected("the transport closed"), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -229,6 +237,27 @@ public sealed class IpcConnection : IAsyncDisposable
 
     private async Task<IpcResult> CallCoreAsync(string eventId, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        long started = Stopwatch.GetTimestamp();
+        using Activity? activity = IpcTelemetry.Source.HasListeners() ? IpcTelemetry.Source.StartActivity("ipc.call " + eventId, ActivityKind.Client) : null;
+        activity?.SetTag("ipc.event", eventId).SetTag("ipc.peer.app_id", this.Remote.AppId).SetTag("ipc.peer.pid", this.Remote.ProcessId);
+        TagList sideTags = IpcTelemetry.SideTags(this.registry.Side, "out");
+        IpcTelemetry.InFlight.Add(1, sideTags);
+        IpcTelemetry.Bytes.Add(payload.Length, sideTags);
+        IpcResult result = IpcResult.Failure(IpcErrorCode.PeerDisconnected, "The call ended unexpectedly.");
+        try
+        {
+            result = await this.CallOnWireAsync(eventId, payload, timeout, cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        finally
+        {
+            IpcTelemetry.InFlight.Add(-1, sideTags);
+            IpcTelemetry.Complete(activity, this.registry.Side, "out", eventId, result.ErrorCode, started);
+        }
+    }
+
+    private async Task<IpcResult> CallOnWireAsync(string eventId, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         var outcome = new TaskCompletionSource<IpcResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, this.closing.Token);
         deadline.CancelAfter(timeout);
@@ -313,6 +342,31 @@ public sealed class IpcConnection : IAsyncDisposable
     private IpcResult ClosedResult(string eventId) => IpcResult.Failure(this.closeCode, $"The call to '{eventId}' failed: {this.closeReason}.");
 
     private async Task<CallReply> OnCallAsync(string eventId, int timeoutMs, byte[]? payload, ulong payloadChannel, CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
+
+        // Activity.Current is StreamJsonRpc's inbound activity, parented by the caller's traceparent.
+        using Activity? activity = IpcTelemetry.Source.HasListeners() ? IpcTelemetry.Source.StartActivity("ipc.handle " + eventId, ActivityKind.Server) : null;
+        activity?.SetTag("ipc.event", eventId).SetTag("ipc.caller.app_id", this.Remote.AppId).SetTag("ipc.caller.pid", this.Remote.ProcessId);
+        TagList sideTags = IpcTelemetry.SideTags(this.registry.Side, "in");
+        IpcTelemetry.InFlight.Add(1, sideTags);
+        IpcTelemetry.Bytes.Add(payload?.Length ?? 0, sideTags);
+        CallReply reply = Reply(IpcErrorCode.HandlerFailed, "The call ended unexpectedly.");
+        try
+        {
+            reply = await this.HandleCallAsync(eventId, timeoutMs, payload, payloadChannel, cancellationToken).ConfigureAwait(false);
+            return reply;
+        }
+        finally
+        {
+            IpcTelemetry.InFlight.Add(-1, sideTags);
+            IpcTelemetry.Bytes.Add(reply.Payload?.Length ?? 0, IpcTelemetry.SideTags(this.registry.Side, "out"));
+            IpcErrorCode outcome = Enum.IsDefined((IpcErrorCode)reply.Status) ? (IpcErrorCode)reply.Status : IpcErrorCode.HandlerFailed;
+            IpcTelemetry.Complete(activity, this.registry.Side, "in", eventId ?? string.Empty, outcome, started);
+        }
+    }
+
+    private async Task<CallReply> HandleCallAsync(string eventId, int timeoutMs, byte[]? payload, ulong payloadChannel, CancellationToken cancellationToken)
     {
         if (!IpcEventRegistry.IsValidEventId(eventId, out string problem))
         {

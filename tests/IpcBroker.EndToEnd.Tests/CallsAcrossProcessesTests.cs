@@ -38,6 +38,20 @@ public class CallsAcrossProcessesTests(ITestOutputHelper output) : HostTestBase(
     }
 
     [Fact]
+    public async Task TraceContextCrossesIntoTheMiniProcess()
+    {
+        this.StartHost();
+        await this.OpenAsync("wx-trace");
+
+        using var root = new System.Diagnostics.Activity("host work").Start();
+        IpcResult seen = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-trace", TestEvents.Trace, null));
+        root.Stop();
+
+        Assert.Equal(root.TraceId.ToHexString(), seen.Data.GetString("traceId"));
+        Assert.NotEqual(new string('0', 16), seen.Data.GetString("parentSpanId"));
+    }
+
+    [Fact]
     public async Task CallbackFormAnswersExactlyOnce()
     {
         this.StartHost();

@@ -15,4 +15,5 @@ public static class TestEvents
     public const string ArmReconnect = "test.armReconnect";
     public const string IgnoreShutdown = "test.ignoreShutdown";
     public const string SetApiLevel = "test.setApiLevel";
+    public const string Trace = "test.trace";
 }

@@ -19,6 +19,12 @@ public sealed class TestMiniPlugin(ClientHolder holder, ApiLevelSetting apiLevel
         return new Bundle();
     }
 
+    /// <summary>Says which trace the handler runs in, as the mini process sees it.</summary>
+    [IpcEvent(TestEvents.Trace)]
+    public Bundle Trace(IpcRequest request) => new Bundle()
+        .PutString("traceId", System.Diagnostics.Activity.Current?.TraceId.ToHexString())
+        .PutString("parentSpanId", System.Diagnostics.Activity.Current?.ParentSpanId.ToHexString());
+
     /// <summary>Counts the calls this mini program has answered; a fresh mini program starts at 1.</summary>
     [IpcEvent(TestEvents.Count)]
     public Bundle Count(IpcRequest request) => new Bundle().PutInt("count", Interlocked.Increment(ref this.count));
