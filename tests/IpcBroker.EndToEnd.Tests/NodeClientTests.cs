@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Reflection;
+using IpcBroker.MainProcess.Hosting;
+using IpcBroker.MainProcess.OpenApi;
+
+namespace IpcBroker.EndToEnd.Tests;
+
+/// <summary>
+/// docs/protocol.md, proved: a mini program process written in JavaScript (tests/node-client, on Node.js with the npm
+/// packages nerdbank-streams and @msgpack/msgpack, installed here by the test itself) is started by a real host, passes the
+/// handshake, and makes calls both ways.
+/// </summary>
+public class NodeClientTests(ITestOutputHelper output) : HostTestBase(output)
+{
+    private static readonly string ClientDirectory = Path.GetFullPath(typeof(NodeClientTests).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "NodeClientDirectory").Value!);
+
+    private static readonly SemaphoreSlim InstallGate = new(1, 1);
+    private static bool installed;
+
+    [Fact]
+    public async Task AJavaScriptMiniProgramConnectsAndCallsBothWays()
+    {
+        await this.InstallClientAsync();
+        IpcCaller? launchCaller = null;
+        this.MainRegistry.AddHandler(WellKnownEvents.GetUserId, request =>
+        {
+            launchCaller = request.Caller;
+            return Task.FromResult(new Bundle().PutString("userId", "u-1001").PutString("seenClient", request.Data.GetString("client")));
+        });
+        this.StartHost(new MiniAppHostOptions { MiniExecutablePath = Path.Combine(ClientDirectory, "node-mini") });
+
+        MiniAppInfo node = await this.OpenAsync("wx-node", MiniAppVerType.Develop);
+        Bundle sent = new Bundle()
+            .PutString("s", "héllo")
+            .PutInt("i", 7)
+            .PutLong("l", 1L << 40)
+            .PutBoolean("b", true)
+            .PutNull("n")
+            .PutByteArray("bytes", [1, 2, 3])
+            .PutStringArray("strings", ["a", "b"])
+            .PutIntArray("ints", [1, -2])
+            .PutBundle("nested", new Bundle().PutString("k", "v"))
+            .PutBundleList("list", [new Bundle().PutInt("x", 1)]);
+        IpcResult echoed = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-node", "node.echo", sent));
+        IpcResult added = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-node", "node.add", new Bundle().PutInt("a", 40).PutInt("b", 2)));
+        IpcResult missing = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-node", "node.nothing", null));
+
+        Assert.True(echoed.IsSuccess, echoed.ToString());
+        Assert.Equal(sent, echoed.Data);
+        Assert.Equal(42, added.Data.GetInt("sum"));
+        Assert.StartsWith("node v", added.Data.GetString("runtime"));
+        Assert.Equal("u-1001", added.Data.GetString("launchUserId"));
+        Assert.Equal(IpcErrorCode.NoHandler, missing.ErrorCode);
+        Assert.Equal(new IpcCaller(IpcSide.Mini, "wx-node", MiniAppVerType.Develop, node.ProcessId), launchCaller);
+
+        Assert.True(await this.WithTimeoutAsync(this.Host.StopMiniAppAsync("wx-node")));
+        MiniProcessExitedEventArgs exit = await this.WaitForExitNoticeAsync(node.ProcessId);
+        Assert.Equal(0, exit.ExitCode);
+    }
+
+    /// <summary>Runs <c>npm ci</c> once per test run in tests/node-client, bounded, and fails with npm's output if it cannot.</summary>
+    private async Task InstallClientAsync()
+    {
+        await InstallGate.WaitAsync(this.TimeoutToken);
+        try
+        {
+            if (installed)
+            {
+                return;
+            }
+
+            var startInfo = new ProcessStartInfo("npm") { WorkingDirectory = ClientDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string argument in new[] { "ci", "--no-audit", "--no-fund", "--loglevel=error" })
+            {
+                startInfo.ArgumentList.Add(argument);
+            }
+
+            using Process npm = Process.Start(startInfo) ?? throw new InvalidOperationException("npm could not be started; Node.js and npm are needed for this test.");
+            this.TrackPid(npm.Id);
+            Task<string> stdout = npm.StandardOutput.ReadToEndAsync(this.TimeoutToken);
+            Task<string> stderr = npm.StandardError.ReadToEndAsync(this.TimeoutToken);
+            using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            await npm.WaitForExitAsync(deadline.Token);
+            this.Output.WriteLine($"npm ci: exit {npm.ExitCode}\n{await stdout}\n{await stderr}");
+            Assert.True(npm.ExitCode == 0, "npm ci failed: " + await stderr);
+            installed = true;
+        }
+        finally
+        {
+            InstallGate.Release();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+// A mini program process in JavaScript, written from docs/protocol.md alone. It reads the launch line on stdin,
+// connects and proves its secret, then speaks JSON-RPC (MessagePack, length-prefixed) on channel 0 of a
+// MultiplexingStream (protocol 3). It calls OPEN_DATA_IPC_EVENT_GET_USER_ID on the main process at launch, and answers
+// node.echo (the request bundle, as received) and node.add (a + b as an int, with the launch call's outcome).
+import net from 'node:net';
+import readline from 'node:readline';
+import { encode, decode } from '@msgpack/msgpack';
+import { MultiplexingStream } from 'nerdbank-streams';
+
+const Kind = { Null: 0, String: 1, Boolean: 2, Int: 3, Long: 4, Double: 5, ByteArray: 6, StringArray: 7, IntArray: 8, LongArray: 9, DoubleArray: 10, Bundle: 11, BundleList: 12 };
+const msgpack = { useBigInt64: true };
+const log = (...args) => console.error('[node-mini]', ...args);
+
+// 1. The launch line: the first line on stdin. Standard input stays open; its end means the host stopped us or died.
+const lines = readline.createInterface({ input: process.stdin });
+const launch = JSON.parse(await new Promise((resolve) => lines.once('line', resolve)));
+lines.on('close', () => { log('stdin closed: exiting'); process.exit(0); });
+
+// 2. Connect to the host's socket and send the hello: "IPCB", version (u16 BE), secret length (u8), secret.
+const socket = net.createConnection(launch.pipe);
+await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+socket.pause();
+const secret = Buffer.from(launch.secret, 'base64');
+const hello = Buffer.alloc(7 + secret.length);
+hello.write('IPCB', 0, 'ascii');
+hello.writeUInt16BE(launch.protocol, 4);
+hello.writeUInt8(secret.length, 6);
+secret.copy(hello, 7);
+socket.write(hello);
+
+// 3. The verdict: status (u8), host version (u16 BE), message length (u16 BE), message.
+const readExactly = (n) => new Promise((resolve, reject) => {
+  const attempt = () => {
+    const chunk = socket.read(n);
+    if (chunk !== null) { socket.off('readable', attempt); socket.off('end', ended); resolve(chunk); }
+  };
+  const ended = () => reject(new Error('the host closed the connection during the handshake'));
+  socket.on('readable', attempt);
+  socket.once('end', ended);
+  attempt();
+});
+const head = await readExactly(5);
+const message = head.readUInt16BE(3) > 0 ? (await readExactly(head.readUInt16BE(3))).toString('utf8') : '';
+if (head[0] !== 0) { log(`refused (${head[0]}): ${message}`); process.exit(3); }
+log(`accepted by host ${launch.hostPid} as ${launch.appId} (${launch.verType})`);
+
+// 4. The multiplexing stream; channel 0 is seeded on both sides.
+const mux = MultiplexingStream.Create(socket, { protocolMajorVersion: 3, seededChannels: [{}] });
+const channel = mux.acceptChannel(0);
+const rpc = channel.stream;
+
+// 5. JSON-RPC messages: 4-byte big-endian length, then a MessagePack map.
+const send = (msg) => { const body = encode(msg, msgpack); const len = Buffer.alloc(4); len.writeUInt32BE(body.length); rpc.write(Buffer.concat([len, Buffer.from(body)])); };
+const pending = new Map();
+let nextId = 1;
+let buffered = Buffer.alloc(0);
+rpc.on('data', (chunk) => {
+  buffered = Buffer.concat([buffered, chunk]);
+  while (buffered.length >= 4 && buffered.length >= 4 + buffered.readUInt32BE(0)) {
+    const length = buffered.readUInt32BE(0);
+    const msg = decode(buffered.subarray(4, 4 + length), msgpack);
+    buffered = buffered.subarray(4 + length);
+    onMessage(msg).catch((e) => log('handler failed', e));
+  }
+});
+rpc.on('end', () => { log('connection closed by the host'); });
+
+// Bundles: a map of key -> [kind, value]. Only what this client needs is built here; decoding keeps the pairs as they are.
+const bundle = (entries) => Object.fromEntries(entries);
+const call = (eventId, request, timeoutMs = 5000) => new Promise((resolve) => {
+  const id = nextId++;
+  pending.set(id, resolve);
+  send({ jsonrpc: '2.0', id, method: 'ipc.call', params: [eventId, timeoutMs, encode(request, msgpack), 0] });
+});
+const reply = (id, status, messageText, payload) =>
+  send({ jsonrpc: '2.0', id, result: [status, messageText, payload === null ? null : encode(payload, msgpack), 0] });
+
+const handlers = {
+  'node.echo': async (request) => [0, null, request],
+  'node.add': async (request) => [0, null, bundle([
+    ['sum', [Kind.Int, Number(request.a[1]) + Number(request.b[1])]],
+    ['runtime', [Kind.String, `node ${process.version}`]],
+    ['launchUserId', [Kind.String, launchUser?.userId?.[1] ?? null]],
+  ])],
+};
+
+async function onMessage(msg) {
+  if (msg.method === 'ipc.call') {
+    const [eventId, , payload, payloadChannel] = msg.params;
+    if (payloadChannel) { reply(msg.id, 9, 'this client takes inline payloads only', null); return; }
+    const handler = handlers[eventId];
+    if (!handler) { reply(msg.id, 1, `No handler is registered for '${eventId}' in the node mini process.`, null); return; }
+    const [status, text, response] = await handler(payload ? decode(payload, msgpack) : {});
+    reply(msg.id, status, text, response);
+  } else if (msg.method) {
+    // Notifications such as $/cancelRequest need no answer here.
+  } else if (pending.has(msg.id)) {
+    const resolve = pending.get(msg.id);
+    pending.delete(msg.id);
+    if (msg.error) { resolve({ status: -1, message: msg.error.message, data: null }); return; }
+    const [status, text, payload] = msg.result;
+    resolve({ status, message: text, data: payload ? decode(payload, msgpack) : {} });
+  }
+}
+
+// 6. Launch work: ask the main process who is signed in.
+let launchUser = null;
+const user = await call('OPEN_DATA_IPC_EVENT_GET_USER_ID', bundle([['appId', [Kind.String, launch.appId]], ['client', [Kind.String, 'node']]]));
+launchUser = user.status === 0 ? user.data : null;
+log(`launch call: status ${user.status}, userId ${launchUser?.userId?.[1]}`);
