@@ -172,7 +172,7 @@ public sealed class IpcConnection : IAsyncDisposable
             return Task.FromResult(IpcResult.Failure(IpcErrorCode.LimitsExceeded, "The request was not sent: " + ex.Message));
         }
 
-        return this.CallCoreAsync(eventId, payload, timeout, callOptions.CancellationToken);
+        return this.CallCoreAsync(eventId, data, payload, timeout, callOptions.CancellationToken);
     }
 
     /// <summary>Calls <paramref name="eventId"/> on the other side in the SDK's callback form.</summary>
@@ -235,9 +235,10 @@ public sealed class IpcConnection : IAsyncDisposable
         await this.closed.Task.ConfigureAwait(false);
     }
 
-    private async Task<IpcResult> CallCoreAsync(string eventId, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<IpcResult> CallCoreAsync(string eventId, Bundle? data, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
+        DateTimeOffset startedAt = DateTimeOffset.UtcNow;
         using Activity? activity = IpcTelemetry.Source.HasListeners() ? IpcTelemetry.Source.StartActivity("ipc.call " + eventId, ActivityKind.Client) : null;
         activity?.SetTag("ipc.event", eventId).SetTag("ipc.peer.app_id", this.Remote.AppId).SetTag("ipc.peer.pid", this.Remote.ProcessId);
         TagList sideTags = IpcTelemetry.SideTags(this.registry.Side, "out");
@@ -253,6 +254,22 @@ public sealed class IpcConnection : IAsyncDisposable
         {
             IpcTelemetry.InFlight.Add(-1, sideTags);
             IpcTelemetry.Complete(activity, this.registry.Side, "out", eventId, result.ErrorCode, started);
+            this.Observe(true, eventId, data ?? new Bundle(), result, startedAt, started);
+        }
+    }
+
+    private void Observe(bool outgoing, string eventId, Bundle request, IpcResult result, DateTimeOffset startedAt, long startTimestamp)
+    {
+        if (this.options.Observer is { } observer)
+        {
+            try
+            {
+                observer.OnCallCompleted(new IpcCallRecord(this.registry.Side, outgoing, this.Remote, eventId, request, result, startedAt, Stopwatch.GetElapsedTime(startTimestamp)));
+            }
+            catch (Exception)
+            {
+                // An observer's failure must not change the call's outcome.
+            }
         }
     }
 
@@ -344,6 +361,7 @@ public sealed class IpcConnection : IAsyncDisposable
     private async Task<CallReply> OnCallAsync(string eventId, int timeoutMs, byte[]? payload, ulong payloadChannel, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
+        DateTimeOffset startedAt = DateTimeOffset.UtcNow;
 
         // Activity.Current is StreamJsonRpc's inbound activity, parented by the caller's traceparent.
         using Activity? activity = IpcTelemetry.Source.HasListeners() ? IpcTelemetry.Source.StartActivity("ipc.handle " + eventId, ActivityKind.Server) : null;
@@ -352,9 +370,10 @@ public sealed class IpcConnection : IAsyncDisposable
         IpcTelemetry.InFlight.Add(1, sideTags);
         IpcTelemetry.Bytes.Add(payload?.Length ?? 0, sideTags);
         CallReply reply = Reply(IpcErrorCode.HandlerFailed, "The call ended unexpectedly.");
+        var seen = new IncomingCall();
         try
         {
-            reply = await this.HandleCallAsync(eventId, timeoutMs, payload, payloadChannel, cancellationToken).ConfigureAwait(false);
+            reply = await this.HandleCallAsync(eventId, timeoutMs, payload, payloadChannel, seen, cancellationToken).ConfigureAwait(false);
             return reply;
         }
         finally
@@ -363,10 +382,23 @@ public sealed class IpcConnection : IAsyncDisposable
             IpcTelemetry.Bytes.Add(reply.Payload?.Length ?? 0, IpcTelemetry.SideTags(this.registry.Side, "out"));
             IpcErrorCode outcome = Enum.IsDefined((IpcErrorCode)reply.Status) ? (IpcErrorCode)reply.Status : IpcErrorCode.HandlerFailed;
             IpcTelemetry.Complete(activity, this.registry.Side, "in", eventId ?? string.Empty, outcome, started);
+            if (this.options.Observer is not null)
+            {
+                IpcResult result = outcome == IpcErrorCode.None ? IpcResult.Success(seen.Answer) : IpcResult.Failure(outcome, reply.Message ?? outcome.ToString(), seen.Answer);
+                this.Observe(false, eventId ?? string.Empty, seen.Request ?? new Bundle(), result, startedAt, started);
+            }
         }
     }
 
-    private async Task<CallReply> HandleCallAsync(string eventId, int timeoutMs, byte[]? payload, ulong payloadChannel, CancellationToken cancellationToken)
+    /// <summary>What the handling side saw of an incoming call, for the observer.</summary>
+    private sealed class IncomingCall
+    {
+        public Bundle? Request { get; set; }
+
+        public Bundle? Answer { get; set; }
+    }
+
+    private async Task<CallReply> HandleCallAsync(string eventId, int timeoutMs, byte[]? payload, ulong payloadChannel, IncomingCall seen, CancellationToken cancellationToken)
     {
         if (!IpcEventRegistry.IsValidEventId(eventId, out string problem))
         {
@@ -410,6 +442,7 @@ public sealed class IpcConnection : IAsyncDisposable
             return Reply(IpcErrorCode.BadRequest, "Bad request: " + ex.Message);
         }
 
+        seen.Request = data;
         var request = new IpcRequest(eventId, data, this.Remote, deadline.Token, this.logger);
         var expired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using CancellationTokenRegistration registration = deadline.Token.Register(() =>
@@ -436,6 +469,7 @@ public sealed class IpcConnection : IAsyncDisposable
         }
 
         IpcResult result = await request.Answer.ConfigureAwait(false);
+        seen.Answer = result.Data;
         try
         {
             (byte[]? inline, ulong channel) = this.payloads.Send(BundleCodec.Encode(result.Data, this.options.Limits), timeout);

@@ -39,6 +39,9 @@ public sealed record IpcConnectionOptions
     /// </summary>
     public int MaxUnclaimedChannels { get; init; } = 64;
 
+    /// <summary>Gets an observer told of every call this connection completes, both ways; null for none.</summary>
+    public Diagnostics.IIpcCallObserver? Observer { get; init; }
+
     /// <summary>Gets the frame cap in force.</summary>
     internal int EffectiveMaxMessageBytes => this.MaxMessageBytes ?? Math.Max(1024 * 1024, this.InlinePayloadLimit + (64 * 1024));
 

@@ -1,0 +1,34 @@
+using IpcBroker.MiniProcess;
+using IpcBroker.MiniProcess.OpenApi;
+
+namespace IpcBroker.Testing;
+
+/// <summary>A mini program opened by a test broker.</summary>
+/// <param name="appId">The mini program.</param>
+/// <param name="verType">Its build.</param>
+/// <param name="processId">Its process id (in memory: a made-up id, the same the main side's handlers see as the caller's).</param>
+/// <param name="main">In memory, the mini side's way to the main process; null with real processes, where calls to the main process come from the mini executable.</param>
+public sealed class IpcTestMiniApp(string appId, MiniAppVerType verType, int processId, IMainProcessCaller? main)
+{
+    /// <summary>Gets the appId.</summary>
+    public string AppId { get; } = appId;
+
+    /// <summary>Gets the build.</summary>
+    public MiniAppVerType VerType { get; } = verType;
+
+    /// <summary>Gets the process id the main side sees.</summary>
+    public int ProcessId { get; } = processId;
+
+    /// <summary>Gets the context open-API code runs in (in memory only).</summary>
+    public MiniAppContext Context => new(this.AppId, this.VerType, null, main ?? throw NotInMemory());
+
+    /// <summary>Calls a main-side plugin as this mini program (in memory only: with real processes the mini executable makes such calls).</summary>
+    /// <param name="eventId">The event.</param>
+    /// <param name="request">The request bundle.</param>
+    /// <param name="options">Deadline and cancellation.</param>
+    /// <returns>The one outcome.</returns>
+    public Task<IpcResult> CallMainProcessPluginAsync(string eventId, Bundle? request, IpcCallOptions? options = null) =>
+        (main ?? throw NotInMemory()).CallMainProcessPluginAsync(eventId, request, options);
+
+    private static NotSupportedException NotInMemory() => new("Only a mini program opened in memory can be driven from the test; with real processes the mini executable calls the main process.");
+}
