@@ -1,0 +1,183 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using StreamJsonRpc;
+
+namespace IpcBroker.MainProcess.Cli;
+
+/// <summary>The verbs that talk to a running host: open, list, call, wx, events, monitor, stop, logout.</summary>
+internal static class ClientCommands
+{
+    // Relaxed escaping: the output is read by people and scripts, not embedded in HTML, so "->" stays "->".
+    private static readonly JsonSerializerOptions Compact = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static readonly JsonSerializerOptions Indented = new(Compact) { WriteIndented = true };
+
+    public static async Task<int> OpenAsync(CliArguments args, TextWriter output)
+    {
+        string appId = args.Positional(1, "APPID");
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args);
+        MiniAppDto app = await rpc.InvokeAsync<MiniAppDto>("Open", appId, args.Option("--ver") ?? "release");
+        await output.WriteLineAsync(args.Json ? JsonSerializer.Serialize(app, Indented) : $"{app.AppId} ({app.Build}) running as pid {app.Pid}");
+        return 0;
+    }
+
+    public static async Task<int> ListAsync(CliArguments args, TextWriter output)
+    {
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args);
+        MiniAppDto[] apps = await rpc.InvokeAsync<MiniAppDto[]>("List");
+        if (args.Json)
+        {
+            await output.WriteLineAsync(JsonSerializer.Serialize(apps, Indented));
+            return 0;
+        }
+
+        await output.WriteLineAsync($"{"PID",-8} {"APPID",-24} {"BUILD",-11} {"STATE",-9} LAST USED");
+        foreach (MiniAppDto app in apps)
+        {
+            await output.WriteLineAsync($"{app.Pid,-8} {app.AppId,-24} {app.Build,-11} {app.State,-9} {app.LastUsed.ToLocalTime():HH:mm:ss.fff}");
+        }
+
+        return 0;
+    }
+
+    public static async Task<int> CallAsync(CliArguments args, TextWriter output)
+    {
+        string eventId = args.Positional(1, "EVENT");
+        var data = new JsonObject();
+        foreach (string pair in args.Positionals.Skip(2))
+        {
+            int equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new CliException($"'{pair}' is not key=value");
+            }
+
+            data[pair[..equals]] = ParseValue(pair[(equals + 1)..]);
+        }
+
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args);
+        CallResultDto result = await rpc.InvokeAsync<CallResultDto>("Call", eventId, data.ToJsonString(), args.Option("--app"));
+        return await ReportAsync(result, args, output);
+    }
+
+    public static async Task<int> WxAsync(CliArguments args, TextWriter output)
+    {
+        string appId = args.Positional(1, "APPID");
+        string api = args.Positional(2, "API");
+        string parameters = args.Positionals.Count > 3 ? args.Positionals[3] : "{}";
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args);
+        CallResultDto result = await rpc.InvokeAsync<CallResultDto>("Wx", appId, api, parameters);
+        if (!result.Ok)
+        {
+            return await ReportAsync(result, args, output);
+        }
+
+        await output.WriteLineAsync(args.Json ? result.Data : JsonNode.Parse(result.Data)!.ToJsonString(Indented));
+        return JsonNode.Parse(result.Data)?["success"]?.GetValue<bool>() == true ? 0 : 1;
+    }
+
+    public static async Task<int> EventsAsync(CliArguments args, TextWriter output)
+    {
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args);
+        EventDto[] events = await rpc.InvokeAsync<EventDto[]>("Events");
+        if (args.Json)
+        {
+            await output.WriteLineAsync(JsonSerializer.Serialize(events, Indented));
+            return 0;
+        }
+
+        foreach (EventDto e in events)
+        {
+            await output.WriteLineAsync($"{e.Event,-36} {e.Side,-5} {e.Description}");
+        }
+
+        return 0;
+    }
+
+    public static async Task<int> MonitorAsync(CliArguments args, TextWriter output)
+    {
+        var printer = new MonitorPrinter(output, args.Json);
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args, printer);
+        await rpc.InvokeAsync("Monitor");
+        if (!args.Json)
+        {
+            await output.WriteLineAsync($"{"TIME",-12} {"DIRECTION",-10} {"APPID",-20} {"EVENT",-34} {"MS",8} {"REQ B",7} {"RES B",7} OUTCOME");
+        }
+
+        using var stopping = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stopping.Cancel();
+        };
+        await Task.WhenAny(rpc.Completion, Task.Delay(Timeout.Infinite, stopping.Token)).ConfigureAwait(false);
+        return 0;
+    }
+
+    public static async Task<int> StopAsync(CliArguments args, TextWriter output)
+    {
+        string appId = args.Positional(1, "APPID");
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args);
+        if (!await rpc.InvokeAsync<bool>("Stop", appId))
+        {
+            throw new CliException($"'{appId}' is not running");
+        }
+
+        await output.WriteLineAsync($"stopped {appId}");
+        return 0;
+    }
+
+    public static async Task<int> LogoutAsync(CliArguments args, TextWriter output)
+    {
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args);
+        await rpc.InvokeAsync("Logout");
+        await output.WriteLineAsync("logged out: every mini program stopped, every session revoked");
+        return 0;
+    }
+
+    /// <summary>A value as JSON if it parses (5 → int, true → bool, {"a":1} → bundle), else the text as a string.</summary>
+    private static JsonNode? ParseValue(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (JsonException)
+        {
+            return JsonValue.Create(text);
+        }
+    }
+
+    private static async Task<int> ReportAsync(CallResultDto result, CliArguments args, TextWriter output)
+    {
+        if (args.Json)
+        {
+            await output.WriteLineAsync(JsonSerializer.Serialize(new { ok = result.Ok, errorCode = result.ErrorCode, errorMessage = result.ErrorMessage, data = JsonNode.Parse(result.Data) }, Indented));
+            return result.Ok ? 0 : 1;
+        }
+
+        if (!result.Ok)
+        {
+            throw new CliException($"{result.ErrorCode}: {result.ErrorMessage}");
+        }
+
+        await output.WriteLineAsync(JsonNode.Parse(result.Data)!.ToJsonString(Indented));
+        return 0;
+    }
+
+    /// <summary>Receives the host's <c>call</c> notifications.</summary>
+    private sealed class MonitorPrinter(TextWriter output, bool json)
+    {
+        [JsonRpcMethod("call")]
+        public void Call(CallLine line)
+        {
+            lock (output)
+            {
+                output.WriteLine(json
+                    ? JsonSerializer.Serialize(line, Compact)
+                    : $"{line.Time.ToLocalTime():HH:mm:ss.fff} {line.Direction,-10} {line.AppId,-20} {line.Event,-34} {line.DurationMs,8:0.000} {line.RequestBytes,7} {line.ResponseBytes,7} {line.Outcome}");
+                output.Flush();
+            }
+        }
+    }
+}

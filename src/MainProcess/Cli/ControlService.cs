@@ -1,0 +1,114 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using IpcBroker.MainProcess.Hosting;
+using IpcBroker.Plugins;
+using StreamJsonRpc;
+
+namespace IpcBroker.MainProcess.Cli;
+
+/// <summary>
+/// What a <c>serve</c> host offers the other verbs over its control socket (JSON-RPC), one instance per client. The
+/// client must present the connection file's token with <see cref="Hello"/> before anything else.
+/// </summary>
+internal sealed class ControlService(ServeContext context, JsonRpc client)
+{
+    private bool authenticated;
+
+    public void Hello(string token)
+    {
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(token ?? string.Empty), Encoding.UTF8.GetBytes(context.Token)))
+        {
+            throw new LocalRpcException("the token does not match this host's connection file");
+        }
+
+        this.authenticated = true;
+    }
+
+    public async Task<MiniAppDto> OpenAsync(string appId, string build)
+    {
+        this.Check();
+        if (!Enum.TryParse(build, ignoreCase: true, out MiniAppVerType verType) || !Enum.IsDefined(verType))
+        {
+            throw new LocalRpcException($"'{build}' is not a build: use release, develop, preview or experience");
+        }
+
+        try
+        {
+            return ToDto(await context.Host.StartMiniAppAsync(appId, verType).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is ArgumentException or MiniAppStartException)
+        {
+            throw new LocalRpcException(ex.Message);
+        }
+    }
+
+    public MiniAppDto[] List()
+    {
+        this.Check();
+        return context.Host.RunningMiniApps.Select(ToDto).ToArray();
+    }
+
+    public async Task<CallResultDto> CallAsync(string eventId, string bundleJson, string? appId)
+    {
+        this.Check();
+        Bundle request;
+        try
+        {
+            request = (JsonNode.Parse(bundleJson) as JsonObject ?? throw new FormatException("not an object")).ToBundle();
+        }
+        catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException)
+        {
+            throw new LocalRpcException("the call's data is not valid: " + ex.Message);
+        }
+
+        IpcResult result = appId is null
+            ? await context.CliConnection.CallAsync(eventId, request).ConfigureAwait(false)
+            : await context.Host.CallMiniProcessPluginAsync(appId, eventId, request).ConfigureAwait(false);
+        return new CallResultDto(result.IsSuccess, result.ErrorCode.ToString(), result.ErrorMessage, result.Data.ToString());
+    }
+
+    public async Task<CallResultDto> WxAsync(string appId, string api, string parametersJson)
+    {
+        this.Check();
+        IpcResult result = await context.Host.CallMiniProcessPluginAsync(appId, WellKnownEvents.InvokeOpenApi, new Bundle().PutString("api", api).PutString("params", parametersJson)).ConfigureAwait(false);
+        return new CallResultDto(result.IsSuccess, result.ErrorCode.ToString(), result.ErrorMessage, result.IsSuccess ? result.Data.GetString("result", "{}") : result.Data.ToString());
+    }
+
+    public EventDto[] Events()
+    {
+        this.Check();
+        return context.Host.Registry.Events
+            .Select(e => new EventDto(e.EventId, "main", e.Description, e.Source))
+            .OrderBy(e => e.Event, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    public async Task<bool> StopAsync(string appId)
+    {
+        this.Check();
+        return await context.Host.StopMiniAppAsync(appId).ConfigureAwait(false);
+    }
+
+    public async Task LogoutAsync()
+    {
+        this.Check();
+        await context.Host.LogoutAsync().ConfigureAwait(false);
+    }
+
+    public void Monitor()
+    {
+        this.Check();
+        context.Broadcaster.Subscribe(client);
+    }
+
+    private static MiniAppDto ToDto(MiniAppInfo info) => new(info.AppId, info.VerType.ToString().ToLowerInvariant(), info.ProcessId, info.State.ToString(), info.StartedAt, info.LastUsedAt);
+
+    private void Check()
+    {
+        if (!this.authenticated)
+        {
+            throw new LocalRpcException("say hello with the connection file's token first");
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System.IO.Pipes;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using IpcBroker.MainProcess.Demo;
+using IpcBroker.MainProcess.Hosting;
+using IpcBroker.MainProcess.OpenApi;
+using IpcBroker.Plugins;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Nerdbank.Streams;
+using StreamJsonRpc;
+
+namespace IpcBroker.MainProcess.Cli;
+
+/// <summary>
+/// <c>serve</c>: a host with the sample plugins (user data, open APIs over SQLite, the sample payment provider) until
+/// Ctrl+C or SIGTERM, with a control socket beside its pipe for the other verbs, found through a connection file.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+internal static class ServeCommand
+{
+    public static async Task<int> RunAsync(CliArguments args, TextWriter output)
+    {
+        string connectionPath = args.Option("--connection") ?? ConnectionFile.DefaultPath;
+        string dataDirectory = args.Option("--data") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "IpcBroker");
+        string user = args.Option("--user") ?? "u-1001";
+        int max = int.TryParse(args.Option("--max"), out int m) ? m : 5;
+        if (File.Exists(connectionPath) && IsAlive(ConnectionFile.Read(connectionPath).ProcessId))
+        {
+            throw new CliException($"a host is already serving ({connectionPath}); stop it first or pass --connection FILE");
+        }
+
+        using var stopping = new CancellationTokenSource();
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stopping.Cancel(); });
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopping.Cancel(); });
+
+        await using OpenApiStore store = await OpenApiStore.OpenAsync(Path.Combine(dataDirectory, "openapi.db"));
+        MiniAppHost? hostRef = null;
+        var profiles = new Dictionary<string, UserProfile> { [user] = new("Ada", $"{user}@example.invalid", "+86 138 0000 0000", new byte[64 * 1024]) };
+        await using ServiceProvider provider = new ServiceCollection()
+            .AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
+            .AddSingleton(new DemoTranscript(output))
+            .AddSingleton(store)
+            .AddSingleton(new OpenApiOptions())
+            .AddSingleton<MiniAppProxy>(new SampleMiniAppProxy(() => hostRef?.UserId, profiles))
+            .AddSingleton<OpenApiService>()
+            .AddSingleton<IPaymentProvider, SamplePaymentProvider>()
+            .AddIpcPlugin<UserDataPlugin>()
+            .AddIpcPlugin<OpenDataPlugin>()
+            .AddIpcPlugin<PaymentPlugin>()
+            .BuildServiceProvider();
+
+        var broadcaster = new CallBroadcaster();
+        var options = new MiniAppHostOptions
+        {
+            MaxMiniProcesses = max,
+            SandboxRoot = Path.Combine(dataDirectory, "sandboxes"),
+            Connection = IpcConnectionOptions.Default with { Observer = broadcaster },
+        };
+        await using MiniAppHost host = MiniAppHost.Start(provider.CreateRegistry(IpcSide.Main), options, provider.GetRequiredService<ILoggerFactory>());
+        hostRef = host;
+        OpenApiService openApi = provider.GetRequiredService<OpenApiService>();
+        host.OnLogout(() => openApi.RevokeAllAsync());
+        host.SignIn(user);
+
+        // 'call' without --app calls the main side as a mini program would, through a real connection (in memory).
+        (Stream hostEnd, Stream cliEnd) = FullDuplexStream.CreatePair();
+        await using IpcConnection hostSide = IpcConnection.Start(hostEnd, host.Registry, new IpcCaller(IpcSide.Mini, "ipcbroker-cli", MiniAppVerType.Develop, Environment.ProcessId), options.Connection);
+        await using IpcConnection cliSide = IpcConnection.Start(cliEnd, new IpcEventRegistry(IpcSide.Mini), new IpcCaller(IpcSide.Main, "ipcbroker-cli", MiniAppVerType.Develop, Environment.ProcessId));
+
+        string token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        string controlPath = Path.Combine(Path.GetDirectoryName(host.PipePath)!, "control.sock");
+        var context = new ServeContext(host, token, broadcaster, cliSide);
+        Task controlLoop = AcceptControlClientsAsync(controlPath, context, stopping.Token);
+        new ConnectionFile(controlPath, token, Environment.ProcessId).Write(connectionPath);
+        await output.WriteLineAsync($"serving as {user}: pipe {host.PipePath}, control {controlPath}, connection file {connectionPath}, data {dataDirectory}");
+        await output.WriteLineAsync("ready (Ctrl+C to stop)");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        finally
+        {
+            File.Delete(connectionPath);
+            await controlLoop.ConfigureAwait(false);
+
+            // The control socket shares the host's private directory; the host removes the directory only when it is empty.
+            File.Delete(controlPath);
+            await output.WriteLineAsync("stopping: every mini program is stopped");
+        }
+
+        return 0;
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task AcceptControlClientsAsync(string path, ServeContext context, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            var server = new NamedPipeServerStream(path, PipeDirection.InOut, NamedPipeServerStream.MaxAllowedServerInstances, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+            try
+            {
+                await server.WaitForConnectionAsync(stopping).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or UnauthorizedAccessException)
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+                continue;
+            }
+
+            var rpc = new JsonRpc(server);
+            rpc.AddLocalRpcTarget(new ControlService(context, rpc));
+            rpc.StartListening();
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json.Nodes;
+
+namespace IpcBroker.EndToEnd.Tests;
+
+/// <summary>The host executable's verbs against a live <c>serve</c> host, each verb a process of its own, as from a second terminal.</summary>
+public sealed class CommandLineTests : HostTestBase
+{
+    private static readonly string HostExecutable = Path.GetFullPath(typeof(CommandLineTests).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "HostExecutablePath").Value!);
+
+    private readonly string root = Path.Combine(Path.GetTempPath(), "ipcb-cli-" + Guid.NewGuid().ToString("N")[..8]);
+    private string? pipeDirectory;
+
+    public CommandLineTests(ITestOutputHelper output)
+        : base(output)
+    {
+        Directory.CreateDirectory(this.root);
+    }
+
+    private string ConnectionFile => Path.Combine(this.root, "serve.json");
+
+    [Fact]
+    public async Task EveryVerbWorksAgainstALiveHost()
+    {
+        using Process serve = this.Start("serve", "--data", Path.Combine(this.root, "data"), "--user", "u-7");
+        while (await this.WithTimeoutAsync(serve.StandardOutput.ReadLineAsync()) is { } line && !line.StartsWith("ready", StringComparison.Ordinal))
+        {
+            this.Output.WriteLine("serve: " + line);
+            if (line.Contains(": pipe ", StringComparison.Ordinal))
+            {
+                this.pipeDirectory = Path.GetDirectoryName(line.Split(' ')[line.Split(' ').ToList().IndexOf("pipe") + 1].TrimEnd(','));
+            }
+        }
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(this.ConnectionFile));
+        using Process monitor = this.Start("monitor", "--json");
+
+        (int code, string stdout, _) = await this.RunAsync("open", "wx-cli", "--ver", "develop", "--json");
+        Assert.Equal(0, code);
+        int pid = JsonNode.Parse(stdout)!["pid"]!.GetValue<int>();
+        this.TrackPid(pid);
+
+        JsonArray list = JsonNode.Parse((await this.RunAsync("list", "--json")).Stdout)!.AsArray();
+        Assert.Equal(("wx-cli", "develop", pid), (list[0]!["appId"]!.GetValue<string>(), list[0]!["build"]!.GetValue<string>(), list[0]!["pid"]!.GetValue<int>()));
+
+        JsonNode asMini = JsonNode.Parse((await this.RunAsync("call", "OPEN_DATA_IPC_EVENT_GET_USER_ID", "n=5", "--json")).Stdout)!;
+        Assert.Equal("u-7", asMini["data"]!["userId"]!.GetValue<string>());
+
+        JsonNode toMini = JsonNode.Parse((await this.RunAsync("call", "MINI_EVENT_GET_APP_INFO", "--app", "wx-cli", "--json")).Stdout)!;
+        Assert.Equal(pid, toMini["data"]!["pid"]!.GetValue<int>());
+
+        JsonNode wx = JsonNode.Parse((await this.RunAsync("wx", "wx-cli", "wx.getNickName", "{}", "--json")).Stdout)!;
+        Assert.Equal("Ada", wx["data"]!["nickName"]!.GetValue<string>());
+
+        JsonArray events = JsonNode.Parse((await this.RunAsync("events", "--json")).Stdout)!.AsArray();
+        Assert.Contains(events, e => e!["event"]!.GetValue<string>() == "OPEN_API_PAY" && e["description"] is not null);
+
+        (int missingCode, _, string missingError) = await this.RunAsync("call", "NO_SUCH_EVENT");
+        Assert.NotEqual(0, missingCode);
+        Assert.Equal("error: NoHandler: No handler is registered for 'NO_SUCH_EVENT' in the main process.", missingError.Trim());
+
+        Assert.Equal(0, (await this.RunAsync("stop", "wx-cli")).Code);
+        (int stopAgain, _, string stopError) = await this.RunAsync("stop", "wx-cli");
+        Assert.Equal((2, "error: 'wx-cli' is not running"), (stopAgain, stopError.Trim()));
+        Assert.Equal(0, (await this.RunAsync("logout")).Code);
+
+        (int verbCode, _, string verbError) = await this.RunAsync("frobnicate");
+        Assert.Equal(2, verbCode);
+        Assert.DoesNotContain(" at ", verbError);
+        Assert.Single(verbError.Trim().Split('\n'));
+
+        // monitor printed a JSON line per call, the failed one with its outcome.
+        ProcessProbe.Signal(serve.Id, 15);
+        await this.WithTimeoutAsync(serve.WaitForExitAsync(this.TimeoutToken));
+        Assert.Equal(0, serve.ExitCode);
+        Assert.False(File.Exists(this.ConnectionFile), "serve removes its connection file");
+        await this.WithTimeoutAsync(monitor.WaitForExitAsync(this.TimeoutToken));
+        string[] monitored = (await monitor.StandardOutput.ReadToEndAsync(this.TimeoutToken)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        this.Output.WriteLine("monitor:\n" + string.Join("\n", monitored) + "\nmonitor stderr: " + await monitor.StandardError.ReadToEndAsync(this.TimeoutToken));
+        Assert.Contains(monitored, l => l.Contains("\"event\":\"NO_SUCH_EVENT\"") && l.Contains("\"outcome\":\"NoHandler\""));
+        Assert.Contains(monitored, l => l.Contains("\"event\":\"MINI_EVENT_GET_APP_INFO\"") && l.Contains("\"direction\":\"main->mini\""));
+    }
+
+    [Fact]
+    public async Task WithoutAHostAVerbSaysSoInOneLine()
+    {
+        (int code, string stdout, string stderr) = await this.RunAsync("list");
+
+        Assert.Equal(2, code);
+        Assert.Empty(stdout);
+        Assert.StartsWith("error: no running host:", stderr.Trim());
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        Directory.Delete(this.root, recursive: true);
+
+        // A serve host that had to be killed (the test failed first) cannot remove its pipe directory.
+        if (this.pipeDirectory is not null && Directory.Exists(this.pipeDirectory))
+        {
+            Directory.Delete(this.pipeDirectory, recursive: true);
+        }
+    }
+
+    private Process Start(params string[] args)
+    {
+        var startInfo = new ProcessStartInfo(ProcessProbe.DotnetHost) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        startInfo.ArgumentList.Add(HostExecutable);
+        foreach (string arg in args.Append("--connection").Append(this.ConnectionFile))
+        {
+            startInfo.ArgumentList.Add(arg);
+        }
+
+        Process process = Process.Start(startInfo)!;
+        this.TrackPid(process.Id);
+        return process;
+    }
+
+    private async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        using Process process = this.Start(args);
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync(this.TimeoutToken);
+        Task<string> stderr = process.StandardError.ReadToEndAsync(this.TimeoutToken);
+        await this.WithTimeoutAsync(process.WaitForExitAsync(this.TimeoutToken));
+        this.Output.WriteLine($"$ {string.Join(' ', args)} -> {process.ExitCode}\n{await stdout}{await stderr}");
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
