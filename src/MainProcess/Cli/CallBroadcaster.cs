@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using IpcBroker.Diagnostics;
 using IpcBroker.Protocol;
 using StreamJsonRpc;
@@ -8,13 +9,20 @@ namespace IpcBroker.MainProcess.Cli;
 /// <summary>Tells every <c>monitor</c> client of each call the host completes, as a <c>call</c> notification.</summary>
 internal sealed class CallBroadcaster : IIpcCallObserver
 {
-    private readonly ConcurrentDictionary<JsonRpc, byte> subscribers = new();
+    /// <summary>Lines a monitor may have unsent before further lines to it are dropped (a monitor that stopped reading).</summary>
+    internal const int MaxUnsentLines = 1000;
+
+    // Per monitor, the number of lines handed to StreamJsonRpc and not yet written.
+    private readonly ConcurrentDictionary<JsonRpc, StrongBox<int>> subscribers = new();
 
     public void Subscribe(JsonRpc client)
     {
-        this.subscribers[client] = 0;
+        this.subscribers[client] = new StrongBox<int>();
         client.Disconnected += (_, _) => this.subscribers.TryRemove(client, out _);
     }
+
+    /// <summary>Gets the number of lines handed over for <paramref name="client"/> and not yet written, or -1 if it is not subscribed.</summary>
+    internal int UnsentLines(JsonRpc client) => this.subscribers.TryGetValue(client, out StrongBox<int>? unsent) ? Volatile.Read(ref unsent.Value) : -1;
 
     public void OnCallCompleted(IpcCallRecord record)
     {
@@ -33,10 +41,17 @@ internal sealed class CallBroadcaster : IIpcCallObserver
             Size(record.Request),
             Size(record.Result.Data),
             record.Result.ErrorCode.ToString());
-        foreach (JsonRpc client in this.subscribers.Keys)
+        foreach ((JsonRpc client, StrongBox<int> unsent) in this.subscribers)
         {
-            // A slow or gone monitor must not hold up the call path: notifications are fire-and-forget.
-            _ = NotifyAsync(client, line);
+            // A slow or gone monitor must not hold up the call path: notifications are fire-and-forget, and a monitor
+            // that stops reading loses lines rather than growing the host's memory.
+            if (Interlocked.Increment(ref unsent.Value) > MaxUnsentLines)
+            {
+                Interlocked.Decrement(ref unsent.Value);
+                continue;
+            }
+
+            _ = NotifyAsync(client, line, unsent);
         }
     }
 
@@ -52,7 +67,7 @@ internal sealed class CallBroadcaster : IIpcCallObserver
         }
     }
 
-    private static async Task NotifyAsync(JsonRpc client, CallLine line)
+    private static async Task NotifyAsync(JsonRpc client, CallLine line, StrongBox<int> unsent)
     {
         try
         {
@@ -61,6 +76,10 @@ internal sealed class CallBroadcaster : IIpcCallObserver
         catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException)
         {
             // The monitor went away; Disconnected removes it.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref unsent.Value);
         }
     }
 }
