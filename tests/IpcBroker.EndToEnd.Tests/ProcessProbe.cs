@@ -45,6 +45,58 @@ internal static class ProcessProbe
         }
     }
 
+    /// <summary>The processes, zombies included, whose parent is <paramref name="parent"/>, read from /proc.</summary>
+    public static List<int> ChildrenOf(int parent)
+    {
+        var children = new List<int>();
+        foreach (string directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out int pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                // After the command name: state, then the parent's pid.
+                string stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == parent)
+                {
+                    children.Add(pid);
+                }
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or IOException)
+            {
+                // It ended while we looked.
+            }
+        }
+
+        return children;
+    }
+
+    /// <summary>
+    /// What <paramref name="pid"/> holds open that is not a file: pipes, sockets, event and timer descriptors, counted
+    /// by kind ("pipe", "socket", "anon_inode:[eventpoll]"…). Files are left out: assemblies are mapped as they load.
+    /// </summary>
+    public static SortedDictionary<string, int> OpenNonFileDescriptors(int pid)
+    {
+        var kinds = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (string fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+        {
+            string? target = new FileInfo(fd).LinkTarget;
+            if (target is null || target.StartsWith('/'))
+            {
+                continue;
+            }
+
+            string kind = target.StartsWith("anon_inode:", StringComparison.Ordinal) ? target : target.Split(':')[0];
+            kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
+        }
+
+        return kinds;
+    }
+
     /// <summary>
     /// Waits until every process in <paramref name="pids"/> has ended. They are not our children, so no exit event
     /// reaches us; /proc is read every 10 ms until then, bounded by <paramref name="cancellationToken"/>.

@@ -3,22 +3,55 @@ using IpcBroker.MainProcess.Hosting;
 using IpcBroker.Plugins;
 
 // Usage: IpcBroker.TestHostApp <mini executable> <count>
-// Prints "pipe <path>", opens <count> mini programs, prints "mini <pid>" for each and then "ready", and runs until its
-// standard input closes.
-if (args is not [string miniExecutable, string countText] || !int.TryParse(countText, out int count))
+//   Prints "pipe <path>", opens <count> mini programs, prints "mini <pid>" for each and then "ready", and runs until
+//   its standard input closes (the orphan test kills it).
+// Usage: IpcBroker.TestHostApp <mini executable> cycle <count>
+//   Opens, calls and stops one mini program (a warm-up), prints "warm" and waits for a line on standard input; then
+//   <count> times opens a mini program, calls it and stops it, printing "mini <pid>"; then "done", and runs until its
+//   standard input closes. The leak test counts this process's descriptors at "warm" and at "done".
+bool cycle = args is [_, "cycle", _];
+if (args.Length != (cycle ? 3 : 2) || !int.TryParse(args[^1], out int count))
 {
-    await Console.Error.WriteLineAsync("usage: IpcBroker.TestHostApp <mini executable> <count>");
+    await Console.Error.WriteLineAsync("usage: IpcBroker.TestHostApp <mini executable> [cycle] <count>");
     return 2;
 }
 
-await using MiniAppHost host = MiniAppHost.Start(new IpcEventRegistry(IpcSide.Main), new MiniAppHostOptions { MiniExecutablePath = miniExecutable });
+await using MiniAppHost host = MiniAppHost.Start(new IpcEventRegistry(IpcSide.Main), new MiniAppHostOptions { MiniExecutablePath = args[0] });
 Console.WriteLine($"pipe {host.PipePath}");
-for (int i = 0; i < count; i++)
+if (cycle)
 {
-    MiniAppInfo info = await host.StartMiniAppAsync($"wx-orphan-{i}");
-    Console.WriteLine($"mini {info.ProcessId}");
+    await OpenCallStopAsync("wx-cycle-warm");
+    Console.WriteLine("warm");
+    await Console.In.ReadLineAsync();
+    for (int i = 0; i < count; i++)
+    {
+        Console.WriteLine($"mini {await OpenCallStopAsync($"wx-cycle-{i}")}");
+    }
+
+    Console.WriteLine("done");
+}
+else
+{
+    for (int i = 0; i < count; i++)
+    {
+        MiniAppInfo info = await host.StartMiniAppAsync($"wx-orphan-{i}");
+        Console.WriteLine($"mini {info.ProcessId}");
+    }
+
+    Console.WriteLine("ready");
 }
 
-Console.WriteLine("ready");
 await Console.In.ReadToEndAsync();
 return 0;
+
+async Task<int> OpenCallStopAsync(string appId)
+{
+    MiniAppInfo info = await host.StartMiniAppAsync(appId);
+    IpcResult echo = await host.CallMiniProcessPluginAsync(appId, "test.echo", new Bundle().PutString("k", "v"));
+    if (!echo.IsSuccess || !await host.StopMiniAppAsync(appId))
+    {
+        throw new InvalidOperationException($"{appId}: the echo or the stop failed: {echo}");
+    }
+
+    return info.ProcessId;
+}
