@@ -37,18 +37,7 @@ internal static class ServeCommand
         await using OpenApiStore store = await OpenApiStore.OpenAsync(Path.Combine(dataDirectory, "openapi.db"));
         MiniAppHost? hostRef = null;
         var profiles = new Dictionary<string, UserProfile> { [user] = new("Ada", $"{user}@example.invalid", "+86 138 0000 0000", new byte[64 * 1024]) };
-        await using ServiceProvider provider = new ServiceCollection()
-            .AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
-            .AddSingleton(new DemoTranscript(output))
-            .AddSingleton(store)
-            .AddSingleton(new OpenApiOptions())
-            .AddSingleton<MiniAppProxy>(new SampleMiniAppProxy(() => hostRef?.UserId, profiles))
-            .AddSingleton<OpenApiService>()
-            .AddSingleton<IPaymentProvider, SamplePaymentProvider>()
-            .AddIpcPlugin<UserDataPlugin>()
-            .AddIpcPlugin<OpenDataPlugin>()
-            .AddIpcPlugin<PaymentPlugin>()
-            .BuildServiceProvider();
+        await using ServiceProvider provider = SampleHostServices.Create(new DemoTranscript(output), store, () => hostRef?.UserId, profiles).BuildServiceProvider();
 
         var broadcaster = new CallBroadcaster();
         var options = new MiniAppHostOptions

@@ -33,18 +33,7 @@ public static class DemoCommand
         OpenApiStore store = await OpenApiStore.OpenAsync(Path.Combine(dataDirectory, "openapi.db"));
         MiniAppHost? hostRef = null;
         var profiles = new Dictionary<string, UserProfile> { ["u-1001"] = new("Ada", "ada@example.invalid", "+86 138 0000 0000", new byte[1024 * 1024]) };
-        var services = new ServiceCollection()
-            .AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
-            .AddSingleton(transcript)
-            .AddSingleton(store)
-            .AddSingleton(new OpenApiOptions())
-            .AddSingleton<MiniAppProxy>(new SampleMiniAppProxy(() => hostRef?.UserId, profiles))
-            .AddSingleton<OpenApiService>()
-            .AddSingleton<IPaymentProvider, SamplePaymentProvider>()
-            .AddIpcPlugin<UserDataPlugin>()
-            .AddIpcPlugin<OpenDataPlugin>()
-            .AddIpcPlugin<PaymentPlugin>();
-        await using ServiceProvider provider = services.BuildServiceProvider();
+        await using ServiceProvider provider = SampleHostServices.Create(transcript, store, () => hostRef?.UserId, profiles).BuildServiceProvider();
 
         var options = new MiniAppHostOptions { MaxMiniProcesses = AppIds.Length, SandboxRoot = sandboxes };
         try
