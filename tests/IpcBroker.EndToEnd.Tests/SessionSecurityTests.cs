@@ -47,6 +47,72 @@ public class SessionSecurityTests(ITestOutputHelper output) : HostTestBase(outpu
     }
 
     [Fact]
+    public async Task AHostRemovesThePipeDirectoriesOfHostsThatDiedButNothingElse()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "ipcb-sweep-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+        Directory.CreateDirectory(root);
+        try
+        {
+            // Another host, alive, whose socket is as old as a dead one's.
+            await using MiniAppHost live = MiniAppHost.Start(new Plugins.IpcEventRegistry(IpcSide.Main), new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, RuntimeDirectory = root });
+            DateTime old = DateTime.UtcNow - TimeSpan.FromMinutes(5);
+            File.SetLastWriteTimeUtc(live.PipePath, old);
+
+            string dead = NewPipeDirectory(root);
+            MakeDeadSocket(Path.Combine(dead, "host.sock"), old);
+            MakeDeadSocket(Path.Combine(dead, "control.sock"), old);
+            string young = NewPipeDirectory(root);
+            MakeDeadSocket(Path.Combine(young, "host.sock"), DateTime.UtcNow);
+            string withAFile = NewPipeDirectory(root);
+            MakeDeadSocket(Path.Combine(withAFile, "host.sock"), old);
+            await File.WriteAllTextAsync(Path.Combine(withAFile, "notes.txt"), "not a socket", this.TimeoutToken);
+            string notAHostsName = Path.Combine(root, "ipcb-other");
+            Directory.CreateDirectory(notAHostsName);
+            MakeDeadSocket(Path.Combine(notAHostsName, "host.sock"), old);
+
+            this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, RuntimeDirectory = root });
+
+            Assert.False(Directory.Exists(dead), "the dead host's directory is removed");
+            Assert.True(File.Exists(live.PipePath), "a live host's socket stays");
+            Assert.True(File.Exists(Path.Combine(young, "host.sock")), "a socket younger than a minute stays: its host may be starting");
+            Assert.True(File.Exists(Path.Combine(withAFile, "host.sock")), "a directory with anything but sockets in it stays");
+            Assert.True(File.Exists(Path.Combine(notAHostsName, "host.sock")), "a directory not named as hosts name theirs stays");
+            Assert.True(File.Exists(this.Host.PipePath));
+            IpcBroker.Tests.TestLogRecord removed = Assert.Single(this.Logs.Records, r => r.EventId == 2014);
+            Assert.Contains(dead, removed.Message, StringComparison.Ordinal);
+
+            // The live host still admits its mini processes.
+            MiniAppInfo mini = await this.WithTimeoutAsync(live.StartMiniAppAsync("wx-live", MiniAppVerType.Release, this.TimeoutToken));
+            this.TrackPid(mini.ProcessId);
+            Assert.Equal(IpcErrorCode.None, (await this.WithTimeoutAsync(live.CallMiniProcessPluginAsync("wx-live", TestEvents.Echo, null))).ErrorCode);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+
+        static string NewPipeDirectory(string root)
+        {
+            string directory = Path.Combine(root, PipeLocation.DirectoryPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)));
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            return directory;
+        }
+
+        // A socket file that no process has bound any more: what a host killed by SIGKILL leaves. A .NET socket deletes
+        // the file it bound when it is closed, so it binds another name and the file is renamed before the close.
+        static void MakeDeadSocket(string path, DateTime lastWrite)
+        {
+            using (var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified))
+            {
+                socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path + ".bind"));
+                File.Move(path + ".bind", path);
+            }
+
+            File.SetLastWriteTimeUtc(path, lastWrite);
+        }
+    }
+
+    [Fact]
     public void MissingMiniExecutableFailsAtStartWithAClearError()
     {
         var ex = Assert.Throws<IpcConfigurationException>(() => this.StartHost(new MiniAppHostOptions { MiniExecutablePath = "/nonexistent/mini.dll" }));

@@ -13,6 +13,9 @@ public static class PipeLocation
     /// <summary>The longest socket path Linux accepts, in bytes: <c>sun_path</c> is 108 bytes including the terminating zero.</summary>
     public const int MaxSocketPathBytes = 107;
 
+    /// <summary>How the name of every host's private directory begins; 16 hex characters follow.</summary>
+    public const string DirectoryPrefix = "ipcb-";
+
     /// <summary>The socket's file name inside the private directory.</summary>
     public const string SocketFileName = "host.sock";
 
@@ -25,7 +28,7 @@ public static class PipeLocation
         root ??= Path.GetTempPath();
 
         // Short and unguessable: 'ipcb-' plus 16 hex characters keeps the path well under the limit under /tmp.
-        string directory = Path.Combine(Path.GetFullPath(root), "ipcb-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)));
+        string directory = Path.Combine(Path.GetFullPath(root), DirectoryPrefix + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)));
         string socketPath = Path.Combine(directory, SocketFileName);
         CheckSocketPathLength(socketPath);
         if (OperatingSystem.IsWindows())

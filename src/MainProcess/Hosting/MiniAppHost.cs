@@ -126,6 +126,13 @@ public sealed class MiniAppHost : IAsyncDisposable
             var host = new MiniAppHost(registry, options, loggerFactory ?? NullLoggerFactory.Instance, pipePath);
             host.listener.Start();
             HostLog.Listening(host.logger, pipePath);
+            if (!OperatingSystem.IsWindows())
+            {
+                foreach (string stale in StalePipeDirectories.Remove(Path.GetDirectoryName(Path.GetDirectoryName(pipePath))!, DateTime.UtcNow))
+                {
+                    HostLog.RemovedStalePipeDirectory(host.logger, stale);
+                }
+            }
             return host;
         }
         catch
