@@ -61,6 +61,9 @@ public sealed class CommandLineTests : HostTestBase
         Assert.NotEqual(0, missingCode);
         Assert.Equal("error: NoHandler: No handler is registered for 'NO_SUCH_EVENT' in the main process.", missingError.Trim());
 
+        (int badAppCode, _, string badAppError) = await this.RunAsync("open", "bad app");
+        Assert.Equal((2, "error: 'bad app' is not a valid appId: use 1 to 128 ASCII letters, digits, '-', '_' or '.'."), (badAppCode, badAppError.Trim()));
+
         Assert.Equal(0, (await this.RunAsync("stop", "wx-cli")).Code);
         (int stopAgain, _, string stopError) = await this.RunAsync("stop", "wx-cli");
         Assert.Equal((2, "error: 'wx-cli' is not running"), (stopAgain, stopError.Trim()));

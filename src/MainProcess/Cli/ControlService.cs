@@ -37,7 +37,12 @@ internal sealed class ControlService(ServeContext context, JsonRpc client)
         {
             return ToDto(await context.Host.StartMiniAppAsync(appId, verType).ConfigureAwait(false));
         }
-        catch (Exception ex) when (ex is ArgumentException or MiniAppStartException)
+        catch (ArgumentException ex)
+        {
+            // The message without the " (Parameter 'appId')" that ArgumentException appends: the user typed no parameter names.
+            throw new LocalRpcException(ex.ParamName is null ? ex.Message : ex.Message.Replace($" (Parameter '{ex.ParamName}')", string.Empty, StringComparison.Ordinal));
+        }
+        catch (MiniAppStartException ex)
         {
             throw new LocalRpcException(ex.Message);
         }
