@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Security.Cryptography;
 using IpcBroker.MainProcess.Hosting;
 using IpcBroker.MainProcess.OpenApi;
 
@@ -40,14 +41,23 @@ public class NodeClientTests(ITestOutputHelper output) : HostTestBase(output)
             .PutByteArray("bytes", [1, 2, 3])
             .PutStringArray("strings", ["a", "b"])
             .PutIntArray("ints", [1, -2])
+            .PutIntArray("noInts", [])
+            .PutDouble("d", 2.5)
+            .PutDouble("whole", 2.0) // JavaScript writes it back as an integer; the spec says a reader takes that as a double
+            .PutLongArray("longs", [1, long.MaxValue])
+            .PutDoubleArray("doubles", [0.5, 3.0])
             .PutBundle("nested", new Bundle().PutString("k", "v"))
             .PutBundleList("list", [new Bundle().PutInt("x", 1)]);
         IpcResult echoed = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-node", "node.echo", sent));
         IpcResult added = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-node", "node.add", new Bundle().PutInt("a", 40).PutInt("b", 2)));
+        Bundle large = new Bundle().PutByteArray("blob", RandomNumberGenerator.GetBytes(1024 * 1024)).PutString("tail", "end");
+        IpcResult echoedLarge = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-node", "node.echo", large));
         IpcResult missing = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-node", "node.nothing", null));
 
         Assert.True(echoed.IsSuccess, echoed.ToString());
         Assert.Equal(sent, echoed.Data);
+        Assert.True(echoedLarge.IsSuccess, echoedLarge.ToString());
+        Assert.Equal(large, echoedLarge.Data); // 1 MiB to node and back, each way on a payload channel (section 6)
         Assert.Equal(42, added.Data.GetInt("sum"));
         Assert.StartsWith("node v", added.Data.GetString("runtime"));
         Assert.Equal("u-1001", added.Data.GetString("launchUserId"));

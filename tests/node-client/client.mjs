@@ -1,7 +1,8 @@
 // A mini program process in JavaScript, written from docs/protocol.md alone. It reads the launch line on stdin,
 // connects and proves its secret, then speaks JSON-RPC (MessagePack, length-prefixed) on channel 0 of a
 // MultiplexingStream (protocol 3). It calls OPEN_DATA_IPC_EVENT_GET_USER_ID on the main process at launch, and answers
-// node.echo (the request bundle, as received) and node.add (a + b as an int, with the launch call's outcome).
+// node.echo (the request bundle, as received; above 64 KiB on a channel of its own both ways) and node.add (a + b as
+// an int, with the launch call's outcome).
 import net from 'node:net';
 import readline from 'node:readline';
 import { encode, decode } from '@msgpack/msgpack';
@@ -67,13 +68,41 @@ rpc.on('end', () => { log('connection closed by the host'); });
 
 // Bundles: a map of key -> [kind, value]. Only what this client needs is built here; decoding keeps the pairs as they are.
 const bundle = (entries) => Object.fromEntries(entries);
+
+// Section 6: an encoded bundle above 64 KiB travels on an anonymous channel of its own, whose id goes in the message.
+const InlinePayloadLimit = 64 * 1024;
+const MaxPayloadBytes = 16 * 1024 * 1024;
+const outgoing = (bundleValue) => {
+  if (bundleValue === null) return [null, 0];
+  const bytes = encode(bundleValue, msgpack);
+  if (bytes.length <= InlinePayloadLimit) return [bytes, 0];
+  const payloadChannel = mux.createChannel();
+  payloadChannel.stream.on('end', () => payloadChannel.dispose()); // the receiver completed its writing: done
+  payloadChannel.stream.resume();
+  payloadChannel.stream.end(Buffer.from(bytes));
+  return [null, payloadChannel.qualifiedId.id];
+};
+const incoming = async (payload, payloadChannelId) => {
+  if (!payloadChannelId) return payload ? decode(payload, msgpack) : {};
+  const payloadChannel = mux.acceptChannel(payloadChannelId);
+  const chunks = [];
+  let total = 0;
+  for await (const chunk of payloadChannel.stream) {
+    total += chunk.length;
+    if (total > MaxPayloadBytes) { payloadChannel.dispose(); throw new Error('a payload above 16 MiB'); }
+    chunks.push(chunk);
+  }
+  payloadChannel.stream.end();
+  payloadChannel.dispose();
+  return decode(Buffer.concat(chunks), msgpack);
+};
 const call = (eventId, request, timeoutMs = 5000) => new Promise((resolve) => {
   const id = nextId++;
   pending.set(id, resolve);
-  send({ jsonrpc: '2.0', id, method: 'ipc.call', params: [eventId, timeoutMs, encode(request, msgpack), 0] });
+  send({ jsonrpc: '2.0', id, method: 'ipc.call', params: [eventId, timeoutMs, ...outgoing(request)] });
 });
 const reply = (id, status, messageText, payload) =>
-  send({ jsonrpc: '2.0', id, result: [status, messageText, payload === null ? null : encode(payload, msgpack), 0] });
+  send({ jsonrpc: '2.0', id, result: [status, messageText, ...outgoing(payload)] });
 
 const handlers = {
   'node.echo': async (request) => [0, null, request],
@@ -87,10 +116,15 @@ const handlers = {
 async function onMessage(msg) {
   if (msg.method === 'ipc.call') {
     const [eventId, , payload, payloadChannel] = msg.params;
-    if (payloadChannel) { reply(msg.id, 9, 'this client takes inline payloads only', null); return; }
     const handler = handlers[eventId];
-    if (!handler) { reply(msg.id, 1, `No handler is registered for '${eventId}' in the node mini process.`, null); return; }
-    const [status, text, response] = await handler(payload ? decode(payload, msgpack) : {});
+    if (!handler) {
+      if (payloadChannel) mux.acceptChannel(payloadChannel).dispose(); // refused before the payload is needed
+      reply(msg.id, 1, `No handler is registered for '${eventId}' in the node mini process.`, null);
+      return;
+    }
+    let request;
+    try { request = await incoming(payload, payloadChannel); } catch (e) { reply(msg.id, 8, String(e.message), null); return; }
+    const [status, text, response] = await handler(request);
     reply(msg.id, status, text, response);
   } else if (msg.method) {
     // Notifications such as $/cancelRequest need no answer here.
@@ -98,8 +132,8 @@ async function onMessage(msg) {
     const resolve = pending.get(msg.id);
     pending.delete(msg.id);
     if (msg.error) { resolve({ status: -1, message: msg.error.message, data: null }); return; }
-    const [status, text, payload] = msg.result;
-    resolve({ status, message: text, data: payload ? decode(payload, msgpack) : {} });
+    const [status, text, payload, payloadChannel] = msg.result;
+    resolve({ status, message: text, data: await incoming(payload, payloadChannel) });
   }
 }
 
