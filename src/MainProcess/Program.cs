@@ -1,3 +1,4 @@
+using IpcBroker;
 using IpcBroker.MainProcess.Cli;
 using IpcBroker.MainProcess.Demo;
 using StreamJsonRpc;
@@ -26,19 +27,20 @@ const string Usage = """
       stop APPID                   Stop a mini program.
       logout                       Log the user out: stop every mini program, revoke every session.
 
-    Verbs that print data take --json. Errors are one line on standard error and a non-zero exit code.
+    Verbs that print data take --json. Errors are one line on standard error and exit code 2 (70 for a fault of the
+    tool itself; IPCBROKER_TRACE=1 adds its detail).
     """;
-
-var arguments = new CliArguments(args);
-string verb = arguments.Positionals.FirstOrDefault() ?? string.Empty;
-if (arguments.Help || verb.Length == 0)
-{
-    Console.WriteLine(Usage);
-    return verb.Length == 0 && !arguments.Help ? 1 : 0;
-}
 
 try
 {
+    var arguments = new CliArguments(args);
+    string verb = arguments.Positionals.FirstOrDefault() ?? string.Empty;
+    if (arguments.Help || verb.Length == 0)
+    {
+        Console.WriteLine(Usage);
+        return verb.Length == 0 && !arguments.Help ? 1 : 0;
+    }
+
     return verb switch
     {
         "demo" => await DemoCommand.RunAsync(Console.Out),
@@ -54,18 +56,20 @@ try
         _ => throw new CliException($"unknown verb '{verb}'; run with --help for the list"),
     };
 }
-catch (CliException ex)
+catch (Exception ex) when (ex is CliException or RemoteInvocationException or IpcConfigurationException or IOException
+    or ConnectionLostException or UnauthorizedAccessException or TimeoutException or Microsoft.Data.Sqlite.SqliteException)
 {
     Console.Error.WriteLine("error: " + ex.Message);
     return 2;
 }
-catch (RemoteInvocationException ex)
+catch (Exception ex)
 {
-    Console.Error.WriteLine("error: " + ex.Message);
-    return 2;
-}
-catch (Exception ex) when (ex is IOException or ConnectionLostException or UnauthorizedAccessException or TimeoutException)
-{
-    Console.Error.WriteLine($"error: {ex.Message}");
-    return 2;
+    // A fault of the tool itself: still one line. IPCBROKER_TRACE=1 adds the detail for a bug report.
+    Console.Error.WriteLine($"error: unexpected {ex.GetType().Name}: {ex.Message}");
+    if (Environment.GetEnvironmentVariable("IPCBROKER_TRACE") == "1")
+    {
+        Console.Error.WriteLine(ex);
+    }
+
+    return 70;
 }

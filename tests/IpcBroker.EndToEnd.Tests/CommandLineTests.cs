@@ -24,16 +24,7 @@ public sealed class CommandLineTests : HostTestBase
     [Fact]
     public async Task EveryVerbWorksAgainstALiveHost()
     {
-        using Process serve = this.Start("serve", "--data", Path.Combine(this.root, "data"), "--user", "u-7");
-        while (await this.WithTimeoutAsync(serve.StandardOutput.ReadLineAsync()) is { } line && !line.StartsWith("ready", StringComparison.Ordinal))
-        {
-            this.Output.WriteLine("serve: " + line);
-            if (line.Contains(": pipe ", StringComparison.Ordinal))
-            {
-                this.pipeDirectory = Path.GetDirectoryName(line.Split(' ')[line.Split(' ').ToList().IndexOf("pipe") + 1].TrimEnd(','));
-            }
-        }
-
+        using Process serve = await this.StartServeAsync();
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(this.ConnectionFile));
         using Process monitor = this.Start("monitor", "--json");
 
@@ -87,6 +78,42 @@ public sealed class CommandLineTests : HostTestBase
     }
 
     [Fact]
+    public async Task AStoppedHostIsAnErrorAtTheDeadlineNotAHang()
+    {
+        using Process serve = await this.StartServeAsync();
+        ProcessProbe.Signal(serve.Id, 19); // SIGSTOP: the kernel still accepts connections, nobody answers
+        try
+        {
+            (int code, string stdout, string stderr) = await this.RunAsync("list");
+
+            Assert.Equal(2, code);
+            Assert.Empty(stdout);
+            Assert.Matches(@"^error: the host in .+ \(pid \d+\) accepted the connection but did not answer within 5 s$", stderr.Trim());
+        }
+        finally
+        {
+            ProcessProbe.Signal(serve.Id, 18); // SIGCONT, then SIGTERM: serve stops cleanly
+            ProcessProbe.Signal(serve.Id, 15);
+            await this.WithTimeoutAsync(serve.WaitForExitAsync(this.TimeoutToken));
+        }
+    }
+
+    [Theory]
+    [InlineData("error: --max must be a whole number of at least 1, not '0'", "serve", "--max", "0")]
+    [InlineData("error: --max must be a whole number of at least 1, not 'many'", "serve", "--max", "many")]
+    [InlineData("error: unknown option '--verr'; run with --help for the list", "open", "wx-a", "--verr", "develop")]
+    [InlineData("error: --app needs a value", "call", "EVENT", "--app")]
+    [InlineData("error: 'k' is not key=value", "call", "EVENT", "k")]
+    [InlineData("error: missing APPID", "stop")]
+    [InlineData("error: cannot use '/proc/ipcb-none' as the data directory: Could not find file '/proc/ipcb-none'.", "serve", "--data", "/proc/ipcb-none")]
+    public async Task BadArgumentsAreOneLineAndExitCode2(string expected, params string[] args)
+    {
+        (int code, string stdout, string stderr) = await this.RunAsync(args);
+
+        Assert.Equal((2, string.Empty, expected), (code, stdout, stderr.Trim()));
+    }
+
+    [Fact]
     public async Task WithoutAHostAVerbSaysSoInOneLine()
     {
         (int code, string stdout, string stderr) = await this.RunAsync("list");
@@ -107,6 +134,22 @@ public sealed class CommandLineTests : HostTestBase
         {
             Directory.Delete(this.pipeDirectory, recursive: true);
         }
+    }
+
+    /// <summary>Starts <c>serve</c> and waits for its "ready" line.</summary>
+    private async Task<Process> StartServeAsync()
+    {
+        Process serve = this.Start("serve", "--data", Path.Combine(this.root, "data"), "--user", "u-7");
+        while (await this.WithTimeoutAsync(serve.StandardOutput.ReadLineAsync()) is { } line && !line.StartsWith("ready", StringComparison.Ordinal))
+        {
+            this.Output.WriteLine("serve: " + line);
+            if (line.Contains(": pipe ", StringComparison.Ordinal))
+            {
+                this.pipeDirectory = Path.GetDirectoryName(line.Split(' ')[line.Split(' ').ToList().IndexOf("pipe") + 1].TrimEnd(','));
+            }
+        }
+
+        return serve;
     }
 
     private Process Start(params string[] args)

@@ -173,30 +173,49 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
         using Process host = Process.Start(startInfo)!;
         this.TrackPid(host.Id);
         string pipe = (await this.WithTimeoutAsync(host.StandardOutput.ReadLineAsync()))!["pipe ".Length..];
-        Assert.Equal("warm", await this.WithTimeoutAsync(host.StandardOutput.ReadLineAsync()));
-        SortedDictionary<string, int> before = ProcessProbe.OpenNonFileDescriptors(host.Id);
-
-        await host.StandardInput.WriteLineAsync("go");
-        await host.StandardInput.FlushAsync();
-        var minis = new List<int>();
-        while (await this.WithTimeoutAsync(host.StandardOutput.ReadLineAsync()) is { } line && line != "done")
+        try
         {
-            int pid = int.Parse(line["mini ".Length..], System.Globalization.CultureInfo.InvariantCulture);
-            this.TrackPid(pid);
-            minis.Add(pid);
+            await host.StandardInput.WriteLineAsync("warm up");
+            await host.StandardInput.FlushAsync();
+            Assert.Equal("warm", await this.WithTimeoutAsync(host.StandardOutput.ReadLineAsync()));
+            SortedDictionary<string, int> before = ProcessProbe.OpenNonFileDescriptors(host.Id);
+
+            await host.StandardInput.WriteLineAsync("go");
+            await host.StandardInput.FlushAsync();
+            var minis = new List<int>();
+            while (await this.WithTimeoutAsync(host.StandardOutput.ReadLineAsync()) is { } line && line != "done")
+            {
+                int pid = int.Parse(line["mini ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+                this.TrackPid(pid);
+                minis.Add(pid);
+            }
+
+            SortedDictionary<string, int> after = ProcessProbe.OpenNonFileDescriptors(host.Id);
+            this.Output.WriteLine($"descriptors after the warm-up: {string.Join(", ", before)}; after 10 more: {string.Join(", ", after)}");
+            Assert.Equal(10, minis.Distinct().Count());
+            Assert.Empty(ProcessProbe.ChildrenOf(host.Id)); // every mini process reaped: none alive, no zombie
+            Assert.Equal(before, after);
+            Assert.Equal(["host.sock"], Directory.GetFileSystemEntries(Path.GetDirectoryName(pipe)!).Select(Path.GetFileName));
+
+            host.StandardInput.Close();
+            await this.WithTimeoutAsync(host.WaitForExitAsync(this.TimeoutToken));
+            Assert.Equal(0, host.ExitCode);
+            Assert.False(Directory.Exists(Path.GetDirectoryName(pipe)), "the host removes its pipe directory when it ends");
         }
+        finally
+        {
+            // On failure the host is still running: end it by its id; killed, it cannot remove its pipe directory.
+            if (!host.HasExited)
+            {
+                host.Kill();
+                await this.WithTimeoutAsync(host.WaitForExitAsync(this.TimeoutToken));
+            }
 
-        SortedDictionary<string, int> after = ProcessProbe.OpenNonFileDescriptors(host.Id);
-        this.Output.WriteLine($"descriptors after the warm-up: {string.Join(", ", before)}; after 10 more: {string.Join(", ", after)}");
-        Assert.Equal(10, minis.Distinct().Count());
-        Assert.Empty(ProcessProbe.ChildrenOf(host.Id)); // every mini process reaped: none alive, no zombie
-        Assert.Equal(before, after);
-        Assert.Equal(["host.sock"], Directory.GetFileSystemEntries(Path.GetDirectoryName(pipe)!).Select(Path.GetFileName));
-
-        host.StandardInput.Close();
-        await this.WithTimeoutAsync(host.WaitForExitAsync(this.TimeoutToken));
-        Assert.Equal(0, host.ExitCode);
-        Assert.False(Directory.Exists(Path.GetDirectoryName(pipe)), "the host removes its pipe directory when it ends");
+            if (Directory.Exists(Path.GetDirectoryName(pipe)))
+            {
+                Directory.Delete(Path.GetDirectoryName(pipe)!, recursive: true);
+            }
+        }
     }
 
     [Fact]

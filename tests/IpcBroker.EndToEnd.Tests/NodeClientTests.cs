@@ -58,6 +58,7 @@ public class NodeClientTests(ITestOutputHelper output) : HostTestBase(output)
         Assert.Equal(sent, echoed.Data);
         Assert.True(echoedLarge.IsSuccess, echoedLarge.ToString());
         Assert.Equal(large, echoedLarge.Data); // 1 MiB to node and back, each way on a payload channel (section 6)
+        Assert.True(added.IsSuccess, added.ToString());
         Assert.Equal(42, added.Data.GetInt("sum"));
         Assert.StartsWith("node v", added.Data.GetString("runtime"));
         Assert.Equal("u-1001", added.Data.GetString("launchUserId"));

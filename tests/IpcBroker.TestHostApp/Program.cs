@@ -6,9 +6,10 @@ using IpcBroker.Plugins;
 //   Prints "pipe <path>", opens <count> mini programs, prints "mini <pid>" for each and then "ready", and runs until
 //   its standard input closes (the orphan test kills it).
 // Usage: IpcBroker.TestHostApp <mini executable> cycle <count>
-//   Opens, calls and stops one mini program (a warm-up), prints "warm" and waits for a line on standard input; then
-//   <count> times opens a mini program, calls it and stops it, printing "mini <pid>"; then "done", and runs until its
-//   standard input closes. The leak test counts this process's descriptors at "warm" and at "done".
+//   Waits for a line on standard input (so that reading it has set up whatever it sets up), opens, calls and stops one
+//   mini program (a warm-up), prints "warm" and waits for another line; then <count> times opens a mini program, calls
+//   it and stops it, printing "mini <pid>"; then "done", and runs until its standard input closes. The leak test counts
+//   this process's descriptors at "warm" and at "done".
 bool cycle = args is [_, "cycle", _];
 if (args.Length != (cycle ? 3 : 2) || !int.TryParse(args[^1], out int count))
 {
@@ -20,6 +21,7 @@ await using MiniAppHost host = MiniAppHost.Start(new IpcEventRegistry(IpcSide.Ma
 Console.WriteLine($"pipe {host.PipePath}");
 if (cycle)
 {
+    await Console.In.ReadLineAsync();
     await OpenCallStopAsync("wx-cycle-warm");
     Console.WriteLine("warm");
     await Console.In.ReadLineAsync();

@@ -77,24 +77,33 @@ const outgoing = (bundleValue) => {
   const bytes = encode(bundleValue, msgpack);
   if (bytes.length <= InlinePayloadLimit) return [bytes, 0];
   const payloadChannel = mux.createChannel();
+  // Observed here so that a channel the host ends early is a log line, not an unhandled rejection that kills us.
+  payloadChannel.completion.catch((e) => log('payload channel', e));
+  payloadChannel.stream.on('error', (e) => log('payload channel', e));
   payloadChannel.stream.on('end', () => payloadChannel.dispose()); // the receiver completed its writing: done
   payloadChannel.stream.resume();
   payloadChannel.stream.end(Buffer.from(bytes));
   return [null, payloadChannel.qualifiedId.id];
 };
-const incoming = async (payload, payloadChannelId) => {
-  if (!payloadChannelId) return payload ? decode(payload, msgpack) : {};
+const incoming = (payload, payloadChannelId) => {
+  if (!payloadChannelId) return Promise.resolve(payload ? decode(payload, msgpack) : {});
   const payloadChannel = mux.acceptChannel(payloadChannelId);
-  const chunks = [];
-  let total = 0;
-  for await (const chunk of payloadChannel.stream) {
-    total += chunk.length;
-    if (total > MaxPayloadBytes) { payloadChannel.dispose(); throw new Error('a payload above 16 MiB'); }
-    chunks.push(chunk);
-  }
-  payloadChannel.stream.end();
-  payloadChannel.dispose();
-  return decode(Buffer.concat(chunks), msgpack);
+  payloadChannel.completion.catch((e) => log('payload channel', e));
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let total = 0;
+    payloadChannel.stream.on('error', reject);
+    payloadChannel.stream.on('data', (chunk) => {
+      total += chunk.length;
+      if (total > MaxPayloadBytes) { payloadChannel.dispose(); reject(new Error('a payload above 16 MiB')); return; }
+      chunks.push(chunk);
+    });
+    payloadChannel.stream.on('end', () => {
+      payloadChannel.stream.end(); // completes our writing: both ends of the channel are done
+      payloadChannel.dispose();
+      try { resolve(decode(Buffer.concat(chunks), msgpack)); } catch (e) { reject(e); }
+    });
+  });
 };
 const call = (eventId, request, timeoutMs = 5000) => new Promise((resolve) => {
   const id = nextId++;

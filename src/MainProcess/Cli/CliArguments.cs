@@ -4,6 +4,7 @@ namespace IpcBroker.MainProcess.Cli;
 internal sealed class CliArguments
 {
     private static readonly HashSet<string> Flags = ["--json", "--help", "-h"];
+    private static readonly HashSet<string> Options = ["--connection", "--ver", "--app", "--data", "--user", "--max"];
     private readonly Dictionary<string, string> options = new(StringComparer.Ordinal);
     private readonly HashSet<string> flags = new(StringComparer.Ordinal);
 
@@ -17,9 +18,13 @@ internal sealed class CliArguments
             {
                 this.flags.Add(arg);
             }
-            else if (arg.StartsWith("--", StringComparison.Ordinal))
+            else if (arg.StartsWith('-') && !Options.Contains(arg))
             {
-                this.options[arg] = e.MoveNext() ? e.Current : throw new CliException($"{arg} needs a value");
+                throw new CliException($"unknown option '{arg}'; run with --help for the list");
+            }
+            else if (Options.Contains(arg))
+            {
+                this.options[arg] = e.MoveNext() && !e.Current.StartsWith("--", StringComparison.Ordinal) ? e.Current : throw new CliException($"{arg} needs a value");
             }
             else
             {

@@ -16,7 +16,7 @@ internal static class ClientCommands
     {
         string appId = args.Positional(1, "APPID");
         using JsonRpc rpc = await ControlClient.ConnectAsync(args);
-        MiniAppDto app = await rpc.InvokeAsync<MiniAppDto>("Open", appId, args.Option("--ver") ?? "release");
+        MiniAppDto app = await rpc.AskAsync<MiniAppDto>("Open", appId, args.Option("--ver") ?? "release");
         await output.WriteLineAsync(args.Json ? JsonSerializer.Serialize(app, Indented) : $"{app.AppId} ({app.Build}) running as pid {app.Pid}");
         return 0;
     }
@@ -24,7 +24,7 @@ internal static class ClientCommands
     public static async Task<int> ListAsync(CliArguments args, TextWriter output)
     {
         using JsonRpc rpc = await ControlClient.ConnectAsync(args);
-        MiniAppDto[] apps = await rpc.InvokeAsync<MiniAppDto[]>("List");
+        MiniAppDto[] apps = await rpc.AskAsync<MiniAppDto[]>("List");
         if (args.Json)
         {
             await output.WriteLineAsync(JsonSerializer.Serialize(apps, Indented));
@@ -56,7 +56,7 @@ internal static class ClientCommands
         }
 
         using JsonRpc rpc = await ControlClient.ConnectAsync(args);
-        CallResultDto result = await rpc.InvokeAsync<CallResultDto>("Call", eventId, data.ToJsonString(), args.Option("--app"));
+        CallResultDto result = await rpc.AskAsync<CallResultDto>("Call", eventId, data.ToJsonString(), args.Option("--app"));
         return await ReportAsync(result, args, output);
     }
 
@@ -66,7 +66,7 @@ internal static class ClientCommands
         string api = args.Positional(2, "API");
         string parameters = args.Positionals.Count > 3 ? args.Positionals[3] : "{}";
         using JsonRpc rpc = await ControlClient.ConnectAsync(args);
-        CallResultDto result = await rpc.InvokeAsync<CallResultDto>("Wx", appId, api, parameters);
+        CallResultDto result = await rpc.AskAsync<CallResultDto>("Wx", appId, api, parameters);
         if (!result.Ok)
         {
             return await ReportAsync(result, args, output);
@@ -79,7 +79,7 @@ internal static class ClientCommands
     public static async Task<int> EventsAsync(CliArguments args, TextWriter output)
     {
         using JsonRpc rpc = await ControlClient.ConnectAsync(args);
-        EventDto[] events = await rpc.InvokeAsync<EventDto[]>("Events");
+        EventDto[] events = await rpc.AskAsync<EventDto[]>("Events");
         if (args.Json)
         {
             await output.WriteLineAsync(JsonSerializer.Serialize(events, Indented));
@@ -98,7 +98,7 @@ internal static class ClientCommands
     {
         var printer = new MonitorPrinter(output, args.Json);
         using JsonRpc rpc = await ControlClient.ConnectAsync(args, printer);
-        await rpc.InvokeAsync("Monitor");
+        await rpc.AskAsync("Monitor");
         if (!args.Json)
         {
             await output.WriteLineAsync($"{"TIME",-12} {"DIRECTION",-10} {"APPID",-20} {"EVENT",-34} {"MS",8} {"REQ B",7} {"RES B",7} OUTCOME");
@@ -118,7 +118,7 @@ internal static class ClientCommands
     {
         string appId = args.Positional(1, "APPID");
         using JsonRpc rpc = await ControlClient.ConnectAsync(args);
-        if (!await rpc.InvokeAsync<bool>("Stop", appId))
+        if (!await rpc.AskAsync<bool>("Stop", appId))
         {
             throw new CliException($"'{appId}' is not running");
         }
@@ -130,7 +130,7 @@ internal static class ClientCommands
     public static async Task<int> LogoutAsync(CliArguments args, TextWriter output)
     {
         using JsonRpc rpc = await ControlClient.ConnectAsync(args);
-        await rpc.InvokeAsync("Logout");
+        await rpc.AskAsync("Logout");
         await output.WriteLineAsync("logged out: every mini program stopped, every session revoked");
         return 0;
     }

@@ -24,10 +24,24 @@ internal static class ServeCommand
         string connectionPath = args.Option("--connection") ?? ConnectionFile.DefaultPath;
         string dataDirectory = args.Option("--data") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "IpcBroker");
         string user = args.Option("--user") ?? "u-1001";
-        int max = int.TryParse(args.Option("--max"), out int m) ? m : 5;
+        int max = 5;
+        if (args.Option("--max") is { } maxText && (!int.TryParse(maxText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out max) || max < 1))
+        {
+            throw new CliException($"--max must be a whole number of at least 1, not '{maxText}'");
+        }
+
         if (File.Exists(connectionPath) && IsAlive(ConnectionFile.Read(connectionPath).ProcessId))
         {
             throw new CliException($"a host is already serving ({connectionPath}); stop it first or pass --connection FILE");
+        }
+
+        try
+        {
+            Directory.CreateDirectory(dataDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot use '{dataDirectory}' as the data directory: {ex.Message}");
         }
 
         using var stopping = new CancellationTokenSource();
