@@ -118,12 +118,7 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
     [Fact]
     public async Task WhenTheHostIsKilledEveryMiniProcessItStartedExits()
     {
-        var startInfo = new ProcessStartInfo(ProcessProbe.DotnetHost) { RedirectStandardInput = true, RedirectStandardOutput = true };
-        startInfo.ArgumentList.Add(TestHostAppPath);
-        startInfo.ArgumentList.Add(TestMiniAppPath);
-        startInfo.ArgumentList.Add("3");
-        using Process host = Process.Start(startInfo)!;
-        this.TrackPid(host.Id);
+        using Process host = this.StartTestHostApp("3");
         var minis = new List<int>();
         string? pipeDirectory = null;
         try
@@ -165,13 +160,7 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
     public async Task OpeningAndStoppingMiniProgramsLeavesNoProcessSocketOrDescriptorBehind()
     {
         // A host of its own, so that no other test's descriptors or children are counted.
-        var startInfo = new ProcessStartInfo(ProcessProbe.DotnetHost) { RedirectStandardInput = true, RedirectStandardOutput = true };
-        startInfo.ArgumentList.Add(TestHostAppPath);
-        startInfo.ArgumentList.Add(TestMiniAppPath);
-        startInfo.ArgumentList.Add("cycle");
-        startInfo.ArgumentList.Add("10");
-        using Process host = Process.Start(startInfo)!;
-        this.TrackPid(host.Id);
+        using Process host = this.StartTestHostApp("cycle", "10");
         string pipe = (await this.WithTimeoutAsync(host.StandardOutput.ReadLineAsync()))!["pipe ".Length..];
         try
         {
@@ -348,5 +337,21 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
         await this.WithTimeoutAsync(this.Host.StopAllMiniAppAsync());
         Assert.Empty(this.Host.ProcessIds);
         Assert.Empty(this.Host.RunningMiniApps);
+    }
+
+    /// <summary>Starts <c>tests/IpcBroker.TestHostApp</c> (usage in its Program.cs) with the test mini app, tracked for cleanup.</summary>
+    private Process StartTestHostApp(params string[] args)
+    {
+        var startInfo = new ProcessStartInfo(ProcessProbe.DotnetHost) { RedirectStandardInput = true, RedirectStandardOutput = true };
+        startInfo.ArgumentList.Add(TestHostAppPath);
+        startInfo.ArgumentList.Add(TestMiniAppPath);
+        foreach (string arg in args)
+        {
+            startInfo.ArgumentList.Add(arg);
+        }
+
+        Process host = Process.Start(startInfo)!;
+        this.TrackPid(host.Id);
+        return host;
     }
 }
