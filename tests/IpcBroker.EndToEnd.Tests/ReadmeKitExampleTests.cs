@@ -1,13 +1,16 @@
+using System.Text.Json.Nodes;
+using IpcBroker;
 using IpcBroker.MainProcess.OpenApi;
 using IpcBroker.MiniProcess.OpenApi;
 using IpcBroker.OpenApi;
 using IpcBroker.Plugins;
 using IpcBroker.Testing;
 
-namespace IpcBroker.EndToEnd.Tests;
+// The README's testing-kit example, compiled and run as it is printed there (outside the IpcBroker namespace, as a
+// plugin author's test project would be). Keep the two the same.
+namespace MyPlugins.Tests;
 
-// The README's testing-kit example, compiled and run as it is printed there.
-public class ReadmeKitExampleTests
+public class WeatherPluginTests
 {
     [IpcMainPlugin]
     public sealed class WeatherPlugin : IpcPlugin
@@ -38,7 +41,7 @@ public class ReadmeKitExampleTests
         await using OpenApiTestContext openApi = await broker.AddOpenApisAsync(account, payments);
         IpcTestMiniApp mini = await broker.OpenMiniAppAsync("wx-shop");
 
-        var order = new System.Text.Json.Nodes.JsonObject { ["orderId"] = "o-1", ["amount"] = 5 };
+        var order = new JsonObject { ["orderId"] = "o-1", ["amount"] = 5 };
         OpenApiResult first = await PaymentOpenApis.PayAsync(mini.Context, PaymentKind.Payment, order, default);
         OpenApiResult again = await PaymentOpenApis.PayAsync(mini.Context, PaymentKind.Payment, order, default);
 
