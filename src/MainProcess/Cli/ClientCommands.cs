@@ -24,20 +24,12 @@ internal static class ClientCommands
     public static async Task<int> ListAsync(CliArguments args, TextWriter output)
     {
         using JsonRpc rpc = await ControlClient.ConnectAsync(args);
-        MiniAppDto[] apps = await rpc.AskAsync<MiniAppDto[]>("List");
-        if (args.Json)
-        {
-            await output.WriteLineAsync(JsonSerializer.Serialize(apps, Indented));
-            return 0;
-        }
-
-        await output.WriteLineAsync($"{"PID",-8} {"APPID",-24} {"BUILD",-11} {"STATE",-9} LAST USED");
-        foreach (MiniAppDto app in apps)
-        {
-            await output.WriteLineAsync($"{app.Pid,-8} {app.AppId,-24} {app.Build,-11} {app.State,-9} {app.LastUsed.ToLocalTime():HH:mm:ss.fff}");
-        }
-
-        return 0;
+        return await PrintTableAsync(
+            await rpc.AskAsync<MiniAppDto[]>("List"),
+            args,
+            output,
+            $"{"PID",-8} {"APPID",-24} {"BUILD",-11} {"STATE",-9} LAST USED",
+            app => $"{app.Pid,-8} {app.AppId,-24} {app.Build,-11} {app.State,-9} {app.LastUsed.ToLocalTime():HH:mm:ss.fff}");
     }
 
     public static async Task<int> CallAsync(CliArguments args, TextWriter output)
@@ -79,19 +71,7 @@ internal static class ClientCommands
     public static async Task<int> EventsAsync(CliArguments args, TextWriter output)
     {
         using JsonRpc rpc = await ControlClient.ConnectAsync(args);
-        EventDto[] events = await rpc.AskAsync<EventDto[]>("Events");
-        if (args.Json)
-        {
-            await output.WriteLineAsync(JsonSerializer.Serialize(events, Indented));
-            return 0;
-        }
-
-        foreach (EventDto e in events)
-        {
-            await output.WriteLineAsync($"{e.Event,-36} {e.Side,-5} {e.Description}");
-        }
-
-        return 0;
+        return await PrintTableAsync(await rpc.AskAsync<EventDto[]>("Events"), args, output, header: null, e => $"{e.Event,-36} {e.Side,-5} {e.Description}");
     }
 
     public static async Task<int> MonitorAsync(CliArguments args, TextWriter output)
@@ -132,6 +112,28 @@ internal static class ClientCommands
         using JsonRpc rpc = await ControlClient.ConnectAsync(args);
         await rpc.AskAsync("Logout");
         await output.WriteLineAsync("logged out: every mini program stopped, every session revoked");
+        return 0;
+    }
+
+    /// <summary>Prints <paramref name="rows"/> as indented JSON with --json, else a line each under <paramref name="header"/>.</summary>
+    private static async Task<int> PrintTableAsync<T>(T[] rows, CliArguments args, TextWriter output, string? header, Func<T, string> line)
+    {
+        if (args.Json)
+        {
+            await output.WriteLineAsync(JsonSerializer.Serialize(rows, Indented));
+            return 0;
+        }
+
+        if (header is not null)
+        {
+            await output.WriteLineAsync(header);
+        }
+
+        foreach (T row in rows)
+        {
+            await output.WriteLineAsync(line(row));
+        }
+
         return 0;
     }
 
