@@ -54,6 +54,34 @@ public sealed class IpcConnection : IAsyncDisposable
     /// <summary>How long releasing the transport may take before the connection counts as closed anyway.</summary>
     private static readonly TimeSpan TeardownTimeout = TimeSpan.FromSeconds(5);
 
+    private readonly Timer unclaimedSweep;
+    private ProtocolViolation? violation;
+
+    /// <summary>
+    /// The receive window of the seeded channel 0, in bytes, on both sides: 1,024,000 (50 multiplexer frames of 20 KiB).
+    /// </summary>
+    /// <remarks>
+    /// A protocol constant (docs/protocol.md, section 3): the seeded channel is never offered or accepted, so neither side
+    /// tells the other its window and each must assume the other's. It is Nerdbank.Streams 2.14's default, set here
+    /// explicitly so that a library upgrade cannot change the wire. The .NET receiver acknowledges in steps of an eighth
+    /// of it (125 KiB); a sender that assumes a smaller window (nerdbank-streams for JavaScript: 100 KiB) stalls for
+    /// good before the first acknowledgement.
+    /// </remarks>
+    public const long ChannelZeroReceiveWindow = 50 * 20 * 1024;
+
+    /// <summary>The receive window a payload channel is accepted with, in bytes (1,024,000; it travels in the Accept frame).</summary>
+    public const long PayloadChannelReceiveWindow = 50 * 20 * 1024;
+
+    /// <summary>
+    /// The most a payload channel offered and not yet accepted can make this side buffer, in bytes (61,440: three
+    /// multiplexer frames). Well-behaved senders send nothing before acceptance; this bounds what a hostile one can leave
+    /// unclaimed to <see cref="IpcConnectionOptions.MaxUnclaimedChannels"/> times this.
+    /// </summary>
+    public const long UnclaimedChannelWindow = 3 * 20 * 1024;
+
+    /// <summary>The options payload channels are accepted with.</summary>
+    internal static readonly MultiplexingStream.ChannelOptions PayloadChannelOptions = new() { ChannelReceivingWindowSize = PayloadChannelReceiveWindow };
+
     private IpcConnection(Stream transport, IpcEventRegistry registry, IpcCaller remote, IpcConnectionOptions options, ILogger logger)
     {
         this.transport = transport;
@@ -65,28 +93,35 @@ public sealed class IpcConnection : IAsyncDisposable
         var muxOptions = new MultiplexingStream.Options
         {
             ProtocolMajorVersion = 3,
-            SeededChannels = { new MultiplexingStream.ChannelOptions() },
+
+            // Both windows are protocol constants (docs/protocol.md, section 3); the default one is what an offered
+            // channel may buffer before it is accepted, and what channels this side creates (send-only) advertise.
+            SeededChannels = { new MultiplexingStream.ChannelOptions { ChannelReceivingWindowSize = ChannelZeroReceiveWindow } },
+            DefaultChannelReceivingWindowSize = UnclaimedChannelWindow,
             StartSuspended = true,
         };
         this.multiplexor = MultiplexingStream.Create(transport, muxOptions);
         this.payloads = new PayloadTransfer(this.multiplexor, options, this.closing.Token);
 
         // Channels other than the seeded one carry large payloads; each must be claimed by a message, and a peer that
-        // piles up unclaimed ones is cut off.
+        // piles up unclaimed ones, or leaves one unclaimed too long, is cut off. Raised on the multiplexer's read loop:
+        // it must not block.
         this.multiplexor.ChannelOffered += (_, e) =>
         {
-            if (!this.payloads.OnOffered())
+            if (!this.payloads.OnOffered(e.QualifiedId.Id))
             {
                 IpcLog.ChannelRefused(this.logger, options.MaxUnclaimedChannels);
-                this.Close(IpcErrorCode.PeerDisconnected, $"the other process offered more than {options.MaxUnclaimedChannels} payload channels it did not use");
+                this.OnProtocolViolation(ProtocolViolation.TooManyUnclaimedChannels, $"the other process offered more than {options.MaxUnclaimedChannels} payload channels it did not name");
             }
         };
+        TimeSpan sweepPeriod = options.UnclaimedChannelTimeout / 4;
+        this.unclaimedSweep = new Timer(_ => this.SweepUnclaimed(), null, sweepPeriod, sweepPeriod);
         this.multiplexor.StartListening();
         MultiplexingStream.Channel channel = this.multiplexor.AcceptChannel(0);
 
         var formatter = new MessagePackFormatter();
         formatter.SetMessagePackSerializerOptions(SerializerOptions);
-        var handler = new BoundedLengthHeaderMessageHandler(channel, formatter, options.EffectiveMaxMessageBytes);
+        var handler = new BoundedLengthHeaderMessageHandler(channel, formatter, options.EffectiveMaxMessageBytes, options.FrameReadTimeout, this.payloads.OnNamed);
         this.rpc = new JsonRpc(handler)
         {
             CancelLocallyInvokedMethodsWhenConnectionIsClosed = true,
@@ -95,7 +130,21 @@ public sealed class IpcConnection : IAsyncDisposable
             ActivityTracingStrategy = new ActivityTracingStrategy(),
         };
         this.rpc.AddLocalRpcMethod(CallMethod, new Func<string, int, byte[]?, ulong, CancellationToken, Task<CallReply>>(this.OnCallAsync));
-        this.rpc.Disconnected += (_, e) => this.OnDisconnected(e.Description + (e.Exception is MessageTooLargeException tooLarge ? " " + tooLarge.Message : string.Empty));
+        this.rpc.Disconnected += (_, e) =>
+        {
+            switch (e.Exception)
+            {
+                case ProtocolViolationException broken:
+                    this.OnProtocolViolation(broken.Violation, broken.Message);
+                    break;
+                case MessageTooLargeException tooLarge:
+                    this.OnProtocolViolation(ProtocolViolation.FrameLength, tooLarge.Message);
+                    break;
+                default:
+                    this.OnDisconnected(e.Description);
+                    break;
+            }
+        };
         _ = this.multiplexor.Completion.ContinueWith(_ => this.OnDisconnected("the transport closed"), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         this.rpc.StartListening();
     }
@@ -117,6 +166,24 @@ public sealed class IpcConnection : IAsyncDisposable
 
     /// <summary>Gets why the connection closed, once it has.</summary>
     public string CloseReason => this.closeReason;
+
+    /// <summary>
+    /// Gets the protocol violation that made this side close the connection, or null: the host logs it and stops the
+    /// process. Set before <see cref="ClosingToken"/> fires.
+    /// </summary>
+    public ProtocolViolation? Violation
+    {
+        get
+        {
+            lock (this.gate)
+            {
+                return this.violation;
+            }
+        }
+    }
+
+    /// <summary>Gets the payload transfers of this connection, for tests.</summary>
+    internal PayloadTransfer Payloads => this.payloads;
 
     /// <summary>Starts a connection over <paramref name="transport"/>, which it then owns.</summary>
     /// <param name="transport">A connected duplex stream.</param>
@@ -286,14 +353,23 @@ public sealed class IpcConnection : IAsyncDisposable
         // Cancelling 'deadline' also makes StreamJsonRpc send $/cancelRequest, so the handler's token fires.
         int timeoutMs = (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds));
         Task<CallReply> invocation;
+        ulong channel = 0;
         try
         {
-            (byte[]? inline, ulong channel) = this.payloads.Send(payload, timeout);
+            (byte[]? inline, channel) = this.payloads.Send(payload, timeout);
             invocation = this.rpc.InvokeWithCancellationAsync<CallReply>(CallMethod, [eventId, timeoutMs, inline, channel], deadline.Token);
         }
         catch (Exception ex) when (ex is ObjectDisposedException or ConnectionLostException or IOException)
         {
+            this.payloads.Abandon(channel);
             return this.ClosedResult(eventId);
+        }
+
+        // A call cancelled before its message was written leaves its channel offered and never named: withdraw it.
+        // (Once written, the message has named it and this does nothing.)
+        if (channel != 0)
+        {
+            _ = invocation.ContinueWith(static (_, state) => ((Action)state!)(), (Action)(() => this.payloads.Abandon(channel)), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
         _ = this.CompleteFromReplyAsync(invocation, outcome, eventId, timeout);
@@ -504,6 +580,41 @@ public sealed class IpcConnection : IAsyncDisposable
     private static CallReply Reply(IpcErrorCode code, string message) => new((int)code, message, null);
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private void SweepUnclaimed()
+    {
+        if (this.closing.IsCancellationRequested)
+        {
+            this.unclaimedSweep.Dispose();
+            return;
+        }
+
+        if (this.payloads.Sweep() is ulong expired)
+        {
+            this.OnProtocolViolation(ProtocolViolation.UnclaimedChannelExpired, $"payload channel {expired} was offered and not named by any message within {this.options.UnclaimedChannelTimeout.TotalMilliseconds:0} ms");
+        }
+    }
+
+    /// <summary>Cuts off a peer that broke the protocol: recorded, logged and counted once, then closed like a disconnection.</summary>
+    private void OnProtocolViolation(ProtocolViolation code, string detail)
+    {
+        lock (this.gate)
+        {
+            if (this.closing.IsCancellationRequested)
+            {
+                return;
+            }
+
+            this.violation = code;
+            this.closeCode = IpcErrorCode.PeerDisconnected;
+            this.closeReason = $"the other process broke the protocol ({code}): {detail}";
+        }
+
+        IpcLog.ProtocolViolation(this.logger, code, $"{this.Remote.Side} {this.Remote.AppId} (pid {this.Remote.ProcessId})", detail);
+        IpcTelemetry.RecordViolation(this.registry.Side, code);
+        this.unclaimedSweep.Dispose();
+        this.Shutdown();
+    }
 
     private void OnDisconnected(string reason)
     {

@@ -34,10 +34,40 @@ public sealed record IpcConnectionOptions
     public int? MaxMessageBytes { get; init; }
 
     /// <summary>
-    /// Gets how many payload channels the other side may have offered and not yet named in a call (64); one more
-    /// closes the connection, so a peer cannot pile up channels.
+    /// Gets how many payload channels the other side may have offered and not yet named in a message (1024); one more
+    /// closes the connection (<see cref="ProtocolViolation.TooManyUnclaimedChannels"/>), so a peer cannot pile up
+    /// channels. Large because a burst of legitimate large calls offers its channels before the calls are read; each
+    /// unclaimed channel can hold at most <see cref="IpcConnection.UnclaimedChannelWindow"/> bytes, so what a peer can
+    /// leave unclaimed is bounded by this count times that window (60 MiB by default).
     /// </summary>
-    public int MaxUnclaimedChannels { get; init; } = 64;
+    public int MaxUnclaimedChannels { get; init; } = 1024;
+
+    /// <summary>
+    /// Gets how long a payload channel the other side offered may stay unnamed by any message (30 s); an older one
+    /// closes the connection (<see cref="ProtocolViolation.UnclaimedChannelExpired"/>). An offer the other side closes
+    /// again (its call was cancelled before it was sent) is forgotten.
+    /// </summary>
+    public TimeSpan UnclaimedChannelTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets how long the body of a JSON-RPC frame may take to arrive after its length header (10 s); a slower one closes
+    /// the connection (<see cref="ProtocolViolation.FrameTimeout"/>), so a peer cannot pin a frame buffer by trickling.
+    /// </summary>
+    public TimeSpan FrameReadTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets how many payload bytes this side buffers at once for calls and answers arriving from the other side on
+    /// payload channels (64 MiB). Bytes are charged as they arrive; a transfer that would go over is refused with
+    /// <see cref="IpcErrorCode.LimitsExceeded"/> and its channel discarded, and the connection stays open.
+    /// </summary>
+    public long MaxIncomingPayloadBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Gets a budget shared with other connections, charged together with <see cref="MaxIncomingPayloadBytes"/>
+    /// (null, the default: none). A host gives every connection the same one to bound what all peers together can make
+    /// it buffer.
+    /// </summary>
+    public PayloadBudget? SharedPayloadBudget { get; init; }
 
     /// <summary>Gets an observer told of every call this connection completes, both ways; null for none.</summary>
     public Diagnostics.IIpcCallObserver? Observer { get; init; }

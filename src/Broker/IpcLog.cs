@@ -28,4 +28,7 @@ internal static partial class IpcLog
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "An answer from the peer could not be read: {Reason}.")]
     internal static partial void ReplyUnreadable(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Warning, Message = "Protocol violation {Violation} by {Peer}; closing the connection: {Detail}.")]
+    internal static partial void ProtocolViolation(ILogger logger, ProtocolViolation violation, string peer, string detail);
 }

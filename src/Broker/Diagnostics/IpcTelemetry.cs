@@ -36,6 +36,13 @@ public static class IpcTelemetry
     /// <summary>Failed calls, by side, direction and error code.</summary>
     internal static readonly Counter<long> Failures = Meter.CreateCounter<long>("ipc.failures", description: "Failed calls");
 
+    /// <summary>Connections closed for breaking the wire protocol, by side (where measured) and <c>reason</c> (a <see cref="ProtocolViolation"/> name).</summary>
+    internal static readonly Counter<long> ProtocolViolations = Meter.CreateCounter<long>("ipc.protocol_violations", description: "Connections closed for a protocol violation");
+
+    /// <summary>Counts one protocol violation.</summary>
+    internal static void RecordViolation(IpcSide side, ProtocolViolation violation) =>
+        ProtocolViolations.Add(1, new TagList { { "ipc.side", side.ToString() }, { "reason", violation.ToString() } });
+
     /// <summary>Records the end of a call in the instruments and on its span.</summary>
     internal static void Complete(Activity? activity, IpcSide side, string direction, string eventId, IpcErrorCode outcome, long startTimestamp)
     {

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
+using MessagePack;
 using Nerdbank.Streams;
 using StreamJsonRpc;
 using StreamJsonRpc.Protocol;
@@ -13,24 +15,46 @@ namespace IpcBroker.Protocol;
 /// same wire form as StreamJsonRpc's <see cref="LengthHeaderMessageHandler"/>, plus a cap on the declared length.
 /// </summary>
 /// <remarks>
-/// StreamJsonRpc's own handler accepts any positive 32-bit length and allocates for it (vs-streamjsonrpc#326).
+/// <para>StreamJsonRpc's own handler accepts any positive 32-bit length and allocates for it (vs-streamjsonrpc#326).
 /// This one checks the header first: a length of 0, a negative one or one above <see cref="MaxMessageBytes"/> throws
 /// <see cref="MessageTooLargeException"/> before a byte of the body is read, which makes <see cref="JsonRpc"/>
-/// disconnect. Every JSON-RPC error leaving the process is redacted here (see <see cref="Redact"/>).
-/// Writes are serialized by <see cref="MessageHandlerBase"/>; reads happen on one loop only.
+/// disconnect. A body that does not all arrive within the frame timeout of its header throws
+/// <see cref="ProtocolViolationException"/> (<see cref="ProtocolViolation.FrameTimeout"/>).</para>
+/// <para>Before the formatter sees a frame, its envelope is checked here without recursion (see
+/// <see cref="Validate"/>): a well-formed MessagePack map that is a request for <c>ipc.call</c> (params
+/// <c>[str, int, bin|nil, uint]</c>) or <c>$/cancelRequest</c>, or an answer to a request this side sent and has not
+/// seen answered. Anything else throws <see cref="ProtocolViolationException"/> and the connection closes: a peer that
+/// breaks the protocol is not kept.</para>
+/// <para>Every JSON-RPC error leaving the process is redacted here (see <see cref="Redact"/>). Writes are serialized by
+/// <see cref="MessageHandlerBase"/>; reads happen on one loop only. The set of outstanding request ids is written by
+/// <see cref="Write"/> and read by the read loop concurrently, hence a concurrent dictionary; an id is added before
+/// its request's bytes are flushed, so its answer can never be read first.</para>
 /// </remarks>
 internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
 {
     private readonly Sequence<byte> contentBuilder = new(ArrayPool<byte>.Shared);
+    private readonly ConcurrentDictionary<RequestId, byte> outstanding = new();
+    private readonly TimeSpan frameReadTimeout;
+    private readonly Action<ulong>? channelNamed;
 
-    public BoundedLengthHeaderMessageHandler(IDuplexPipe pipe, IJsonRpcMessageFormatter formatter, int maxMessageBytes)
+    /// <summary>Initializes a new instance of the <see cref="BoundedLengthHeaderMessageHandler"/> class.</summary>
+    /// <param name="pipe">Channel 0.</param>
+    /// <param name="formatter">The MessagePack formatter.</param>
+    /// <param name="maxMessageBytes">The largest frame body read.</param>
+    /// <param name="frameReadTimeout">How long a frame's body may take to arrive after its header.</param>
+    /// <param name="channelNamed">Told, under the write lock, of every payload channel id an outgoing message names.</param>
+    public BoundedLengthHeaderMessageHandler(IDuplexPipe pipe, IJsonRpcMessageFormatter formatter, int maxMessageBytes, TimeSpan frameReadTimeout, Action<ulong>? channelNamed = null)
         : base(pipe, formatter)
     {
         this.MaxMessageBytes = maxMessageBytes;
+        this.frameReadTimeout = frameReadTimeout;
+        this.channelNamed = channelNamed;
     }
 
+    /// <summary>Gets the largest frame body read.</summary>
     public int MaxMessageBytes { get; }
 
+    /// <inheritdoc/>
     protected override async ValueTask<JsonRpcMessage?> ReadCoreAsync(CancellationToken cancellationToken)
     {
         ReadResult readResult = await this.ReadAtLeastAsync(4, allowEmpty: true, cancellationToken).ConfigureAwait(false);
@@ -43,29 +67,76 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
         Span<byte> lengthBytes = stackalloc byte[4];
         header.CopyTo(lengthBytes);
         int length = BinaryPrimitives.ReadInt32BigEndian(lengthBytes);
+        long alreadyHere = readResult.Buffer.Length - 4;
         this.Reader!.AdvanceTo(header.End);
         if (length <= 0 || length > this.MaxMessageBytes)
         {
             throw new MessageTooLargeException(length, this.MaxMessageBytes);
         }
 
-        readResult = await this.ReadAtLeastAsync(length, allowEmpty: false, cancellationToken).ConfigureAwait(false);
-        ReadOnlySequence<byte> body = readResult.Buffer.Slice(0, length);
+        if (alreadyHere >= length)
+        {
+            readResult = await this.ReadAtLeastAsync(length, allowEmpty: false, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // Only a frame that is not all here yet pays for a timer. The deadline runs from the header, so trickling
+            // the body a byte at a time cannot hold a frame buffer open for longer than the timeout.
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(this.frameReadTimeout);
+            try
+            {
+                readResult = await this.ReadAtLeastAsync(length, allowEmpty: false, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ProtocolViolationException(ProtocolViolation.FrameTimeout, $"a frame of {length} bytes did not arrive within {this.frameReadTimeout.TotalMilliseconds:0} ms of its header");
+            }
+        }
 
+        ReadOnlySequence<byte> body = readResult.Buffer.Slice(0, length);
 
         // StreamJsonRpc's MessagePackFormatter keeps slices of the message and decodes the arguments later, at dispatch
         // (its own handler defers releasing the buffer through an interface we cannot reach). So the formatter gets a
         // copy it may keep, and the pipe's buffer is released at once.
         byte[] copy = body.ToArray();
         this.Reader.AdvanceTo(body.End);
-        return this.Formatter.Deserialize(new ReadOnlySequence<byte>(copy));
+        this.Validate(copy);
+        try
+        {
+            return this.Formatter.Deserialize(new ReadOnlySequence<byte>(copy));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new ProtocolViolationException(ProtocolViolation.UndecodableFrame, "the formatter could not read the message: " + ex.GetType().Name, ex);
+        }
     }
 
+    /// <inheritdoc/>
     protected override void Write(JsonRpcMessage content, CancellationToken cancellationToken)
     {
         if (content is JsonRpcError { Error: { } error })
         {
             Redact(error);
+        }
+
+        switch (content)
+        {
+            case JsonRpcRequest request:
+                if (!request.RequestId.IsEmpty)
+                {
+                    this.outstanding.TryAdd(request.RequestId, 0);
+                }
+
+                if (request.ArgumentsList is { Count: 4 } arguments && arguments[3] is ulong requestChannel and not 0)
+                {
+                    this.channelNamed?.Invoke(requestChannel);
+                }
+
+                break;
+            case JsonRpcResult { Result: CallReply { PayloadChannel: not 0 and ulong replyChannel } }:
+                this.channelNamed?.Invoke(replyChannel);
+                break;
         }
 
         try
@@ -87,6 +158,188 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
         finally
         {
             this.contentBuilder.Reset();
+        }
+    }
+
+    /// <summary>Skips one MessagePack value of any nesting without recursion, so a hostile depth costs no stack.</summary>
+    private static void SkipIteratively(ref MessagePackReader reader)
+    {
+        long remaining = 1;
+        while (remaining-- > 0)
+        {
+            switch (reader.NextMessagePackType)
+            {
+                case MessagePackType.Array:
+                    remaining += reader.ReadArrayHeader();
+                    break;
+                case MessagePackType.Map:
+                    remaining += 2L * reader.ReadMapHeader();
+                    break;
+                default:
+                    reader.Skip();
+                    break;
+            }
+        }
+    }
+
+    private static ProtocolViolationException Violation(ProtocolViolation violation, string detail) => new(violation, detail);
+
+    /// <summary>Checks one frame's envelope: what it is, that its params fit its method, that an answer answers something.</summary>
+    /// <exception cref="ProtocolViolationException">When it does not.</exception>
+    private void Validate(byte[] body)
+    {
+        var reader = new MessagePackReader(body);
+        string? method = null;
+        bool hasId = false, hasResult = false, hasError = false;
+        RequestId id = default;
+        ReadOnlySequence<byte>? parameters = null;
+        try
+        {
+            if (reader.NextMessagePackType != MessagePackType.Map)
+            {
+                throw reader.NextMessagePackType == MessagePackType.Unknown
+                    ? Violation(ProtocolViolation.UndecodableFrame, "the frame starts with a byte MessagePack never uses")
+                    : Violation(ProtocolViolation.NotJsonRpc, "the message is not a map");
+            }
+
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                if (reader.NextMessagePackType != MessagePackType.String)
+                {
+                    throw Violation(ProtocolViolation.NotJsonRpc, "a key of the message is not a string");
+                }
+
+                switch (reader.ReadString())
+                {
+                    case "method":
+                        method = reader.NextMessagePackType == MessagePackType.String ? reader.ReadString()
+                            : throw Violation(ProtocolViolation.NotJsonRpc, "the method is not a string");
+                        break;
+                    case "id":
+                        hasId = true;
+                        id = reader.NextMessagePackType switch
+                        {
+                            MessagePackType.Integer => new RequestId(reader.ReadInt64()),
+                            MessagePackType.String => new RequestId(reader.ReadString()),
+                            MessagePackType.Nil => reader.TryReadNil() ? RequestId.Null : default,
+                            _ => throw Violation(ProtocolViolation.NotJsonRpc, "the id is not an integer, a string or nil"),
+                        };
+                        break;
+                    case "params":
+                        long start = reader.Consumed;
+                        SkipIteratively(ref reader);
+                        parameters = new ReadOnlySequence<byte>(body, (int)start, (int)(reader.Consumed - start));
+                        break;
+                    case "result":
+                        hasResult = true;
+                        SkipIteratively(ref reader);
+                        break;
+                    case "error":
+                        hasError = true;
+                        SkipIteratively(ref reader);
+                        break;
+                    default:
+                        SkipIteratively(ref reader);
+                        break;
+                }
+            }
+
+            if (!reader.End)
+            {
+                throw Violation(ProtocolViolation.UndecodableFrame, "bytes follow the message");
+            }
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException)
+        {
+            throw new ProtocolViolationException(ProtocolViolation.UndecodableFrame, "the frame is not well-formed MessagePack", ex);
+        }
+
+        if (method is not null)
+        {
+            if (hasResult || hasError)
+            {
+                throw Violation(ProtocolViolation.NotJsonRpc, "a request carries a result or an error");
+            }
+
+            switch (method)
+            {
+                case IpcConnection.CallMethod:
+                    ValidateCallParams(parameters);
+                    break;
+                case "$/cancelRequest":
+                    if (parameters is null || new MessagePackReader(parameters.Value).NextMessagePackType is not (MessagePackType.Map or MessagePackType.Array))
+                    {
+                        throw Violation(ProtocolViolation.BadParams, "$/cancelRequest without a params map");
+                    }
+
+                    break;
+                default:
+                    throw Violation(ProtocolViolation.UnknownMethod, "a request for an unknown method");
+            }
+        }
+        else if (hasResult || hasError)
+        {
+            if (hasResult && hasError)
+            {
+                throw Violation(ProtocolViolation.NotJsonRpc, "an answer carries both a result and an error");
+            }
+
+            if (!hasId || id.IsNull || id.IsEmpty || !this.outstanding.TryRemove(id, out _))
+            {
+                throw Violation(ProtocolViolation.UnexpectedAnswer, "an answer to a request this side did not send or that was already answered");
+            }
+        }
+        else
+        {
+            throw Violation(ProtocolViolation.NotJsonRpc, "the message is neither a request nor an answer");
+        }
+    }
+
+    /// <summary>Checks <c>ipc.call</c>'s params: exactly <c>[str, int (32-bit), bin|nil, uint]</c>.</summary>
+    private static void ValidateCallParams(ReadOnlySequence<byte>? parameters)
+    {
+        if (parameters is null)
+        {
+            throw Violation(ProtocolViolation.BadParams, "ipc.call without params");
+        }
+
+        var reader = new MessagePackReader(parameters.Value);
+        try
+        {
+            if (reader.NextMessagePackType != MessagePackType.Array || reader.ReadArrayHeader() != 4)
+            {
+                throw Violation(ProtocolViolation.BadParams, "ipc.call params are not an array of four");
+            }
+
+            if (reader.NextMessagePackType != MessagePackType.String)
+            {
+                throw Violation(ProtocolViolation.BadParams, "ipc.call's eventId is not a string");
+            }
+
+            reader.Skip();
+            if (reader.NextMessagePackType != MessagePackType.Integer)
+            {
+                throw Violation(ProtocolViolation.BadParams, "ipc.call's timeoutMs is not an integer");
+            }
+
+            _ = reader.ReadInt32();
+            if (reader.NextMessagePackType is not (MessagePackType.Binary or MessagePackType.Nil))
+            {
+                throw Violation(ProtocolViolation.BadParams, "ipc.call's payload is neither bin nor nil");
+            }
+
+            reader.Skip();
+            if (reader.NextMessagePackType != MessagePackType.Integer)
+            {
+                throw Violation(ProtocolViolation.BadParams, "ipc.call's payloadChannel is not an integer");
+            }
+
+            _ = reader.ReadUInt64();
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or OverflowException)
+        {
+            throw new ProtocolViolationException(ProtocolViolation.BadParams, "ipc.call's params are out of range", ex);
         }
     }
 

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using Nerdbank.Streams;
 
@@ -10,19 +12,84 @@ namespace IpcBroker.Protocol;
 /// instead of holding up the calls queued behind it on the RPC channel.
 /// </summary>
 /// <remarks>
-/// <para>The sender creates the channel (which offers it to the peer), names its id in the call or reply, writes the
-/// bytes and completes its output. The receiver accepts the channel by that id, reads until the sender completes — never
-/// more than <see cref="BundleLimits.MaxBytes"/> — then completes its own output, which lets both ends' channel complete.</para>
-/// <para>Every offered channel must be claimed by a message naming it; offers not yet claimed are counted, and one past
-/// <see cref="IpcConnectionOptions.MaxUnclaimedChannels"/> closes the connection (the library sets no cap of its own).</para>
+/// <para>The sender creates the channel (which offers it to the peer at once), names its id in the call or reply, writes
+/// the bytes and completes its output. A channel whose message is never sent (the call was cancelled while waiting to
+/// be written) is closed again by <see cref="Abandon"/>, which withdraws the offer. The receiver accepts the channel by
+/// that id, reads until the sender completes — never more than <see cref="BundleLimits.MaxBytes"/> — then completes its
+/// own output, which lets both ends' channel complete.</para>
+/// <para>Receiving charges every byte as it arrives, before it is buffered, to this connection's
+/// <see cref="IpcConnectionOptions.MaxIncomingPayloadBytes"/> and to the shared
+/// <see cref="IpcConnectionOptions.SharedPayloadBudget"/>; a transfer that does not fit is refused
+/// (<see cref="BundleLimitExceededException"/>) and its channel discarded unread. Nothing is reserved before a byte
+/// arrives, and everything charged is released when the transfer ends, however it ends.</para>
+/// <para>Offers from the peer are tracked until a message names them: more than
+/// <see cref="IpcConnectionOptions.MaxUnclaimedChannels"/> at once, or one older than
+/// <see cref="IpcConnectionOptions.UnclaimedChannelTimeout"/>, is a protocol violation. An offer the peer withdraws is
+/// forgotten when <see cref="Sweep"/> finds it gone.</para>
+/// <para>Thread-safety: every member may be called from any thread.</para>
 /// </remarks>
 internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnectionOptions options, CancellationToken connectionClosing)
 {
-    private int unclaimed;
+    /// <summary>Offers from the peer not yet named by a message: channel id → when offered (Stopwatch timestamp).</summary>
+    private readonly ConcurrentDictionary<ulong, long> unclaimed = new();
 
-    /// <summary>Counts an offer from the peer.</summary>
-    /// <returns><see langword="false"/> when the peer has exceeded the cap.</returns>
-    public bool OnOffered() => Interlocked.Increment(ref this.unclaimed) <= options.MaxUnclaimedChannels;
+    /// <summary>Channels this side created whose id no written message has named yet.</summary>
+    private readonly ConcurrentDictionary<ulong, MultiplexingStream.Channel> unnamed = new();
+
+    private readonly PayloadBudget connectionBudget = new(options.MaxIncomingPayloadBytes);
+    private int receiving;
+
+    /// <summary>Gets the payload bytes this connection holds now for transfers being received.</summary>
+    internal long BytesHeld => this.connectionBudget.Used;
+
+    /// <summary>Gets how many transfers are being received now.</summary>
+    internal int Receiving => Volatile.Read(ref this.receiving);
+
+    /// <summary>Gets how many offers from the peer no message has named yet.</summary>
+    internal int Unclaimed => this.unclaimed.Count;
+
+    /// <summary>Records an offer from the peer.</summary>
+    /// <param name="channelId">The offered channel.</param>
+    /// <returns><see langword="false"/> when the peer has exceeded <see cref="IpcConnectionOptions.MaxUnclaimedChannels"/>.</returns>
+    public bool OnOffered(ulong channelId)
+    {
+        this.unclaimed[channelId] = Stopwatch.GetTimestamp();
+        return this.unclaimed.Count <= options.MaxUnclaimedChannels;
+    }
+
+    /// <summary>
+    /// Looks for offers older than <see cref="IpcConnectionOptions.UnclaimedChannelTimeout"/>: one the peer has
+    /// withdrawn is forgotten; one still open is closed and reported.
+    /// </summary>
+    /// <returns>The id of an offer still open past its age, or null.</returns>
+    public ulong? Sweep()
+    {
+        foreach ((ulong id, long offered) in this.unclaimed)
+        {
+            if (Stopwatch.GetElapsedTime(offered) < options.UnclaimedChannelTimeout || !this.unclaimed.TryRemove(id, out _))
+            {
+                continue;
+            }
+
+            // Accepting is the only way to ask the multiplexer whether the offer still stands; the peer is cut off if
+            // it does, so taking it from a message that might still come costs nothing.
+            try
+            {
+                multiplexor.AcceptChannel(id).Dispose();
+                return id;
+            }
+            catch (ObjectDisposedException)
+            {
+                return null;
+            }
+            catch (InvalidOperationException)
+            {
+                // Withdrawn by the peer (its call was never sent): forget it.
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Sends <paramref name="payload"/> inline or starts sending it on a new channel.</summary>
     /// <param name="payload">The encoded bundle.</param>
@@ -36,8 +103,26 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
         }
 
         MultiplexingStream.Channel channel = multiplexor.CreateChannel();
+        this.unnamed[channel.QualifiedId.Id] = channel;
         _ = this.WriteAsync(channel, payload, lifetime);
         return (null, channel.QualifiedId.Id);
+    }
+
+    /// <summary>Notes that a written message names <paramref name="channelId"/>, one of this side's channels.</summary>
+    /// <param name="channelId">The channel id.</param>
+    public void OnNamed(ulong channelId) => this.unnamed.TryRemove(channelId, out _);
+
+    /// <summary>
+    /// Closes <paramref name="channelId"/> if no written message has named it: its call ended before it was sent, and
+    /// the peer must not be left holding an offer nothing will ever claim.
+    /// </summary>
+    /// <param name="channelId">The channel id, or 0.</param>
+    public void Abandon(ulong channelId)
+    {
+        if (channelId != 0 && this.unnamed.TryRemove(channelId, out MultiplexingStream.Channel? channel))
+        {
+            channel.Dispose();
+        }
     }
 
     /// <summary>Gets the payload a message names: its inline bytes, or all that arrives on its channel.</summary>
@@ -45,7 +130,8 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
     /// <param name="channelId">The channel id, or 0.</param>
     /// <param name="cancellationToken">Bounds the wait.</param>
     /// <returns>The encoded bundle.</returns>
-    /// <exception cref="BundleLimitExceededException">When more than <see cref="BundleLimits.MaxBytes"/> arrive.</exception>
+    /// <exception cref="BundleLimitExceededException">When more than <see cref="BundleLimits.MaxBytes"/> arrive, or the
+    /// bytes arriving do not fit this connection's or the shared payload budget.</exception>
     /// <exception cref="FormatException">When the message names a channel the peer has not offered.</exception>
     public async Task<ReadOnlyMemory<byte>> ReceiveAsync(byte[]? inline, ulong channelId, CancellationToken cancellationToken)
     {
@@ -55,31 +141,55 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
         }
 
         MultiplexingStream.Channel channel = this.Claim(channelId);
+        PayloadBudget? shared = options.SharedPayloadBudget;
+        long charged = 0;
+        Interlocked.Increment(ref this.receiving);
+
+        // Grows with what arrives (pooled segments), so a channel that sends nothing costs nothing.
+        using var buffer = new Sequence<byte>(ArrayPool<byte>.Shared);
         try
         {
-            var buffer = new ArrayBufferWriter<byte>(options.InlinePayloadLimit * 2);
             while (true)
             {
                 ReadResult read = await channel.Input.ReadAsync(cancellationToken).ConfigureAwait(false);
-                if (buffer.WrittenCount + read.Buffer.Length > options.Limits.MaxBytes)
+                long arrived = read.Buffer.Length;
+                if (charged + arrived > options.Limits.MaxBytes)
                 {
                     throw new BundleLimitExceededException(nameof(BundleLimits.MaxBytes), options.Limits.MaxBytes, "more bytes arrived on the payload channel");
                 }
 
+                if (!this.connectionBudget.TryReserve(arrived))
+                {
+                    throw new BundleLimitExceededException(nameof(IpcConnectionOptions.MaxIncomingPayloadBytes), options.MaxIncomingPayloadBytes, "the payloads being received from this peer at once would exceed it");
+                }
+
+                if (shared is not null && !shared.TryReserve(arrived))
+                {
+                    this.connectionBudget.Release(arrived);
+                    throw new BundleLimitExceededException(nameof(IpcConnectionOptions.SharedPayloadBudget), shared.Capacity, "the payloads being received by this process at once would exceed it");
+                }
+
+                charged += arrived;
                 foreach (ReadOnlyMemory<byte> segment in read.Buffer)
                 {
-                    buffer.Write(segment.Span);
+                    segment.Span.CopyTo(buffer.GetSpan(segment.Length));
+                    buffer.Advance(segment.Length);
                 }
 
                 channel.Input.AdvanceTo(read.Buffer.End);
                 if (read.IsCompleted)
                 {
-                    return buffer.WrittenMemory;
+                    return buffer.AsReadOnlySequence.ToArray();
                 }
             }
         }
         finally
         {
+            this.connectionBudget.Release(charged);
+            shared?.Release(charged);
+            Interlocked.Decrement(ref this.receiving);
+
+            // Completing and disposing our end discards whatever else the sender sends: a refused transfer is not read.
             await channel.Input.CompleteAsync().ConfigureAwait(false);
             await channel.Output.CompleteAsync().ConfigureAwait(false);
             channel.Dispose();
@@ -110,14 +220,19 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
         MultiplexingStream.Channel channel;
         try
         {
-            channel = multiplexor.AcceptChannel(channelId);
+            // The window is given here, at acceptance: until then the multiplexer would only buffer
+            // IpcConnection.UnclaimedChannelWindow bytes for an offer (a well-behaved sender sends nothing before it).
+            channel = multiplexor.AcceptChannel(channelId, IpcConnection.PayloadChannelOptions);
         }
         catch (InvalidOperationException)
         {
             throw new FormatException($"The message names payload channel {channelId}, which the other side has not offered.");
         }
+        finally
+        {
+            this.unclaimed.TryRemove(channelId, out _);
+        }
 
-        Interlocked.Decrement(ref this.unclaimed);
         return channel;
     }
 
@@ -136,10 +251,11 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
         {
-            // The call ended first (deadline, refusal, disconnection); its outcome is reported elsewhere.
+            // The call ended first (deadline, refusal, disconnection, abandonment); its outcome is reported elsewhere.
         }
         finally
         {
+            this.unnamed.TryRemove(channel.QualifiedId.Id, out _);
             channel.Dispose();
         }
     }
