@@ -73,6 +73,7 @@ public class LargePayloadTests(ITestOutputHelper output) : TestBase(output)
 
         await this.WithTimeoutAsync(main.Completion);
         Assert.Contains("payload channels", main.CloseReason);
+        Assert.Equal(ProtocolViolation.TooManyUnclaimedChannels, main.Violation);
         await this.WaitForLogAsync(r => r.EventId == 1007);
     }
 }
