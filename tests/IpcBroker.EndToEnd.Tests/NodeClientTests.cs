@@ -70,6 +70,44 @@ public class NodeClientTests(ITestOutputHelper output) : HostTestBase(output)
         Assert.Equal(0, exit.ExitCode);
     }
 
+    [Fact]
+    public async Task FiveThousandCallsEachWayCarryWellOverAMebibyteOnChannelZero()
+    {
+        await this.InstallClientAsync();
+        this.MainRegistry.AddHandler(WellKnownEvents.GetUserId, _ => Task.FromResult(new Bundle().PutString("userId", "u-1001")));
+        this.MainRegistry.AddHandler("host.echo", request => Task.FromResult(request.Data));
+        this.StartHost(new MiniAppHostOptions { MiniExecutablePath = Path.Combine(ClientDirectory, "node-mini") });
+        await this.OpenAsync("wx-node", MiniAppVerType.Develop);
+        const int Calls = 5000;
+        string pad = new('p', 300); // 5,000 x 300 bytes: about 1.4 MiB each way inline on channel 0, more than its window
+
+        // Host to node, 32 at a time.
+        int next = -1, succeeded = 0;
+        async Task WorkerAsync()
+        {
+            for (int i = Interlocked.Increment(ref next); i < Calls; i = Interlocked.Increment(ref next))
+            {
+                IpcResult added = await this.Host.CallMiniProcessPluginAsync("wx-node", "node.add", new Bundle().PutInt("a", i).PutInt("b", 1).PutString("pad", pad));
+                Assert.True(added.IsSuccess, added.ToString());
+                Assert.Equal(i + 1, added.Data.GetInt("sum"));
+                Interlocked.Increment(ref succeeded);
+            }
+        }
+
+        await this.WithTimeoutAsync(Task.WhenAll(Enumerable.Range(0, 32).Select(_ => Task.Run(WorkerAsync))));
+
+        // Node to host: node.callHost makes the calls and reports how many succeeded (each echoes its index and pad back).
+        IpcResult fromNode = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync(
+            "wx-node",
+            "node.callHost",
+            new Bundle().PutString("event", "host.echo").PutInt("count", Calls).PutInt("padBytes", pad.Length),
+            new IpcCallOptions { Timeout = TimeSpan.FromMinutes(2) }));
+
+        Assert.Equal(Calls, succeeded);
+        Assert.True(fromNode.IsSuccess, fromNode.ToString());
+        Assert.Equal(Calls, fromNode.Data.GetInt("succeeded"));
+    }
+
     /// <summary>Runs <c>npm ci</c> once per test run in tests/node-client, bounded, and fails with npm's output if it cannot.</summary>
     private async Task InstallClientAsync()
     {

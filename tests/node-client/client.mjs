@@ -1,8 +1,9 @@
 // A mini program process in JavaScript, written from docs/protocol.md alone. It reads the launch line on stdin,
 // connects and proves its secret, then speaks JSON-RPC (MessagePack, length-prefixed) on channel 0 of a
 // MultiplexingStream (protocol 3). It calls OPEN_DATA_IPC_EVENT_GET_USER_ID on the main process at launch, and answers
-// node.echo (the request bundle, as received; above 64 KiB on a channel of its own both ways) and node.add (a + b as
-// an int, with the launch call's outcome).
+// node.echo (the request bundle, as received; above 64 KiB on a channel of its own both ways), node.add (a + b as
+// an int, with the launch call's outcome) and node.callHost (makes `count` calls to `event` on the main process, each
+// with a `pad` string of `padBytes`, at most 32 at once, and answers how many succeeded).
 import net from 'node:net';
 import readline from 'node:readline';
 import { encode, decode } from '@msgpack/msgpack';
@@ -10,6 +11,8 @@ import { MultiplexingStream } from 'nerdbank-streams';
 
 const Kind = { Null: 0, String: 1, Boolean: 2, Int: 3, Long: 4, Double: 5, ByteArray: 6, StringArray: 7, IntArray: 8, LongArray: 9, DoubleArray: 10, Bundle: 11, BundleList: 12 };
 const msgpack = { useBigInt64: true };
+const ProtocolVersion = 2; // docs/protocol.md, the version this client speaks
+const ChannelZeroReceiveWindow = 1024000; // docs/protocol.md section 3: both sides assume it for the seeded channel 0
 const log = (...args) => console.error('[node-mini]', ...args);
 
 // 1. The launch line: the first line on stdin. Standard input stays open; its end means the host stopped us or died.
@@ -24,7 +27,7 @@ socket.pause();
 const secret = Buffer.from(launch.secret, 'base64');
 const hello = Buffer.alloc(7 + secret.length);
 hello.write('IPCB', 0, 'ascii');
-hello.writeUInt16BE(launch.protocol, 4);
+hello.writeUInt16BE(ProtocolVersion, 4);
 hello.writeUInt8(secret.length, 6);
 secret.copy(hello, 7);
 socket.write(hello);
@@ -46,7 +49,9 @@ if (head[0] !== 0) { log(`refused (${head[0]}): ${message}`); process.exit(3); }
 log(`accepted by host ${launch.hostPid} as ${launch.appId} (${launch.verType})`);
 
 // 4. The multiplexing stream; channel 0 is seeded on both sides.
-const mux = MultiplexingStream.Create(socket, { protocolMajorVersion: 3, seededChannels: [{}] });
+// Channel 0's window is not exchanged on the wire: it must be the documented one, or the host's acknowledgements (sent
+// every eighth of its window) never come before this side thinks the window is full, and sending stops for good.
+const mux = MultiplexingStream.Create(socket, { protocolMajorVersion: 3, seededChannels: [{ channelReceivingWindowSize: ChannelZeroReceiveWindow }] });
 const channel = mux.acceptChannel(0);
 const rpc = channel.stream;
 
@@ -118,8 +123,24 @@ const handlers = {
   'node.add': async (request) => [0, null, bundle([
     ['sum', [Kind.Int, Number(request.a[1]) + Number(request.b[1])]],
     ['runtime', [Kind.String, `node ${process.version}`]],
-    ['launchUserId', [Kind.String, launchUser?.userId?.[1] ?? null]],
+    // A missing value is the Null kind: a String kind must hold a string (section 5).
+    (await launched)?.userId?.[1] == null ? ['launchUserId', [Kind.Null, null]] : ['launchUserId', [Kind.String, launchUser.userId[1]]],
   ])],
+  'node.callHost': async (request) => {
+    const count = Number(request.count[1]);
+    const pad = 'x'.repeat(Number(request.padBytes[1]));
+    let succeeded = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < count) {
+        const i = next++;
+        const answer = await call(request.event[1], bundle([['i', [Kind.Int, i]], ['pad', [Kind.String, pad]]]), 20000);
+        if (answer.status === 0 && Number(answer.data.i[1]) === i) succeeded++;
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, worker));
+    return [0, null, bundle([['succeeded', [Kind.Int, succeeded]]])];
+  },
 };
 
 async function onMessage(msg) {
@@ -148,6 +169,9 @@ async function onMessage(msg) {
 
 // 6. Launch work: ask the main process who is signed in.
 let launchUser = null;
+let markLaunched;
+const launched = new Promise((resolve) => { markLaunched = resolve; }); // node.add answers once the launch call has
 const user = await call('OPEN_DATA_IPC_EVENT_GET_USER_ID', bundle([['appId', [Kind.String, launch.appId]], ['client', [Kind.String, 'node']]]));
 launchUser = user.status === 0 ? user.data : null;
+markLaunched(launchUser);
 log(`launch call: status ${user.status}, userId ${launchUser?.userId?.[1]}`);

@@ -18,7 +18,7 @@ namespace IpcBroker.Sessions;
 public static class Handshake
 {
     /// <summary>The protocol version this build speaks.</summary>
-    public const int ProtocolVersion = 1;
+    public const int ProtocolVersion = 2;
 
     /// <summary>The length of the secrets the host generates, in bytes.</summary>
     public const int SecretBytes = 32;
