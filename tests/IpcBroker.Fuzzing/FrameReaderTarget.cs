@@ -25,14 +25,13 @@ public static class FrameReaderTarget
     /// <summary>The frame cap the connection uses by default.</summary>
     public static readonly int MaxMessageBytes = new IpcConnectionOptions().EffectiveMaxMessageBytes;
 
-    /// <summary>The <c>ipc.call</c> parameters, in order, as <see cref="IpcConnection"/> declares them.</summary>
-    private static readonly (string Name, Type Type)[] CallParameters =
-    [
-        ("eventId", typeof(string)),
-        ("timeoutMs", typeof(int)),
-        ("payload", typeof(byte[])),
-        ("payloadChannel", typeof(ulong)),
-    ];
+    /// <summary>
+    /// The parameters of <c>ipc.call</c> as <see cref="IpcConnection"/> declares its handler (less the cancellation token,
+    /// which JsonRpc supplies), taken from <see cref="CallSignature"/>: JsonRpc matches a request against these.
+    /// </summary>
+    private static readonly System.Reflection.ParameterInfo[] CallParameters = typeof(FrameReaderTarget)
+        .GetMethod(nameof(CallSignature), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+        .GetParameters();
 
     /// <summary>Reads every message in <paramref name="input"/>.</summary>
     /// <param name="input">The fuzzer's input, taken as the bytes of channel 0.</param>
@@ -88,21 +87,28 @@ public static class FrameReaderTarget
         }
     }
 
+    /// <summary>Has the signature of the <c>ipc.call</c> handler in <see cref="IpcConnection"/>; never called.</summary>
+    private static void CallSignature(string eventId, int timeoutMs, byte[]? payload, ulong payloadChannel) => _ = (eventId, timeoutMs, payload, payloadChannel);
+
     /// <summary>Decodes what the connection would decode of <paramref name="message"/>; false when something was missing.</summary>
     private static bool Inspect(JsonRpcMessage message)
     {
         switch (message)
         {
             case JsonRpcRequest request when request.Method == IpcConnection.CallMethod:
-                for (int i = 0; i < CallParameters.Length; i++)
+                // What JsonRpc does to pick the handler's arguments out of a request.
+                object?[] arguments = new object?[CallParameters.Length];
+                try
                 {
-                    if (!request.TryGetArgumentByNameOrIndex(CallParameters[i].Name, i, CallParameters[i].Type, out _))
-                    {
-                        return false;
-                    }
+                    return request.TryGetTypedArguments(CallParameters, arguments) == JsonRpcRequest.ArgumentMatchResult.Success;
                 }
-
-                return true;
+                catch (Exception ex) when (request.ArgumentCount == 0 && ex.GetType().FullName == "Microsoft.Assumes+InternalErrorException")
+                {
+                    // A request without params: StreamJsonRpc's MessagePackFormatter fails an internal assertion instead
+                    // of reporting a missing argument (found by fuzzing, corpus/frame/regressions/). JsonRpc's dispatcher
+                    // catches it and answers "The request could not be dispatched."; the connection stays open.
+                    return false;
+                }
             case JsonRpcResult result:
                 return result.GetResult<CallReply>() is not null;
             case JsonRpcError { Error: { } error }:
