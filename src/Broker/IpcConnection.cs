@@ -34,7 +34,8 @@ public sealed class IpcConnection : IAsyncDisposable
     /// <summary>The JSON-RPC method both parties serve.</summary>
     public const string CallMethod = "ipc.call";
 
-    private static readonly MessagePackSerializerOptions SerializerOptions = MessagePackSerializerOptions.Standard
+    /// <summary>The MessagePack options of every JSON-RPC message on the wire (internal for the fuzz targets).</summary>
+    internal static readonly MessagePackSerializerOptions SerializerOptions = MessagePackSerializerOptions.Standard
         .WithSecurity(MessagePackSecurity.UntrustedData)
         .WithResolver(CompositeResolver.Create([CallReply.Formatter.Instance], [StandardResolver.Instance]));
 

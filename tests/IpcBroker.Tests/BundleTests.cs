@@ -112,6 +112,21 @@ public class BundleTests
         Assert.True(ex is FormatException or BundleLimitExceededException, ex.ToString());
     }
 
+    /// <summary>
+    /// Found by fuzzing (corpus/bundle/regressions/): MessagePack reads a str32 or bin32 length as a signed int, so a
+    /// length of 2^31 or more threw ArgumentOutOfRangeException out of the codec instead of its FormatException.
+    /// </summary>
+    [Theory]
+    [InlineData(new byte[] { 0x81, 0xdb, 0x80, 0x00, 0x00, 0x00 })] // a key: str32 of 2^31 bytes
+    [InlineData(new byte[] { 0x81, 0xa1, 0x61, 0x92, 0x01, 0xdb, 0xff, 0xff, 0xff, 0xff })] // a String: str32 of 2^32-1 bytes
+    [InlineData(new byte[] { 0x81, 0xa1, 0x61, 0x92, 0x06, 0xc6, 0x80, 0x00, 0x00, 0x00 })] // a ByteArray: bin32 of 2^31 bytes
+    [InlineData(new byte[] { 0x81, 0xa1, 0x61, 0x92, 0x07, 0x91, 0xdb, 0xce, 0x10, 0x00, 0x00 })] // a StringArray element
+    [InlineData(new byte[] { 0x81, 0xa1, 0x61, 0x92, 0x01, 0xdb, 0x00, 0x00, 0x01, 0x00, 0x61 })] // str32 of 256 bytes, 1 there
+    public void DecodeRefusesAStringOrBinaryLongerThanTheBytesLeft(byte[] bytes)
+    {
+        Assert.Throws<FormatException>(() => BundleCodec.Decode(bytes, BundleLimits.Default));
+    }
+
     [Fact]
     public void JsonConversionMapsNumbersArraysAndObjects()
     {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using MessagePack;
 
 namespace IpcBroker.Protocol;
@@ -123,7 +124,7 @@ public static class BundleCodec
         var bundle = new Bundle(count);
         for (int i = 0; i < count; i++)
         {
-            string key = reader.ReadString() ?? throw new FormatException("Malformed bundle: a key is null.");
+            string key = ReadString(ref reader) ?? throw new FormatException("Malformed bundle: a key is null.");
             if (bundle.ContainsKey(key))
             {
                 throw new FormatException($"Malformed bundle: the key '{key}' appears twice.");
@@ -138,13 +139,13 @@ public static class BundleCodec
             object? value = kind switch
             {
                 BundleValueKind.Null => ReadNil(ref reader),
-                BundleValueKind.String => reader.ReadString() ?? throw new FormatException($"Malformed bundle: '{key}' is a null string; null has its own kind."),
+                BundleValueKind.String => ReadString(ref reader) ?? throw new FormatException($"Malformed bundle: '{key}' is a null string; null has its own kind."),
                 BundleValueKind.Boolean => reader.ReadBoolean(),
                 BundleValueKind.Int => reader.ReadInt32(),
                 BundleValueKind.Long => reader.ReadInt64(),
                 BundleValueKind.Double => reader.ReadDouble(),
-                BundleValueKind.ByteArray => reader.ReadBytes()?.ToArray() ?? throw new FormatException($"Malformed bundle: '{key}' is a null byte array."),
-                BundleValueKind.StringArray => ReadArray(ref reader, limits, ref entries, static (ref MessagePackReader r) => r.ReadString()),
+                BundleValueKind.ByteArray => ReadBytes(ref reader)?.ToArray() ?? throw new FormatException($"Malformed bundle: '{key}' is a null byte array."),
+                BundleValueKind.StringArray => ReadArray(ref reader, limits, ref entries, static (ref MessagePackReader r) => ReadString(ref r)),
                 BundleValueKind.IntArray => ReadArray(ref reader, limits, ref entries, static (ref MessagePackReader r) => r.ReadInt32()),
                 BundleValueKind.LongArray => ReadArray(ref reader, limits, ref entries, static (ref MessagePackReader r) => r.ReadInt64()),
                 BundleValueKind.DoubleArray => ReadArray(ref reader, limits, ref entries, static (ref MessagePackReader r) => r.ReadDouble()),
@@ -198,6 +199,46 @@ public static class BundleCodec
         }
 
         return list;
+    }
+
+    private static string? ReadString(ref MessagePackReader reader)
+    {
+        CheckBlobLength(ref reader);
+        return reader.ReadString();
+    }
+
+    private static ReadOnlySequence<byte>? ReadBytes(ref MessagePackReader reader)
+    {
+        CheckBlobLength(ref reader);
+        return reader.ReadBytes();
+    }
+
+    /// <summary>
+    /// Refuses a str32 or bin32 header whose length exceeds the bytes left. MessagePack reads that length as a signed
+    /// int, so from 2^31 up it turns negative and the reader throws <see cref="ArgumentOutOfRangeException"/> rather than
+    /// its usual <see cref="EndOfStreamException"/> (found by fuzzing; see tests/IpcBroker.Fuzzing). The shorter forms
+    /// cannot go negative.
+    /// </summary>
+    private static void CheckBlobLength(ref MessagePackReader reader)
+    {
+        if (reader.End || reader.NextCode is not (MessagePackCode.Str32 or MessagePackCode.Bin32))
+        {
+            return;
+        }
+
+        ReadOnlySequence<byte> rest = reader.Sequence.Slice(reader.Position);
+        if (rest.Length < 5)
+        {
+            return; // The reader itself reports the header cut short.
+        }
+
+        Span<byte> header = stackalloc byte[5];
+        rest.Slice(0, 5).CopyTo(header);
+        uint length = BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
+        if (length > rest.Length - 5)
+        {
+            throw new FormatException($"Malformed bundle: a string or byte array declares {length} bytes but fewer remain.");
+        }
     }
 
     private static object? ReadNil(ref MessagePackReader reader)
