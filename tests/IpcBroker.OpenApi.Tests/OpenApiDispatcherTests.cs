@@ -81,9 +81,9 @@ public class OpenApiDispatcherTests(ITestOutputHelper output) : TestBase(output)
         OpenApiResult withCode = await this.CallAsync(new OpenApiDispatcher(new LeveledProxy(ApiLevel.V3)), fixture, "getNickName");
         OpenApiResult forged = await this.CallAsync(new OpenApiDispatcher(new ForgedAuthProxy()), fixture, "getNickName");
         OpenApiResult withoutCode = await this.CallAsync(new OpenApiDispatcher(new LeveledProxy(ApiLevel.V2)), fixture, "getNickName");
-        string spent = (await fixture.Pair.Mini.CallAsync(OpenApiEvents.GetAuthCode, null)).Data.GetString(OpenApiEvents.AuthCodeKey)!;
-        Assert.True((await fixture.Pair.Mini.CallAsync(OpenApiEvents.GetNickName, new Bundle().PutString(OpenApiEvents.AuthCodeKey, spent))).IsSuccess);
-        IpcResult replayed = await fixture.Pair.Mini.CallAsync(OpenApiEvents.GetNickName, new Bundle().PutString(OpenApiEvents.AuthCodeKey, spent));
+        string spent = (await fixture.Mini.CallAsync(OpenApiEvents.GetAuthCode, null)).Data.GetString(OpenApiEvents.AuthCodeKey)!;
+        Assert.True((await fixture.Mini.CallAsync(OpenApiEvents.GetNickName, new Bundle().PutString(OpenApiEvents.AuthCodeKey, spent))).IsSuccess);
+        IpcResult replayed = await fixture.Mini.CallAsync(OpenApiEvents.GetNickName, new Bundle().PutString(OpenApiEvents.AuthCodeKey, spent));
 
         Assert.True(withCode.Success, withCode.ToJson());
         Assert.Equal(OpenApiErrno.AuthDenied, forged.Errno);

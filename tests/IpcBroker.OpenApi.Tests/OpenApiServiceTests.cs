@@ -63,6 +63,44 @@ public class OpenApiServiceTests(ITestOutputHelper output) : TestBase(output)
     }
 
     [Fact]
+    public async Task CheckSessionSucceedsRightAfterLoginBeforeTheBackendRedeemsTheCode()
+    {
+        await using OpenApiStore store = await OpenApiStore.OpenInMemoryAsync();
+        OpenApiService service = this.Service(store, "alice");
+
+        await service.IssueLoginCodeAsync("wx-a", "alice");
+
+        Assert.True(await service.CheckSessionAsync("wx-a", "alice"));
+        Assert.False(await service.CheckSessionAsync("wx-b", "alice"));
+        Assert.False(await service.CheckSessionAsync("wx-a", "bob"));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task TheStoreDirectoryAndFilesAreTheOwnersOnly()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), $"ipcb-store-{Guid.NewGuid():N}");
+        string path = Path.Combine(directory, "data", "openapi.db");
+        try
+        {
+            await using (OpenApiStore store = await OpenApiStore.OpenAsync(path))
+            {
+                OpenApiService service = this.Service(store, "alice");
+                await service.IssueLoginCodeAsync("wx-a", "alice");
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(path)!));
+                string[] files = Directory.GetFiles(Path.GetDirectoryName(path)!);
+                Assert.Contains(path, files);
+                Assert.Contains(path + "-wal", files);
+                Assert.All(files, f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task TheStoreKeepsCodesSessionsOpenIdsAndOrdersAcrossARestart()
     {
         string path = Path.Combine(Path.GetTempPath(), $"ipcb-store-{Guid.NewGuid():N}", "openapi.db");

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using IpcBroker.MainProcess.OpenApi;
 using IpcBroker.MiniProcess.OpenApi;
 using IpcBroker.Tests;
 
@@ -36,6 +37,52 @@ public class PaymentTests(ITestOutputHelper output) : TestBase(output)
     }
 
     [Fact]
+    public async Task RacingRequestsForOneOrderReachTheProviderOnceWhateverTheInterleaving()
+    {
+        // Many orders, each raced by many requests released together: a request that read the order as not yet settled
+        // and reaches the charge after the first request settled it must not ask the provider again.
+        const int Orders = 40;
+        const int RequestsPerOrder = 12;
+        var provider = new CountingProvider();
+        await using OpenApiFixture fixture = await OpenApiFixture.CreateAsync(this.LoggerFactory, provider: provider);
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<OpenApiResult>[] requests = Enumerable.Range(0, Orders).SelectMany(o => Enumerable.Range(0, RequestsPerOrder).Select(_ => Task.Run(async () =>
+        {
+            await start.Task;
+            return await PaymentOpenApis.PayAsync(fixture.Context, PaymentKind.Payment, new JsonObject { ["orderId"] = $"race-{o}", ["amount"] = 5 }, this.TimeoutToken);
+        }))).ToArray();
+
+        start.SetResult();
+        OpenApiResult[] results = await this.WithTimeoutAsync(Task.WhenAll(requests));
+
+        Assert.All(results, r => Assert.Equal("Paid", r.Data["state"]!.GetValue<string>()));
+        Assert.All(Enumerable.Range(0, Orders), o => Assert.Equal(1, provider.CallsFor($"race-{o}")));
+    }
+
+    [Fact]
+    public async Task AnotherMiniProgramsOrderIdIsItsOwnOrderAndReadsNothingOfTheFirst()
+    {
+        await using OpenApiStore store = await OpenApiStore.OpenInMemoryAsync();
+        var provider = new CountingProvider();
+        await using OpenApiFixture appA = await OpenApiFixture.CreateAsync(this.LoggerFactory, store: store, appId: "wx-app-a", provider: provider);
+        await using OpenApiFixture appB = await OpenApiFixture.CreateAsync(this.LoggerFactory, store: store, appId: "wx-app-b", provider: provider);
+
+        OpenApiResult paidByA = await this.PayAsync(appA, new JsonObject { ["orderId"] = "o-1", ["amount"] = 1 });
+        OpenApiResult probeByB = await this.WithTimeoutAsync(PaymentOpenApis.QueryAsync(appB.Context, "o-1", this.TimeoutToken));
+        OpenApiResult paidByB = await this.PayAsync(appB, new JsonObject { ["orderId"] = "o-1", ["amount"] = 2 });
+        OpenApiResult againByA = await this.PayAsync(appA, new JsonObject { ["orderId"] = "o-1", ["amount"] = 1 });
+
+        Assert.Equal("Paid", paidByA.Data["state"]!.GetValue<string>());
+        Assert.Equal("none", probeByB.Data["state"]!.GetValue<string>());
+        Assert.True(paidByB.Success, paidByB.ToJson());
+        Assert.Equal("Paid", paidByB.Data["state"]!.GetValue<string>());
+        Assert.Equal(paidByA.ToJson(), againByA.ToJson());
+        Assert.Equal(
+            [("wx-app-a", 1m), ("wx-app-b", 2m)],
+            provider.Calls.Select(c => (c.AppId, c.Parameters["amount"]!.GetValue<decimal>())).ToArray());
+    }
+
+    [Fact]
     public async Task TheSameOrderIdWithOtherParametersOrKindIsAConflict()
     {
         await using OpenApiFixture fixture = await OpenApiFixture.CreateAsync(this.LoggerFactory);
@@ -61,7 +108,7 @@ public class PaymentTests(ITestOutputHelper output) : TestBase(output)
         OpenApiResult declined = await this.PayAsync(fixture, order);
         OpenApiResult again = await this.PayAsync(fixture, (JsonObject)order.DeepClone());
         OpenApiResult query = await this.WithTimeoutAsync(PaymentOpenApis.QueryAsync(fixture.Context, "o-3", this.TimeoutToken));
-        IpcResult direct = await fixture.Pair.Mini.CallAsync(OpenApiEvents.Pay, new Bundle().PutString("orderId", "o-3").PutString("kind", "Payment").PutString("params", order.ToJsonString()).PutString("state", "Paid"));
+        IpcResult direct = await fixture.Mini.CallAsync(OpenApiEvents.Pay, new Bundle().PutString("orderId", "o-3").PutString("kind", "Payment").PutString("params", order.ToJsonString()).PutString("state", "Paid"));
 
         Assert.Equal(OpenApiErrno.PaymentFailed, declined.Errno);
         Assert.Contains("declined", declined.Data[OpenApiErrno.MessageKey]!.GetValue<string>());
@@ -94,8 +141,8 @@ public class PaymentTests(ITestOutputHelper output) : TestBase(output)
     {
         await using OpenApiFixture fixture = await OpenApiFixture.CreateAsync(this.LoggerFactory);
 
-        IpcResult badKind = await fixture.Pair.Mini.CallAsync(OpenApiEvents.Pay, new Bundle().PutString("orderId", "o-4").PutString("kind", "Refund").PutString("params", "{}"));
-        IpcResult badJson = await fixture.Pair.Mini.CallAsync(OpenApiEvents.Pay, new Bundle().PutString("orderId", "o-4").PutString("kind", "Payment").PutString("params", "{oops"));
+        IpcResult badKind = await fixture.Mini.CallAsync(OpenApiEvents.Pay, new Bundle().PutString("orderId", "o-4").PutString("kind", "Refund").PutString("params", "{}"));
+        IpcResult badJson = await fixture.Mini.CallAsync(OpenApiEvents.Pay, new Bundle().PutString("orderId", "o-4").PutString("kind", "Payment").PutString("params", "{oops"));
 
         Assert.Equal(OpenApiErrno.BadParameters, badKind.Data.GetInt(OpenApiErrno.Key));
         Assert.Equal(OpenApiErrno.BadParameters, badJson.Data.GetInt(OpenApiErrno.Key));
