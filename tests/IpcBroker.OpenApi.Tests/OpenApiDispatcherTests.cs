@@ -34,7 +34,7 @@ public class OpenApiDispatcherTests(ITestOutputHelper output) : TestBase(output)
 
         Assert.True(login.Success);
         Assert.Matches("^[0-9a-f]{32}$", login.Data["code"]!.GetValue<string>());
-        Assert.Equal(OpenApiErrno.SessionExpired, checkBefore.Errno);
+        Assert.True(checkBefore.Success, checkBefore.ToJson()); // wx.login created the login state; the backend need not have redeemed the code
         Assert.NotNull(session);
         Assert.True(checkAfter.Success);
         Assert.Equal("+86 138 0000 0000", phone.Data["phoneNumber"]!.GetValue<string>());

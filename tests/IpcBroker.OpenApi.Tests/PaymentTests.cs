@@ -60,6 +60,28 @@ public class PaymentTests(ITestOutputHelper output) : TestBase(output)
     }
 
     [Fact]
+    public async Task ARequestThatDoesNotMeetTheChargeInFlightStillNeverAsksTheProviderAgain()
+    {
+        // Two plugin instances over one store (two host registries of one process): the second request cannot meet the
+        // first in a plugin's own table of charges, so only the claim in the store can stop it from charging again.
+        await using OpenApiStore store = await OpenApiStore.OpenInMemoryAsync();
+        var provider = new FirstCallGatedProvider();
+        await using OpenApiFixture first = await OpenApiFixture.CreateAsync(this.LoggerFactory, store: store, provider: provider);
+        await using OpenApiFixture second = await OpenApiFixture.CreateAsync(this.LoggerFactory, store: store, provider: provider);
+        var order = new JsonObject { ["orderId"] = "o-gated", ["amount"] = 5 };
+
+        Task<OpenApiResult> charging = PaymentOpenApis.PayAsync(first.Context, PaymentKind.Payment, order, this.TimeoutToken);
+        await this.WithTimeoutAsync(provider.FirstCalled.Task);
+        Task<OpenApiResult> meanwhile = PaymentOpenApis.PayAsync(second.Context, PaymentKind.Payment, (JsonObject)order.DeepClone(), this.TimeoutToken);
+        await AssertStillPendingAsync(meanwhile); // it waits for the charge in flight rather than asking the provider
+        provider.Gate.SetResult();
+        OpenApiResult[] results = await this.WithTimeoutAsync(Task.WhenAll(charging, meanwhile));
+
+        Assert.All(results, r => Assert.Equal("Paid", r.Data["state"]!.GetValue<string>()));
+        Assert.Equal(1, provider.Calls);
+    }
+
+    [Fact]
     public async Task AnotherMiniProgramsOrderIdIsItsOwnOrderAndReadsNothingOfTheFirst()
     {
         await using OpenApiStore store = await OpenApiStore.OpenInMemoryAsync();
@@ -90,13 +112,25 @@ public class PaymentTests(ITestOutputHelper output) : TestBase(output)
 
         OpenApiResult otherAmount = await this.PayAsync(fixture, new JsonObject { ["orderId"] = "o-2", ["amount"] = 2 });
         OpenApiResult otherKind = await this.WithTimeoutAsync(PaymentOpenApis.PayAsync(fixture.Context, PaymentKind.VirtualPayment, new JsonObject { ["orderId"] = "o-2", ["amount"] = 1 }, this.TimeoutToken));
-        fixture.SignedIn = "u-2002";
-        OpenApiResult otherUser = await this.PayAsync(fixture, new JsonObject { ["orderId"] = "o-2", ["amount"] = 1 });
-        OpenApiResult otherUsersQuery = await this.WithTimeoutAsync(PaymentOpenApis.QueryAsync(fixture.Context, "o-2", this.TimeoutToken));
 
-        Assert.All([otherAmount, otherKind, otherUser], r => Assert.Equal(OpenApiErrno.OrderConflict, r.Errno));
-        Assert.Equal("none", otherUsersQuery.Data["state"]!.GetValue<string>());
+        Assert.All([otherAmount, otherKind], r => Assert.Equal(OpenApiErrno.OrderConflict, r.Errno));
         Assert.Equal(1, fixture.Provider.Charges);
+    }
+
+    [Fact]
+    public async Task AnotherUsersOrderIdIsTheirOwnOrder()
+    {
+        await using OpenApiFixture fixture = await OpenApiFixture.CreateAsync(this.LoggerFactory);
+        await this.PayAsync(fixture, new JsonObject { ["orderId"] = "o-2", ["amount"] = 1 });
+        fixture.SignedIn = "u-2002";
+
+        OpenApiResult otherUsersQuery = await this.WithTimeoutAsync(PaymentOpenApis.QueryAsync(fixture.Context, "o-2", this.TimeoutToken));
+        OpenApiResult otherUsersOrder = await this.PayAsync(fixture, new JsonObject { ["orderId"] = "o-2", ["amount"] = 3 });
+
+        Assert.Equal("none", otherUsersQuery.Data["state"]!.GetValue<string>());
+        Assert.Equal("Paid", otherUsersOrder.Data["state"]!.GetValue<string>());
+        Assert.Equal(2, fixture.Provider.Charges);
+        Assert.Equal(2, fixture.Provider.ChargesFor("o-2"));
     }
 
     [Fact]
@@ -146,9 +180,32 @@ public class PaymentTests(ITestOutputHelper output) : TestBase(output)
 
         Assert.Equal(OpenApiErrno.BadParameters, badKind.Data.GetInt(OpenApiErrno.Key));
         Assert.Equal(OpenApiErrno.BadParameters, badJson.Data.GetInt(OpenApiErrno.Key));
-        Assert.Null(await fixture.Store.GetOrderAsync("o-4"));
+        Assert.Null(await fixture.Store.GetOrderAsync(new OrderKey("wx-app-1", OpenApiFixture.User, "o-4")));
     }
 
     private Task<OpenApiResult> PayAsync(OpenApiFixture fixture, JsonObject order) =>
         this.WithTimeoutAsync(PaymentOpenApis.PayAsync(fixture.Context, PaymentKind.Payment, order, this.TimeoutToken));
+
+    /// <summary>Holds the first charge at the provider's door until the test opens the gate; later ones answer at once.</summary>
+    private sealed class FirstCallGatedProvider : IPaymentProvider
+    {
+        private int calls;
+
+        public int Calls => Volatile.Read(ref this.calls);
+
+        public TaskCompletionSource FirstCalled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task<PaymentOutcome> ChargeAsync(PaymentRequest request, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref this.calls) == 1)
+            {
+                this.FirstCalled.SetResult();
+                await this.Gate.Task;
+            }
+
+            return new PaymentOutcome(true, "gated-" + request.OrderId);
+        }
+    }
 }
