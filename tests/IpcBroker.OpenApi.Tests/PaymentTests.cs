@@ -39,17 +39,21 @@ public class PaymentTests(ITestOutputHelper output) : TestBase(output)
     [Fact]
     public async Task RacingRequestsForOneOrderReachTheProviderOnceWhateverTheInterleaving()
     {
-        // Many orders, each raced by many requests released together: a request that read the order as not yet settled
-        // and reaches the charge after the first request settled it must not ask the provider again.
+        // Many orders, each raced by many requests released together through two plugin instances over one store: a
+        // request that read the order as not yet settled and reaches the charge after another settled it (or while another
+        // plugin's charge is in flight) must not ask the provider again.
         const int Orders = 40;
         const int RequestsPerOrder = 12;
+        await using OpenApiStore store = await OpenApiStore.OpenInMemoryAsync();
         var provider = new CountingProvider();
-        await using OpenApiFixture fixture = await OpenApiFixture.CreateAsync(this.LoggerFactory, provider: provider);
+        await using OpenApiFixture first = await OpenApiFixture.CreateAsync(this.LoggerFactory, store: store, provider: provider);
+        await using OpenApiFixture second = await OpenApiFixture.CreateAsync(this.LoggerFactory, store: store, provider: provider);
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task<OpenApiResult>[] requests = Enumerable.Range(0, Orders).SelectMany(o => Enumerable.Range(0, RequestsPerOrder).Select(_ => Task.Run(async () =>
+        Task<OpenApiResult>[] requests = Enumerable.Range(0, Orders).SelectMany(o => Enumerable.Range(0, RequestsPerOrder).Select(r => Task.Run(async () =>
         {
             await start.Task;
-            return await PaymentOpenApis.PayAsync(fixture.Context, PaymentKind.Payment, new JsonObject { ["orderId"] = $"race-{o}", ["amount"] = 5 }, this.TimeoutToken);
+            MiniAppContext context = (r % 2 == 0 ? first : second).Context;
+            return await PaymentOpenApis.PayAsync(context, PaymentKind.Payment, new JsonObject { ["orderId"] = $"race-{o}", ["amount"] = 5 }, this.TimeoutToken);
         }))).ToArray();
 
         start.SetResult();
