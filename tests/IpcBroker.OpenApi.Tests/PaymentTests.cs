@@ -86,6 +86,57 @@ public class PaymentTests(ITestOutputHelper output) : TestBase(output)
     }
 
     [Fact]
+    public async Task AnOrderAHostLeftChargingIsAskedOnceMoreAfterTheRestartAndThenSettled()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), $"ipcb-store-{Guid.NewGuid():N}");
+        string path = Path.Combine(directory, "openapi.db");
+        try
+        {
+            var order = new JsonObject { ["orderId"] = "o-crash", ["amount"] = 5 };
+            await using (OpenApiStore before = await OpenApiStore.OpenAsync(path))
+            {
+                // The host wrote and claimed the order, then ended before the provider answered.
+                var provider = new FirstCallGatedProvider();
+                await using OpenApiFixture crashed = await OpenApiFixture.CreateAsync(this.LoggerFactory, store: before, provider: provider);
+                _ = PaymentOpenApis.PayAsync(crashed.Context, PaymentKind.Payment, order, this.TimeoutToken);
+                await this.WithTimeoutAsync(provider.FirstCalled.Task);
+            }
+
+            var afterProvider = new CountingProvider();
+            await using OpenApiStore after = await OpenApiStore.OpenAsync(path);
+            await using OpenApiFixture restarted = await OpenApiFixture.CreateAsync(this.LoggerFactory, store: after, provider: afterProvider);
+            OpenApiResult pending = await this.WithTimeoutAsync(PaymentOpenApis.QueryAsync(restarted.Context, "o-crash", this.TimeoutToken));
+            OpenApiResult[] paid = await this.WithTimeoutAsync(Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+                PaymentOpenApis.PayAsync(restarted.Context, PaymentKind.Payment, (JsonObject)order.DeepClone(), this.TimeoutToken))));
+
+            Assert.Equal("Pending", pending.Data["state"]!.GetValue<string>());
+            Assert.All(paid, r => Assert.Equal("Paid", r.Data["state"]!.GetValue<string>()));
+            Assert.Equal(1, afterProvider.CallsFor("o-crash"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AChargeWhoseProviderThrowsIsLetGoAndAskedAgainByTheNextRequest()
+    {
+        var provider = new ThrowOnceProvider();
+        await using OpenApiFixture fixture = await OpenApiFixture.CreateAsync(this.LoggerFactory, provider: provider);
+        var order = new JsonObject { ["orderId"] = "o-throw", ["amount"] = 5 };
+
+        OpenApiResult failed = await this.PayAsync(fixture, order);
+        OpenApiResult pending = await this.WithTimeoutAsync(PaymentOpenApis.QueryAsync(fixture.Context, "o-throw", this.TimeoutToken));
+        OpenApiResult paid = await this.PayAsync(fixture, (JsonObject)order.DeepClone());
+
+        Assert.False(failed.Success);
+        Assert.Equal("Pending", pending.Data["state"]!.GetValue<string>());
+        Assert.Equal("Paid", paid.Data["state"]!.GetValue<string>());
+        Assert.Equal(2, provider.Calls);
+    }
+
+    [Fact]
     public async Task AnotherMiniProgramsOrderIdIsItsOwnOrderAndReadsNothingOfTheFirst()
     {
         await using OpenApiStore store = await OpenApiStore.OpenInMemoryAsync();
@@ -211,5 +262,18 @@ public class PaymentTests(ITestOutputHelper output) : TestBase(output)
 
             return new PaymentOutcome(true, "gated-" + request.OrderId);
         }
+    }
+
+    /// <summary>Throws on its first ask (no outcome), pays after.</summary>
+    private sealed class ThrowOnceProvider : IPaymentProvider
+    {
+        private int calls;
+
+        public int Calls => Volatile.Read(ref this.calls);
+
+        public Task<PaymentOutcome> ChargeAsync(PaymentRequest request, CancellationToken cancellationToken) =>
+            Interlocked.Increment(ref this.calls) == 1
+                ? throw new HttpRequestException("the provider did not answer")
+                : Task.FromResult(new PaymentOutcome(true, "after-" + request.OrderId));
     }
 }

@@ -120,8 +120,11 @@ public sealed class OpenApiStore : IAsyncDisposable
         return (string)(await this.ScalarAsync("SELECT value FROM meta WHERE key = $k", ("$k", key)).ConfigureAwait(false))!;
     });
 
-    /// <summary>Stores a single-use V3 auth code.</summary>
-    /// <param name="table">Which kind of code (login codes are stored with their session by <see cref="AddLoginAsync"/>).</param>
+    /// <summary>
+    /// Stores a single-use code. A login code stored here names no session, as before schema 1, and opens one when redeemed;
+    /// <c>wx.login</c> stores its code with its session through <see cref="AddLoginAsync"/>.
+    /// </summary>
+    /// <param name="table">Which kind of code.</param>
     /// <param name="code">The code.</param>
     /// <param name="appId">The mini program it is for.</param>
     /// <param name="userId">The user it is for.</param>
@@ -321,9 +324,21 @@ public sealed class OpenApiStore : IAsyncDisposable
             Directory.CreateDirectory(directory, OwnerOnlyDirectory);
         }
 
-        // Created empty with its mode (an empty file is a new database to SQLite): never a moment with the umask's mode.
-        using (new FileStream(path, new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, UnixCreateMode = OwnerOnlyFile }))
+        // Created empty with its mode (an empty file is a new database to SQLite): never a moment with the umask's mode. An
+        // existing file is never opened here: closing a descriptor of it would drop the POSIX locks SQLite holds on it in
+        // this process.
+        if (!File.Exists(path))
         {
+            try
+            {
+                using (new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnlyFile }))
+                {
+                }
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Created meanwhile by someone else; its mode is narrowed below.
+            }
         }
 
         foreach (string file in new[] { path, path + "-wal", path + "-shm", path + "-journal" })
