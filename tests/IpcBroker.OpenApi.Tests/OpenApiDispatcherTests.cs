@@ -34,7 +34,7 @@ public class OpenApiDispatcherTests(ITestOutputHelper output) : TestBase(output)
 
         Assert.True(login.Success);
         Assert.Matches("^[0-9a-f]{32}$", login.Data["code"]!.GetValue<string>());
-        Assert.Equal(OpenApiErrno.SessionExpired, checkBefore.Errno);
+        Assert.True(checkBefore.Success, checkBefore.ToJson()); // wx.login created the login state; the backend need not have redeemed the code
         Assert.NotNull(session);
         Assert.True(checkAfter.Success);
         Assert.Equal("+86 138 0000 0000", phone.Data["phoneNumber"]!.GetValue<string>());
@@ -81,9 +81,9 @@ public class OpenApiDispatcherTests(ITestOutputHelper output) : TestBase(output)
         OpenApiResult withCode = await this.CallAsync(new OpenApiDispatcher(new LeveledProxy(ApiLevel.V3)), fixture, "getNickName");
         OpenApiResult forged = await this.CallAsync(new OpenApiDispatcher(new ForgedAuthProxy()), fixture, "getNickName");
         OpenApiResult withoutCode = await this.CallAsync(new OpenApiDispatcher(new LeveledProxy(ApiLevel.V2)), fixture, "getNickName");
-        string spent = (await fixture.Pair.Mini.CallAsync(OpenApiEvents.GetAuthCode, null)).Data.GetString(OpenApiEvents.AuthCodeKey)!;
-        Assert.True((await fixture.Pair.Mini.CallAsync(OpenApiEvents.GetNickName, new Bundle().PutString(OpenApiEvents.AuthCodeKey, spent))).IsSuccess);
-        IpcResult replayed = await fixture.Pair.Mini.CallAsync(OpenApiEvents.GetNickName, new Bundle().PutString(OpenApiEvents.AuthCodeKey, spent));
+        string spent = (await fixture.Mini.CallAsync(OpenApiEvents.GetAuthCode, null)).Data.GetString(OpenApiEvents.AuthCodeKey)!;
+        Assert.True((await fixture.Mini.CallAsync(OpenApiEvents.GetNickName, new Bundle().PutString(OpenApiEvents.AuthCodeKey, spent))).IsSuccess);
+        IpcResult replayed = await fixture.Mini.CallAsync(OpenApiEvents.GetNickName, new Bundle().PutString(OpenApiEvents.AuthCodeKey, spent));
 
         Assert.True(withCode.Success, withCode.ToJson());
         Assert.Equal(OpenApiErrno.AuthDenied, forged.Errno);

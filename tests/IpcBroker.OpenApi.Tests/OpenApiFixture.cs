@@ -1,29 +1,38 @@
 using IpcBroker.MainProcess.OpenApi;
 using IpcBroker.MiniProcess;
 using IpcBroker.MiniProcess.OpenApi;
+using IpcBroker.Plugins;
 using IpcBroker.Tests;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using Nerdbank.Streams;
 
 namespace IpcBroker.OpenApi.Tests;
 
 /// <summary>
 /// Both sides of the open APIs in one process: the main side's plugins (over an in-memory store) and a mini program's
-/// context, joined by an in-memory <see cref="IpcConnection"/> pair. The mini program is <c>wx-app-1</c> as the session knows it.
+/// context, joined by an in-memory <see cref="IpcConnection"/> pair. The mini program is <c>wx-app-1</c> as the session knows
+/// it, unless the test names another; fixtures may share one store (two mini programs of one host).
 /// </summary>
 internal sealed class OpenApiFixture : IAsyncDisposable
 {
     public const string User = "u-1001";
 
-    private readonly ConnectionPair pair;
+    private readonly bool ownsStore;
 
-    private OpenApiFixture(ConnectionPair pair, OpenApiStore store, OpenApiService service, string sandbox)
+    private OpenApiFixture(string appId, ILoggerFactory loggers, OpenApiStore store, bool ownsStore, OpenApiService service, string sandbox)
     {
-        this.pair = pair;
+        (Stream mainStream, Stream miniStream) = FullDuplexStream.CreatePair();
+        var miniIdentity = ConnectionPair.MiniIdentity with { AppId = appId };
+
+        // The main side's incoming calls come from the mini process, and the other way round.
+        this.Main = IpcConnection.Start(mainStream, this.MainRegistry, miniIdentity, null, loggers.CreateLogger("main"));
+        this.Mini = IpcConnection.Start(miniStream, new IpcEventRegistry(IpcSide.Mini), ConnectionPair.MainIdentity with { AppId = appId }, null, loggers.CreateLogger("mini"));
         this.Store = store;
+        this.ownsStore = ownsStore;
         this.Service = service;
         this.Sandbox = sandbox;
-        this.Context = new MiniAppContext(ConnectionPair.MiniIdentity.AppId, ConnectionPair.MiniIdentity.VerType, sandbox, new ConnectionCaller(pair.Mini));
+        this.Context = new MiniAppContext(appId, miniIdentity.VerType, sandbox, new ConnectionCaller(this.Mini));
     }
 
     public static FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
@@ -40,12 +49,24 @@ internal sealed class OpenApiFixture : IAsyncDisposable
 
     public string Sandbox { get; }
 
-    public ConnectionPair Pair => this.pair;
+    public IpcEventRegistry MainRegistry { get; } = new(IpcSide.Main);
 
-    public static async Task<OpenApiFixture> CreateAsync(ILoggerFactory loggers, OpenApiOptions? options = null, OpenApiStore? store = null)
+    /// <summary>Gets the main side's end: its incoming calls come from the mini program.</summary>
+    public IpcConnection Main { get; }
+
+    /// <summary>Gets the mini side's end, to call the main process as a (possibly hostile) mini process would.</summary>
+    public IpcConnection Mini { get; }
+
+    /// <summary>Creates the fixture.</summary>
+    /// <param name="loggers">Logs.</param>
+    /// <param name="options">Open-API settings (the shared fake clock by default).</param>
+    /// <param name="store">A store to share with another fixture (the caller disposes it); a new in-memory one by default.</param>
+    /// <param name="appId">The mini program the main side's session is bound to.</param>
+    /// <param name="provider">The payment provider; <see cref="Provider"/> by default.</param>
+    public static async Task<OpenApiFixture> CreateAsync(ILoggerFactory loggers, OpenApiOptions? options = null, OpenApiStore? store = null, string? appId = null, IPaymentProvider? provider = null)
     {
+        bool ownsStore = store is null;
         store ??= await OpenApiStore.OpenInMemoryAsync();
-        var pair = new ConnectionPair(loggers);
         string sandbox = Path.Combine(Path.GetTempPath(), "ipcb-openapi-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(sandbox);
         OpenApiFixture? fixture = null;
@@ -57,17 +78,22 @@ internal sealed class OpenApiFixture : IAsyncDisposable
                 ["u-2002"] = new("Bo"),
             });
         var service = new OpenApiService(store, account, options ?? new OpenApiOptions { Clock = Clock });
-        fixture = new OpenApiFixture(pair, store, service, sandbox);
-        pair.MainRegistry.Register(new OpenDataPlugin(service));
-        pair.MainRegistry.Register(new PaymentPlugin(service, fixture.Provider));
-        pair.MainRegistry.AddHandler(WellKnownEvents.GetUserId, _ => Task.FromResult(new Bundle().PutString("userId", fixture.SignedIn).PutString("nickName", "Ada").PutString("avatarUrl", "https://example.invalid/a.png")));
+        fixture = new OpenApiFixture(appId ?? ConnectionPair.MiniIdentity.AppId, loggers, store, ownsStore, service, sandbox);
+        fixture.MainRegistry.Register(new OpenDataPlugin(service));
+        fixture.MainRegistry.Register(new PaymentPlugin(service, provider ?? fixture.Provider));
+        fixture.MainRegistry.AddHandler(WellKnownEvents.GetUserId, _ => Task.FromResult(new Bundle().PutString("userId", fixture.SignedIn).PutString("nickName", "Ada").PutString("avatarUrl", "https://example.invalid/a.png")));
         return fixture;
     }
 
     public async ValueTask DisposeAsync()
     {
-        await this.pair.DisposeAsync();
-        await this.Store.DisposeAsync();
+        await this.Mini.DisposeAsync();
+        await this.Main.DisposeAsync();
+        if (this.ownsStore)
+        {
+            await this.Store.DisposeAsync();
+        }
+
         Directory.Delete(this.Sandbox, recursive: true);
     }
 

@@ -2,9 +2,11 @@ namespace IpcBroker.MainProcess.OpenApi;
 
 /// <summary>The host's payment provider: the only party that can make an order paid.</summary>
 /// <remarks>
-/// <see cref="ChargeAsync"/> must be idempotent per order id, as real providers are with an idempotency key: after a host
-/// crash an order may be found pending, and the broker then asks again with the same order id; the provider must answer
-/// with the first outcome and not charge twice. Within one host process the broker never asks twice for one order.
+/// <see cref="ChargeAsync"/> must be idempotent per order — (<see cref="PaymentRequest.AppId"/>, <see cref="PaymentRequest.UserId"/>,
+/// <see cref="PaymentRequest.OrderId"/>), since two mini programs or users may use one order id — as real providers are with
+/// an idempotency key. The broker claims an order in its store before it asks, so it asks once per order; it asks again
+/// only when no outcome was stored: the host ended while the provider was asked, or the provider threw. The provider must
+/// then answer with the first outcome and not charge twice.
 /// </remarks>
 public interface IPaymentProvider
 {

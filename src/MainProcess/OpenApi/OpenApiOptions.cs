@@ -6,7 +6,7 @@ public sealed record OpenApiOptions
     /// <summary>Gets how long a <c>wx.login</c> code may be redeemed (5 min).</summary>
     public TimeSpan LoginCodeLifetime { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Gets how long a login session lives (2 h); <c>checkSession</c> is false after that.</summary>
+    /// <summary>Gets how long a login session lives from the <c>wx.login</c> that opened it (2 h); <c>checkSession</c> is false after that.</summary>
     public TimeSpan SessionLifetime { get; init; } = TimeSpan.FromHours(2);
 
     /// <summary>Gets how long a V3 auth code may be presented (1 min).</summary>

@@ -27,43 +27,67 @@ public sealed class OpenApiService(OpenApiStore store, MiniAppProxy account, Ope
     /// <summary>Gets the store.</summary>
     public OpenApiStore Store => store;
 
-    /// <summary>Issues a short-lived, single-use login code for (appId, user).</summary>
+    /// <summary>
+    /// Logs (appId, user) in, as <c>wx.login</c> does: creates the login state at once — a session with a new session key,
+    /// live for <see cref="OpenApiOptions.SessionLifetime"/> and replacing the user's earlier session of this mini program —
+    /// and returns a short-lived, single-use code that names it, for the mini program's backend to redeem.
+    /// </summary>
     /// <param name="appId">The mini program.</param>
     /// <param name="userId">The signed-in user.</param>
     /// <returns>The code.</returns>
     public async Task<string> IssueLoginCodeAsync(string appId, string userId)
     {
         string code = NewToken();
-        await store.AddCodeAsync(CodeKind.Login, code, appId, userId, this.Now() + (long)options.LoginCodeLifetime.TotalMilliseconds).ConfigureAwait(false);
+        string openId = await this.OpenIdAsync(appId, userId).ConfigureAwait(false);
+        long now = this.Now();
+        await store.AddLoginAsync(code, now + (long)options.LoginCodeLifetime.TotalMilliseconds, NewToken(), appId, userId, openId, now + (long)options.SessionLifetime.TotalMilliseconds).ConfigureAwait(false);
         return code;
     }
 
     /// <summary>
-    /// Redeems a login code, once (what a mini program's backend calls, like WeChat's <c>code2Session</c>): opens a session and
-    /// returns the user's openid for this mini program and a session key.
+    /// Redeems a login code, once (what a mini program's backend calls, like WeChat's <c>code2Session</c>): returns the user's
+    /// openid for this mini program and the session key of the login that issued the code.
     /// </summary>
     /// <param name="appId">The mini program whose backend presents the code.</param>
     /// <param name="code">The code <c>wx.login</c> gave the mini program.</param>
-    /// <returns>The openid and session key, or null when the code is unknown, expired, used, or for another mini program.</returns>
+    /// <returns>
+    /// The openid and session key, or null when the code is unknown, expired, used, or for another mini program, or when its
+    /// login's session no longer lives (a later login replaced it, or it was revoked).
+    /// </returns>
     public async Task<(string OpenId, string SessionKey)?> CodeToSessionAsync(string appId, string code)
     {
-        string? userId = await store.RedeemCodeAsync(CodeKind.Login, code, appId, this.Now()).ConfigureAwait(false);
-        if (userId is null)
+        (string UserId, string? SessionKey, string? OpenId)? redeemed = await store.RedeemLoginCodeAsync(code, appId, this.Now()).ConfigureAwait(false);
+        if (redeemed is not { } login)
         {
             return null;
         }
 
-        string openId = await this.OpenIdAsync(appId, userId).ConfigureAwait(false);
+        if (login.SessionKey is not null)
+        {
+            // The session of the login that issued the code, unless a later login replaced it or it was revoked or expired.
+            return login.OpenId is null ? null : (login.OpenId, login.SessionKey);
+        }
+
+        // A code written before logins opened sessions (a store migrated from schema 0 with codes outstanding): it opens
+        // its session now, as it did then.
+        string openId = await this.OpenIdAsync(appId, login.UserId).ConfigureAwait(false);
         string sessionKey = NewToken();
-        await store.AddSessionAsync(sessionKey, appId, userId, openId, this.Now() + (long)options.SessionLifetime.TotalMilliseconds).ConfigureAwait(false);
+        await store.AddSessionAsync(sessionKey, appId, login.UserId, openId, this.Now() + (long)options.SessionLifetime.TotalMilliseconds).ConfigureAwait(false);
         return (openId, sessionKey);
     }
 
-    /// <summary>Tells whether (appId, user) has a live session.</summary>
+    /// <summary>Tells whether (appId, user) has a live session: from a <c>wx.login</c> until it expires, a later login replaces it, or logout.</summary>
     /// <param name="appId">The mini program.</param>
     /// <param name="userId">The user.</param>
     /// <returns>Whether it has.</returns>
     public Task<bool> CheckSessionAsync(string appId, string userId) => store.HasLiveSessionAsync(appId, userId, this.Now());
+
+    /// <summary>Tells whether a session key a backend holds is still the live one of (appId, openid) — what a backend checks before trusting it.</summary>
+    /// <param name="appId">The mini program.</param>
+    /// <param name="openId">The user's openid for it.</param>
+    /// <param name="sessionKey">The session key <see cref="CodeToSessionAsync"/> gave.</param>
+    /// <returns>Whether it lives.</returns>
+    public Task<bool> CheckSessionKeyAsync(string appId, string openId, string sessionKey) => store.IsSessionKeyLiveAsync(appId, openId, sessionKey, this.Now());
 
     /// <summary>Issues a V3 auth code for (appId, user).</summary>
     /// <param name="appId">The mini program.</param>

@@ -12,4 +12,8 @@ namespace IpcBroker.MainProcess.OpenApi;
 /// <param name="State">The state.</param>
 /// <param name="ProviderRef">The provider's reference once it answered.</param>
 /// <param name="Error">The provider's reason when it failed the payment.</param>
-public sealed record OrderRecord(string OrderId, string AppId, string UserId, PaymentKind Kind, string ParamsHash, string Params, OrderState State, string? ProviderRef, string? Error);
+public sealed record OrderRecord(string OrderId, string AppId, string UserId, PaymentKind Kind, string ParamsHash, string Params, OrderState State, string? ProviderRef, string? Error)
+{
+    /// <summary>Gets what identifies the order: (app, user, order id).</summary>
+    public OrderKey Key => new(this.AppId, this.UserId, this.OrderId);
+}

@@ -4,11 +4,11 @@ namespace IpcBroker.MainProcess.OpenApi;
 
 /// <summary>
 /// A sample provider for demos and tests: charges any order whose <c>amount</c> is a positive number up to
-/// <see cref="Limit"/>, declines the rest, and keeps a ledger per order id so that asking twice charges once.
+/// <see cref="Limit"/>, declines the rest, and keeps a ledger per order (app, user, order id) so that asking twice charges once.
 /// </summary>
 public sealed class SamplePaymentProvider : IPaymentProvider
 {
-    private readonly ConcurrentDictionary<string, Lazy<PaymentOutcome>> ledger = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<OrderKey, Lazy<PaymentOutcome>> ledger = new();
     private int charges;
 
     /// <summary>Gets or sets the largest amount charged.</summary>
@@ -20,16 +20,16 @@ public sealed class SamplePaymentProvider : IPaymentProvider
     /// <summary>Gets or sets a hook run after a charge is made and before the answer is returned (tests kill processes there).</summary>
     public Func<PaymentRequest, Task>? AfterCharge { get; set; }
 
-    /// <summary>Gets how many charges were made for one order id (at most one).</summary>
+    /// <summary>Gets how many charges were made for one order id, over every mini program and user (at most one each).</summary>
     /// <param name="orderId">The order id.</param>
-    /// <returns>0 or 1.</returns>
-    public int ChargesFor(string orderId) => this.ledger.TryGetValue(orderId, out Lazy<PaymentOutcome>? entry) && entry.IsValueCreated && entry.Value.Paid ? 1 : 0;
+    /// <returns>How many.</returns>
+    public int ChargesFor(string orderId) => this.ledger.Count(e => e.Key.OrderId == orderId && e.Value.IsValueCreated && e.Value.Value.Paid);
 
     /// <inheritdoc/>
     public async Task<PaymentOutcome> ChargeAsync(PaymentRequest request, CancellationToken cancellationToken)
     {
         bool first = false;
-        PaymentOutcome outcome = this.ledger.GetOrAdd(request.OrderId, _ => new Lazy<PaymentOutcome>(() =>
+        PaymentOutcome outcome = this.ledger.GetOrAdd(new OrderKey(request.AppId, request.UserId, request.OrderId), _ => new Lazy<PaymentOutcome>(() =>
         {
             first = true;
             decimal amount = request.Parameters["amount"]?.GetValueKind() == System.Text.Json.JsonValueKind.Number ? request.Parameters["amount"]!.GetValue<decimal>() : -1;
