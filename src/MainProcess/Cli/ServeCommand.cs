@@ -37,7 +37,15 @@ internal static class ServeCommand
 
         try
         {
-            Directory.CreateDirectory(dataDirectory);
+            // The store's directory holds every session key and order: the user's only (the store narrows its files).
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(dataDirectory);
+            }
+            else
+            {
+                Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
