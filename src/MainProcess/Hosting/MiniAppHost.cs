@@ -250,7 +250,8 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <summary>
     /// Opens a mini program. When it is already running it is reactivated (no new process; it becomes the most recently
     /// used). Below the cap it gets a new process; at the cap the least recently used mini program is stopped (its pending
-    /// calls fail with a reason) and its process serves the new one.
+    /// calls fail with a reason) and its process serves the new one. When every process is starting or stopping, the open
+    /// waits for one to settle (at most <see cref="MiniAppHostOptions.StartTimeout"/>), then goes on as above.
     /// </summary>
     /// <param name="appId">The mini program: 1 to 128 ASCII letters, digits, '-', '_' or '.'.</param>
     /// <param name="verType">Its build; each build is a mini program of its own.</param>
