@@ -56,6 +56,7 @@ public sealed class MiniProcessClient : IMainProcessCaller, IAsyncDisposable
     /// <exception cref="HandshakeException">When the host refused.</exception>
     /// <exception cref="TimeoutException">When the host did not accept within <paramref name="timeout"/>.</exception>
     /// <exception cref="IOException">When the pipe is gone.</exception>
+    /// <exception cref="ObjectDisposedException">When the host closed the connection as soon as it had accepted it.</exception>
     public static async Task<MiniProcessClient> ConnectAsync(MiniLaunchInfo launchInfo, IpcEventRegistry registry, IpcConnectionOptions? options = null, ILoggerFactory? loggerFactory = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(launchInfo);
@@ -98,7 +99,18 @@ public sealed class MiniProcessClient : IMainProcessCaller, IAsyncDisposable
         }
 
         var host = new IpcCaller(IpcSide.Main, launchInfo.AppId, launchInfo.VerType, launchInfo.HostProcessId);
-        IpcConnection connection = IpcConnection.Start(pipe, registry, host, options, loggerFactory.CreateLogger("IpcBroker.MiniProcess"));
+        IpcConnection connection;
+        try
+        {
+            connection = IpcConnection.Start(pipe, registry, host, options, loggerFactory.CreateLogger("IpcBroker.MiniProcess"));
+        }
+        catch
+        {
+            // A host that closes the connection right after the handshake makes the start throw ObjectDisposedException.
+            await pipe.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         IsMiniProcess = true;
         return new MiniProcessClient(launchInfo, connection);
     }

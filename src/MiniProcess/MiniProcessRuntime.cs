@@ -96,6 +96,13 @@ public static class MiniProcessRuntime
             logger.LogError("Cannot connect to the host: {Reason}", ex.Message);
             return ExitConnectFailed;
         }
+        catch (ObjectDisposedException)
+        {
+            // Admitted, then let go before the connection was set up (the host stopped this mini program at once, for
+            // example to make room for another): like any other let-go, the next launch line may follow.
+            logger.LogInformation("Stopped serving {AppId}: the host closed the connection as it was set up.", launchInfo.AppId);
+            return null;
+        }
 
         provider.GetRequiredService<MiniProcessClientAccessor>().Set(client);
         await using (client.ConfigureAwait(false))

@@ -24,6 +24,8 @@ public sealed class CommandLineTests : HostTestBase
     [Fact]
     public async Task EveryVerbWorksAgainstALiveHost()
     {
+        // A dozen .NET processes (serve, a mini, monitor, each verb): minutes' worth on a loaded 2-core machine, not 20 s.
+        this.ExtendTimeout(ManyProcessesTimeout);
         using Process serve = await this.StartServeAsync();
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(this.ConnectionFile));
         using Process monitor = this.Start("monitor", "--json");

@@ -16,6 +16,9 @@ public abstract class HostTestBase : TestBase, IAsyncLifetime
     public static readonly string TestMiniAppPath = Path.GetFullPath(typeof(HostTestBase).Assembly
         .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TestMiniAppPath").Value!);
 
+    /// <summary>The budget of a test that starts many .NET processes (see <see cref="TestBase.ExtendTimeout"/>).</summary>
+    protected static readonly TimeSpan ManyProcessesTimeout = TimeSpan.FromSeconds(120);
+
     private readonly List<int> startedPids = [];
     private readonly List<MiniProcessExitedEventArgs> exits = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, TaskCompletionSource<MiniProcessExitedEventArgs>> exitSignals = new();

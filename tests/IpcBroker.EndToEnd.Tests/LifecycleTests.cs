@@ -159,6 +159,8 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
     [Fact]
     public async Task OpeningAndStoppingMiniProgramsLeavesNoProcessSocketOrDescriptorBehind()
     {
+        // A host and 11 mini processes one after another: far more than 20 s on a loaded 2-core machine.
+        this.ExtendTimeout(ManyProcessesTimeout);
         // A host of its own, so that no other test's descriptors or children are counted.
         using Process host = this.StartTestHostApp("cycle", "10");
         string pipe = (await this.WithTimeoutAsync(host.StandardOutput.ReadLineAsync()))!["pipe ".Length..];
@@ -337,6 +339,139 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
         await this.WithTimeoutAsync(this.Host.StopAllMiniAppAsync());
         Assert.Empty(this.Host.ProcessIds);
         Assert.Empty(this.Host.RunningMiniApps);
+    }
+
+    [Fact]
+    public async Task AnOpenBeyondTheCapWhileEverySlotIsStartingWaitsForASlot()
+    {
+        this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, MaxMiniProcesses = 1 });
+
+        // The first open takes the only slot and is still starting when the second comes.
+        Task<MiniAppInfo> first = this.Host.StartMiniAppAsync("wx-slot-1", MiniAppVerType.Release, this.TimeoutToken);
+        Task<MiniAppInfo> second = this.Host.StartMiniAppAsync("wx-slot-2", MiniAppVerType.Release, this.TimeoutToken);
+
+        MiniAppInfo one = await this.WithTimeoutAsync(first);
+        this.TrackPid(one.ProcessId);
+        MiniAppInfo two = await this.WithTimeoutAsync(second);
+
+        // The second waited for the first to settle, then took its process as the least recently used.
+        Assert.Equal(one.ProcessId, two.ProcessId);
+        Assert.Equal(["wx-slot-2"], this.Host.RunningMiniApps.Select(a => a.AppId));
+        Assert.Equal("wx-slot-2", (await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-slot-2", TestEvents.WhoAmI, null))).Data.GetString("appId"));
+    }
+
+    [Fact]
+    public async Task AStartThatGivesUpAsItsProcessIsAdmittedClosesTheAcceptedPipe()
+    {
+        var admitted = new TaskCompletionSource<System.IO.Pipes.NamedPipeServerStream>(TaskCreationOptions.RunContinuationsAsynchronously);
+        this.StartHost(new MiniAppHostOptions
+        {
+            MiniExecutablePath = TestMiniAppPath,
+
+            // Gives up at once; the hook then holds the start until the process has been admitted: the race, made certain.
+            StartTimeout = TimeSpan.FromMilliseconds(1),
+            BeforeAbandoningStart = async launch =>
+            {
+                (System.IO.Pipes.NamedPipeServerStream pipe, _) = await launch.Connected.WaitAsync(this.TimeoutToken);
+                this.TrackPid(launch.ProcessId);
+                admitted.TrySetResult(pipe);
+            },
+        });
+
+        await Assert.ThrowsAsync<MiniAppStartException>(() => this.WithTimeoutAsync(this.Host.StartMiniAppAsync("wx-late", MiniAppVerType.Release, this.TimeoutToken)));
+
+        System.IO.Pipes.NamedPipeServerStream accepted = await this.WithTimeoutAsync(admitted.Task);
+        Assert.False(accepted.IsConnected, "the pipe of the abandoned start is closed, not left open");
+    }
+
+    [Fact]
+    public async Task AStartThatFailsBeforeItIsRegisteredDoesNotStayInTheStartingTable()
+    {
+        // A native launcher script, so that a missing file fails Process.Start itself (synchronously, on the opener's thread).
+        string script = Path.Combine(Path.GetTempPath(), "ipcb-launch-" + Guid.NewGuid().ToString("N")[..8]);
+        File.WriteAllText(script, $"#!/bin/sh\nexec '{ProcessProbe.DotnetHost}' '{TestMiniAppPath}' \"$@\"\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        try
+        {
+            this.StartHost(new MiniAppHostOptions { MiniExecutablePath = script, RunStartsInline = true });
+            File.Move(script, script + ".away");
+
+            await Assert.ThrowsAsync<MiniAppStartException>(() => this.WithTimeoutAsync(this.Host.StartMiniAppAsync("wx-retry", MiniAppVerType.Release, this.TimeoutToken)));
+
+            // The failed start is forgotten: once the executable is back, the next open starts afresh.
+            File.Move(script + ".away", script);
+            MiniAppInfo started = await this.OpenAsync("wx-retry");
+            Assert.Equal("wx-retry", (await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-retry", TestEvents.WhoAmI, null))).Data.GetString("appId"));
+            Assert.Equal([started.ProcessId], this.Host.ProcessIds);
+        }
+        finally
+        {
+            await this.DisposeAsync();
+            File.Delete(script);
+            File.Delete(script + ".away");
+        }
+    }
+
+    [Fact]
+    public async Task LogoutRevokesTheSessionsEvenWhenAKilledProcessIsNotReapedInTime()
+    {
+        var revoked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        this.StartHost(new MiniAppHostOptions
+        {
+            MiniExecutablePath = TestMiniAppPath,
+            ShutdownTimeout = TimeSpan.FromMilliseconds(300),
+
+            // No time at all to be reaped after the kill: the wait for it fails, as a wedged reaper's would after 10 s.
+            ReapTimeout = TimeSpan.Zero,
+        });
+        this.Host.OnLogout(() =>
+        {
+            revoked.TrySetResult();
+            return Task.CompletedTask;
+        });
+        this.Host.SignIn("alice");
+        MiniAppInfo stubborn = await this.OpenAsync("wx-unreaped");
+        await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-unreaped", TestEvents.IgnoreShutdown, null));
+
+        await Assert.ThrowsAsync<TimeoutException>(() => this.WithTimeoutAsync(this.Host.LogoutAsync()));
+
+        Assert.True(revoked.Task.IsCompleted, "the logout participants ran although a process was not reaped in time");
+        Assert.Null(this.Host.UserId);
+        Assert.Empty(this.Host.RunningMiniApps);
+        Assert.Equal(9, (await this.WaitForExitNoticeAsync(stubborn.ProcessId)).Signal);
+    }
+
+    [Fact]
+    public async Task TheListenerKeepsAcceptingAfterAnUnexpectedFailure()
+    {
+        var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int accepts = 0;
+        this.StartHost(new MiniAppHostOptions
+        {
+            MiniExecutablePath = TestMiniAppPath,
+            AfterAccept = () =>
+            {
+                if (Interlocked.Increment(ref accepts) == 1)
+                {
+                    failed.TrySetResult();
+                    throw new InvalidOperationException("a bug in the accept loop");
+                }
+            },
+        });
+
+        await using (var stray = new System.IO.Pipes.NamedPipeClientStream(".", this.Host.PipePath, System.IO.Pipes.PipeDirection.InOut, System.IO.Pipes.PipeOptions.Asynchronous))
+        {
+            await stray.ConnectAsync(this.TimeoutToken);
+            await this.WithTimeoutAsync(failed.Task);
+        }
+
+        MiniAppInfo opened = await this.OpenAsync("wx-after-failure");
+
+        Assert.Equal("wx-after-failure", (await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-after-failure", TestEvents.WhoAmI, null))).Data.GetString("appId"));
+        Assert.Equal([opened.ProcessId], this.Host.ProcessIds);
+        TestLogRecord logged = await this.WaitForLogAsync(r => r.EventId == 2015);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, logged.Level);
+        Assert.IsType<InvalidOperationException>(logged.Exception);
     }
 
     /// <summary>Starts <c>tests/IpcBroker.TestHostApp</c> (usage in its Program.cs) with the test mini app, tracked for cleanup.</summary>

@@ -16,4 +16,6 @@ public static class TestEvents
     public const string IgnoreShutdown = "test.ignoreShutdown";
     public const string SetApiLevel = "test.setApiLevel";
     public const string Trace = "test.trace";
+    public const string Flood = "test.flood";
+    public const string WriteLines = "test.writeLines";
 }

@@ -98,6 +98,41 @@ public sealed class TestMiniPlugin(ClientHolder holder, ApiLevelSetting apiLevel
     /// <summary>Lets an armed reconnect attempt finish before the process exits.</summary>
     public async ValueTask DisposeAsync() => await this.reconnectAttempt.WaitAsync(TimeSpan.FromSeconds(10));
 
+    /// <summary>
+    /// Writes <c>bytes</c> bytes of 'x' with no newline, as fast as it can, to standard output (or standard error when
+    /// <c>stream</c> is "stderr"), then a newline and "FLOOD done"; answers once all of it is written.
+    /// </summary>
+    [IpcEvent(TestEvents.Flood)]
+    public async Task<Bundle> FloodAsync(IpcRequest request)
+    {
+        long bytes = request.Data.GetLong("bytes");
+        await using Stream stream = request.Data.GetString("stream") == "stderr" ? Console.OpenStandardError() : Console.OpenStandardOutput();
+        byte[] chunk = new byte[1024 * 1024];
+        Array.Fill(chunk, (byte)'x');
+        for (long left = bytes; left > 0; left -= chunk.Length)
+        {
+            await stream.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, left)));
+        }
+
+        await stream.WriteAsync("\nFLOOD done\n"u8.ToArray());
+        await stream.FlushAsync();
+        return new Bundle();
+    }
+
+    /// <summary>Writes <c>count</c> lines "LINE i" to standard error, then answers.</summary>
+    [IpcEvent(TestEvents.WriteLines)]
+    public async Task<Bundle> WriteLinesAsync(IpcRequest request)
+    {
+        int lines = request.Data.GetInt("count");
+        for (int i = 0; i < lines; i++)
+        {
+            await Console.Error.WriteLineAsync($"LINE {i}");
+        }
+
+        await Console.Error.FlushAsync();
+        return new Bundle();
+    }
+
     /// <summary>Answers with the request.</summary>
     [IpcEvent(TestEvents.Echo)]
     public Bundle Echo(IpcRequest request) => request.Data;

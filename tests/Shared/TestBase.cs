@@ -47,6 +47,20 @@ public abstract class TestBase : IDisposable
         Assert.NotSame(task, winner);
     }
 
+    /// <summary>
+    /// Gives this test <paramref name="budget"/> from now instead of <see cref="UnexpectedTimeout"/>: for a test that starts
+    /// many processes, which on a loaded 2-core machine (a busy loop per core beside the suite) takes far longer than on an
+    /// idle one. Call it first in the test; it moves <see cref="TimeoutToken"/>'s deadline (no effect under a debugger).
+    /// </summary>
+    protected void ExtendTimeout(TimeSpan budget)
+    {
+        if (UnexpectedTimeout != Timeout.InfiniteTimeSpan)
+        {
+            // CancelAfter reschedules the source's one timer; the token's holders need not change.
+            this.timeoutSource.CancelAfter(budget);
+        }
+    }
+
     /// <summary>Waits until a log record matching <paramref name="predicate"/> has been written.</summary>
     protected Task<TestLogRecord> WaitForLogAsync(Func<TestLogRecord, bool> predicate) => this.WithTimeoutAsync(this.Logs.WaitForAsync(predicate));
 

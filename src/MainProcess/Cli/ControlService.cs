@@ -13,7 +13,10 @@ namespace IpcBroker.MainProcess.Cli;
 /// </summary>
 internal sealed class ControlService(ServeContext context, JsonRpc client)
 {
-    private bool authenticated;
+    private readonly TaskCompletionSource authenticated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Gets a task that completes once the client has presented the right token.</summary>
+    internal Task Authenticated => this.authenticated.Task;
 
     public void Hello(string token)
     {
@@ -22,7 +25,7 @@ internal sealed class ControlService(ServeContext context, JsonRpc client)
             throw new LocalRpcException("the token does not match this host's connection file");
         }
 
-        this.authenticated = true;
+        this.authenticated.TrySetResult();
     }
 
     public async Task<MiniAppDto> OpenAsync(string appId, string build)
@@ -111,7 +114,7 @@ internal sealed class ControlService(ServeContext context, JsonRpc client)
 
     private void Check()
     {
-        if (!this.authenticated)
+        if (!this.authenticated.Task.IsCompleted)
         {
             throw new LocalRpcException("say hello with the connection file's token first");
         }

@@ -1,4 +1,3 @@
-using System.IO.Pipes;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using IpcBroker.MainProcess.Demo;
@@ -8,7 +7,6 @@ using IpcBroker.Plugins;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Nerdbank.Streams;
-using StreamJsonRpc;
 
 namespace IpcBroker.MainProcess.Cli;
 
@@ -82,7 +80,7 @@ internal static class ServeCommand
         string token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         string controlPath = Path.Combine(Path.GetDirectoryName(host.PipePath)!, "control.sock");
         var context = new ServeContext(host, token, broadcaster, cliSide);
-        Task controlLoop = AcceptControlClientsAsync(controlPath, context, stopping.Token);
+        Task controlLoop = new ControlServer(controlPath, context, provider.GetRequiredService<ILoggerFactory>().CreateLogger("IpcBroker.MainProcess.Control")).RunAsync(stopping.Token);
         new ConnectionFile(controlPath, token, Environment.ProcessId).Write(connectionPath);
         await output.WriteLineAsync($"serving as {user}: pipe {host.PipePath}, control {controlPath}, connection file {connectionPath}, data {dataDirectory}");
         await output.WriteLineAsync("ready (Ctrl+C to stop)");
@@ -113,27 +111,6 @@ internal static class ServeCommand
         catch (ArgumentException)
         {
             return false;
-        }
-    }
-
-    private static async Task AcceptControlClientsAsync(string path, ServeContext context, CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            var server = new NamedPipeServerStream(path, PipeDirection.InOut, NamedPipeServerStream.MaxAllowedServerInstances, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
-            try
-            {
-                await server.WaitForConnectionAsync(stopping).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException or UnauthorizedAccessException)
-            {
-                await server.DisposeAsync().ConfigureAwait(false);
-                continue;
-            }
-
-            var rpc = new JsonRpc(server);
-            rpc.AddLocalRpcTarget(new ControlService(context, rpc));
-            rpc.StartListening();
         }
     }
 }

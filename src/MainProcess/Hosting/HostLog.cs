@@ -23,8 +23,8 @@ internal static partial class HostLog
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "{Key} pid {Pid} did not exit within {TimeoutMs} ms of being asked; killed.")]
     internal static partial void Killed(ILogger logger, MiniAppKey key, int pid, long timeoutMs);
 
-    [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "[{Key} pid {Pid}] {Line}")]
-    internal static partial void ChildOutput(ILogger logger, MiniAppKey key, int pid, string line);
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Debug, Message = "[{Key} pid {Pid} {Stream}] {Line}")]
+    internal static partial void ChildOutput(ILogger logger, MiniAppKey key, int pid, string stream, string line);
 
     [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "A handler of the MiniProcessExited event threw.")]
     internal static partial void ExitHandlerThrew(ILogger logger, Exception exception);
@@ -46,4 +46,16 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 2014, Level = LogLevel.Information, Message = "Removed {Directory}: the pipe directory of a host that ended without removing it.")]
     internal static partial void RemovedStalePipeDirectory(ILogger logger, string directory);
+
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Error, Message = "The accept loop on {Path} failed ({Failures} in a row); it goes on accepting.")]
+    internal static partial void AcceptFailed(ILogger logger, string path, int failures, Exception exception);
+
+    [LoggerMessage(EventId = 2016, Level = LogLevel.Debug, Message = "[{Key} pid {Pid}] {Dropped} lines dropped (more than {Limit} in {WindowMs} ms).")]
+    internal static partial void ChildOutputDropped(ILogger logger, MiniAppKey key, int pid, long dropped, int limit, long windowMs);
+
+    [LoggerMessage(EventId = 2017, Level = LogLevel.Information, Message = "{Key} waits for a slot: all {Cap} mini program processes are starting or stopping.")]
+    internal static partial void WaitingForSlot(ILogger logger, MiniAppKey key, int cap);
+
+    [LoggerMessage(EventId = 2018, Level = LogLevel.Warning, Message = "Closed a control client: {Reason}.")]
+    internal static partial void ControlClientClosed(ILogger logger, string reason);
 }

@@ -34,6 +34,7 @@ public sealed class MiniAppHost : IAsyncDisposable
     private readonly PipeListener listener;
     private readonly MiniProcessLauncher launcher;
     private readonly List<Func<Task>> logoutParticipants = [];
+    private TaskCompletionSource slotsChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int reservedSlots;
     private string? userId;
     private long epoch;
@@ -50,9 +51,9 @@ public sealed class MiniAppHost : IAsyncDisposable
         this.options = options;
         this.loggerFactory = loggerFactory;
         this.logger = loggerFactory.CreateLogger("IpcBroker.MainProcess");
-        this.launcher = new MiniProcessLauncher(options.MiniExecutablePath, this.logger);
+        this.launcher = new MiniProcessLauncher(options.MiniExecutablePath, options, loggerFactory.CreateLogger("IpcBroker.MainProcess.ChildOutput"));
         this.launcher.Validate();
-        this.listener = new PipeListener(pipePath, options.HandshakeTimeout, this.logger);
+        this.listener = new PipeListener(pipePath, options.HandshakeTimeout, this.logger, options.AfterAccept);
     }
 
     /// <summary>Raised once for every mini program process that ends, for whatever reason, after its calls have been failed (Binder's linkToDeath).</summary>
@@ -178,6 +179,7 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// fails), every process is stopped, and the user is signed out. Returns once every process has exited.
     /// </summary>
     /// <returns>A task that completes when nothing of the session is left.</returns>
+    /// <exception cref="TimeoutException">When a killed process was not reaped in time; the logout participants ran all the same.</exception>
     public async Task LogoutAsync()
     {
         List<MiniAppSession> victims;
@@ -189,13 +191,29 @@ public sealed class MiniAppHost : IAsyncDisposable
             this.epoch++;
             this.userId = null;
             this.listener.RevokeAll(new MiniAppStartException("The user logged out while the mini program was starting."));
+            this.SignalSlotsChanged();
             victims = this.TakeAllSessions();
             all = [.. this.processes];
             inFlight = [.. this.starting.Values];
         }
 
-        await this.StopAsync(victims, all, IpcErrorCode.LoggedOut, "the user logged out").ConfigureAwait(false);
-        await WhenAllIgnoringFailuresAsync(inFlight).ConfigureAwait(false);
+        try
+        {
+            await this.StopAsync(victims, all, IpcErrorCode.LoggedOut, "the user logged out").ConfigureAwait(false);
+            await WhenAllIgnoringFailuresAsync(inFlight).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Whatever became of the processes (one not reaped in time throws above), the session is revoked; a failure
+            // above surfaces after this.
+            await this.RunLogoutParticipantsAsync().ConfigureAwait(false);
+            HostLog.LoggedOut(this.logger, victims.Count, inFlight.Count);
+        }
+    }
+
+    /// <summary>Runs every logout participant; one that throws is logged and the others still run.</summary>
+    private async Task RunLogoutParticipantsAsync()
+    {
         Func<Task>[] participants;
         lock (this.gate)
         {
@@ -213,8 +231,6 @@ public sealed class MiniAppHost : IAsyncDisposable
                 HostLog.LogoutParticipantThrew(this.logger, ex);
             }
         }
-
-        HostLog.LoggedOut(this.logger, victims.Count, inFlight.Count);
     }
 
     /// <summary>
@@ -234,7 +250,8 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <summary>
     /// Opens a mini program. When it is already running it is reactivated (no new process; it becomes the most recently
     /// used). Below the cap it gets a new process; at the cap the least recently used mini program is stopped (its pending
-    /// calls fail with a reason) and its process serves the new one.
+    /// calls fail with a reason) and its process serves the new one. When every process is starting or stopping, the open
+    /// waits for one to settle (at most <see cref="MiniAppHostOptions.StartTimeout"/>), then goes on as above.
     /// </summary>
     /// <param name="appId">The mini program: 1 to 128 ASCII letters, digits, '-', '_' or '.'.</param>
     /// <param name="verType">Its build; each build is a mini program of its own.</param>
@@ -260,7 +277,6 @@ public sealed class MiniAppHost : IAsyncDisposable
             if (!this.starting.TryGetValue(key, out start!))
             {
                 start = this.BeginStartAsync(key);
-                this.starting[key] = start;
             }
         }
 
@@ -375,6 +391,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             }
 
             this.disposed = true;
+            this.SignalSlotsChanged();
         }
 
         // Starts still waiting for a connection fail once the listener is gone.
@@ -398,42 +415,122 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Decides where <paramref name="key"/> runs: a new process below the cap, else the least recently used one's. Under the lock.</summary>
+    /// <summary>
+    /// Under the lock: registers the start of <paramref name="key"/> in <see cref="starting"/> and begins it. The entry is made
+    /// before any of the start's work runs, so that the start's end, which removes it, always comes after (a start that
+    /// failed at once used to be removed before it was added, and stayed for good).
+    /// </summary>
     private Task<MiniAppSession> BeginStartAsync(MiniAppKey key)
     {
+        var done = new TaskCompletionSource<MiniAppSession>(TaskCreationOptions.RunContinuationsAsynchronously);
+        this.starting[key] = done.Task;
         string? user = this.userId;
         long startEpoch = this.epoch;
-        Task<MiniAppSession> start;
+        Task<MiniAppSession> work;
+        try
+        {
+            work = this.TryPlaceAsync(key, user, startEpoch) ?? this.RunStartAsync(() => this.WaitForSlotThenStartAsync(key, user, startEpoch));
+        }
+        catch (Exception ex)
+        {
+            work = Task.FromException<MiniAppSession>(ex);
+        }
+
+        // Observed here; its outcome reaches the openers through done.
+        _ = this.FinishStartAsync(key, work, done);
+        return done.Task;
+    }
+
+    /// <summary>
+    /// Under the lock: starts <paramref name="key"/> in a new process below the cap, else in the least recently used running
+    /// mini program's process; null when every slot is starting or stopping.
+    /// </summary>
+    private Task<MiniAppSession>? TryPlaceAsync(MiniAppKey key, string? user, long startEpoch)
+    {
         if (this.processes.Count + this.reservedSlots < this.options.MaxMiniProcesses)
         {
             this.reservedSlots++;
-            start = Task.Run(() => this.StartInNewProcessAsync(key, user, startEpoch));
-        }
-        else
-        {
-            MiniAppSession victim = this.sessions.Values.Where(s => s.State == MiniAppState.Running).MinBy(s => s.LastUsedAt)
-                ?? throw new MiniAppStartException($"All {this.options.MaxMiniProcesses} mini program processes are starting or stopping; try again when one has settled.");
-            victim.TryBeginStopping();
-            this.sessions.Remove(victim.Key);
-            start = Task.Run(() => this.StartInReusedProcessAsync(victim, key, user, startEpoch));
+            return this.RunStartAsync(() => this.StartInNewProcessAsync(key, user, startEpoch));
         }
 
-        return this.ForgetStartWhenDoneAsync(key, start);
+        MiniAppSession? victim = this.sessions.Values.Where(s => s.State == MiniAppState.Running).MinBy(s => s.LastUsedAt);
+        if (victim is null)
+        {
+            return null;
+        }
+
+        victim.TryBeginStopping();
+        this.sessions.Remove(victim.Key);
+        return this.RunStartAsync(() => this.StartInReusedProcessAsync(victim, key, user, startEpoch));
     }
 
-    private async Task<MiniAppSession> ForgetStartWhenDoneAsync(MiniAppKey key, Task<MiniAppSession> start)
+    /// <summary>
+    /// Every slot is starting or stopping: waits until one settles (a start completes, a process ends) and places the start
+    /// then, for at most <see cref="MiniAppHostOptions.StartTimeout"/>; the start itself then has its own timeout.
+    /// </summary>
+    private async Task<MiniAppSession> WaitForSlotThenStartAsync(MiniAppKey key, string? user, long startEpoch)
+    {
+        HostLog.WaitingForSlot(this.logger, key, this.options.MaxMiniProcesses);
+        using var timeout = new CancellationTokenSource(this.options.StartTimeout);
+        while (true)
+        {
+            Task changed;
+            Task<MiniAppSession>? placed;
+            lock (this.gate)
+            {
+                this.ThrowIfSuperseded(startEpoch, key);
+                placed = this.TryPlaceAsync(key, user, startEpoch);
+                changed = this.slotsChanged.Task;
+            }
+
+            if (placed is not null)
+            {
+                return await placed.ConfigureAwait(false);
+            }
+
+            try
+            {
+                await changed.WaitAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new MiniAppStartException($"{key} did not start: all {this.options.MaxMiniProcesses} mini program processes were starting or stopping for {this.options.StartTimeout.TotalSeconds:0.#} s.");
+            }
+        }
+    }
+
+    /// <summary>Under the lock: wakes the starts waiting for a slot (a start completed, a process ended, a logout or disposal).</summary>
+    private void SignalSlotsChanged()
+    {
+        // Its continuations run asynchronously, never here under the lock.
+        this.slotsChanged.TrySetResult();
+        this.slotsChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Runs a start on the thread pool, or inline for the tests (<see cref="MiniAppHostOptions.RunStartsInline"/>).</summary>
+    private Task<MiniAppSession> RunStartAsync(Func<Task<MiniAppSession>> start) => this.options.RunStartsInline ? start() : Task.Run(start);
+
+    /// <summary>Once <paramref name="work"/> ends, forgets the start (only its own entry) and hands the outcome to its openers.</summary>
+    private async Task FinishStartAsync(MiniAppKey key, Task<MiniAppSession> work, TaskCompletionSource<MiniAppSession> done)
     {
         try
         {
-            return await start.ConfigureAwait(false);
+            await work.ConfigureAwait(false);
         }
-        finally
+        catch (Exception)
         {
-            lock (this.gate)
+            // Handed on below.
+        }
+
+        lock (this.gate)
+        {
+            if (this.starting.TryGetValue(key, out Task<MiniAppSession>? registered) && registered == done.Task)
             {
                 this.starting.Remove(key);
             }
         }
+
+        done.TrySetFromTask(work);
     }
 
     private async Task<MiniAppSession> StartInNewProcessAsync(MiniAppKey key, string? user, long startEpoch)
@@ -455,6 +552,10 @@ public sealed class MiniAppHost : IAsyncDisposable
                 if (handle is not null)
                 {
                     this.processes.Add(handle);
+                }
+                else
+                {
+                    this.SignalSlotsChanged();
                 }
             }
         }
@@ -478,6 +579,9 @@ public sealed class MiniAppHost : IAsyncDisposable
     {
         byte[] secret = RandomNumberGenerator.GetBytes(Handshake.SecretBytes);
         var launch = new PendingLaunch(key, PipeListener.HashSecret(secret), handle.ProcessId);
+
+        // Whether the accepted pipe belongs to a connection yet; until then a failure here must close it.
+        bool pipeOwned = false;
         try
         {
             string? sandbox = SandboxLayout.Prepare(this.options.SandboxRoot, user, key);
@@ -497,6 +601,11 @@ public sealed class MiniAppHost : IAsyncDisposable
             Task timeout = Task.Delay(this.options.StartTimeout);
             if (await Task.WhenAny(launch.Connected, handle.Exited, timeout).ConfigureAwait(false) != launch.Connected)
             {
+                if (this.options.BeforeAbandoningStart is { } hook)
+                {
+                    await hook(launch).ConfigureAwait(false);
+                }
+
                 string why = handle.Exited.IsCompleted
                     ? $"its process exited with code {handle.ExitCode} before connecting"
                     : $"it did not connect within {this.options.StartTimeout.TotalSeconds:0.#} s";
@@ -508,6 +617,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             HostLog.Connected(this.logger, key, handle.ProcessId, peer.ProcessId, peer.UserId);
             var caller = new IpcCaller(IpcSide.Mini, key.AppId, key.VerType, peer.ProcessId);
             IpcConnection connection = IpcConnection.Start(pipe, this.Registry, caller, this.options.Connection, this.loggerFactory.CreateLogger("IpcBroker.MainProcess.Connection"));
+            pipeOwned = true;
             var session = new MiniAppSession(key, handle, connection);
             lock (this.gate)
             {
@@ -519,6 +629,7 @@ public sealed class MiniAppHost : IAsyncDisposable
 
                 handle.Current = session;
                 this.sessions[key] = session;
+                this.SignalSlotsChanged();
             }
 
             _ = this.WatchSessionAsync(session);
@@ -528,7 +639,16 @@ public sealed class MiniAppHost : IAsyncDisposable
         {
             // The process is in no known state: it goes. Its exit is then reported like any other.
             this.listener.Forget(launch);
-            await handle.StopAsync(this.options.ShutdownTimeout, this.logger, byHostApp: false).ConfigureAwait(false);
+
+            // The listener may have admitted the process just as this start gave up (timeout, exit, logout): failing the
+            // launch decides the race. If the admission won, its pipe is this start's to close, or it would leak.
+            if (!pipeOwned && !launch.TryFail(new MiniAppStartException($"{key} gave up its start.")) && launch.Connected.IsCompletedSuccessfully)
+            {
+                (System.IO.Pipes.NamedPipeServerStream abandoned, _) = await launch.Connected.ConfigureAwait(false);
+                await abandoned.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await handle.StopAsync(this.options.ShutdownTimeout, this.options.ReapTimeout, this.logger, byHostApp: false).ConfigureAwait(false);
             throw;
         }
     }
@@ -560,7 +680,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             victim.Connection.Close(code, reason);
         }
 
-        await Task.WhenAll(processesToStop.Select(p => p.StopAsync(this.options.ShutdownTimeout, this.logger, byHostApp: true))).ConfigureAwait(false);
+        await Task.WhenAll(processesToStop.Select(p => p.StopAsync(this.options.ShutdownTimeout, this.options.ReapTimeout, this.logger, byHostApp: true))).ConfigureAwait(false);
         await Task.WhenAll(processesToStop.Select(p => p.Finished)).ConfigureAwait(false);
     }
 
@@ -611,7 +731,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         if (unexpected && !session.Process.Exited.IsCompleted)
         {
             // Usually the process is dying and its socket closed first; if not, it is of no use without a connection.
-            await session.Process.StopAsync(this.options.ShutdownTimeout, this.logger, byHostApp: false).ConfigureAwait(false);
+            await session.Process.StopAsync(this.options.ShutdownTimeout, this.options.ReapTimeout, this.logger, byHostApp: false).ConfigureAwait(false);
         }
     }
 
@@ -624,6 +744,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         lock (this.gate)
         {
             this.processes.Remove(handle);
+            this.SignalSlotsChanged();
             current = handle.Current;
             handle.Current = null;
             if (current is not null && this.sessions.TryGetValue(current.Key, out MiniAppSession? registered) && registered == current)
@@ -654,6 +775,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             handle.MarkFinished();
 
             // Releases the process's handle and pipes; later stops of it see it exited and touch nothing.
+            handle.CloseOutput();
             handle.Process.Dispose();
         }
     }

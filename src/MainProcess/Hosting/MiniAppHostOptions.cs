@@ -35,4 +35,35 @@ public sealed record MiniAppHostOptions
 
     /// <summary>Gets how long a stopping mini process may take to exit after its standard input is closed, before it is killed (3 s).</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Gets the longest line of a mini process's standard output or error that is logged whole, in bytes (4 KiB). A longer
+    /// line is logged cut, with a marker, and the rest of it up to its newline is read and dropped: a child that writes
+    /// without newlines costs the host this much memory per stream, never more.
+    /// </summary>
+    public int ChildOutputMaxLineLength { get; init; } = 4096;
+
+    /// <summary>
+    /// Gets how many lines of one mini process's output (standard output and error together) are logged per second (100);
+    /// the excess is counted and logged as one "N lines dropped" line, so a chatty or hostile child cannot flood the log.
+    /// </summary>
+    public int ChildOutputLinesPerSecond { get; init; } = 100;
+
+    /// <summary>Gets the window over which <see cref="ChildOutputLinesPerSecond"/> is counted (1 s); a seam for the tests.</summary>
+    internal TimeSpan ChildOutputRateWindow { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Gets how long a killed mini process may take to be reaped (10 s). SIGKILL cannot be ignored, so this bound only
+    /// guards against a slow reaper; internal so that a test can make a process that is not reaped in time.
+    /// </summary>
+    internal TimeSpan ReapTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets a test hook run when a start gives up waiting for its connection, before it cleans up (null: none).</summary>
+    internal Func<PendingLaunch, Task>? BeforeAbandoningStart { get; init; }
+
+    /// <summary>Gets whether a start runs on the opener's thread instead of the thread pool (false); a seam for the tests.</summary>
+    internal bool RunStartsInline { get; init; }
+
+    /// <summary>Gets a test hook run right after the pipe listener accepts a connection (null: none); it may throw.</summary>
+    internal Action? AfterAccept { get; init; }
 }

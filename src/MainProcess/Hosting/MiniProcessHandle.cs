@@ -14,8 +14,21 @@ internal sealed class MiniProcessHandle
     private readonly object stdinLock = new();
     private int stopRequestedByHostApp;
 
-    public MiniProcessHandle(Process process, StderrTail stderrTail, DateTimeOffset startedAt)
+    /// <summary>
+    /// How long, after the process has exited, its output may take to reach its end: a descendant that outlived it may
+    /// hold the pipes open, and the exit must not wait on it for good.
+    /// </summary>
+    private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly Task outputDrained;
+
+    /// <param name="process">The started process; disposed by the host once it has exited.</param>
+    /// <param name="stderrTail">The last lines of its standard error.</param>
+    /// <param name="startedAt">When it was started.</param>
+    /// <param name="outputDrained">Completes when its standard output and error have been read to their end.</param>
+    public MiniProcessHandle(Process process, StderrTail stderrTail, DateTimeOffset startedAt, Task outputDrained)
     {
+        this.outputDrained = outputDrained;
         this.Process = process;
         this.ProcessId = process.Id;
         this.StderrTail = stderrTail;
@@ -36,7 +49,7 @@ internal sealed class MiniProcessHandle
 
     public DateTimeOffset StartedAt { get; }
 
-    /// <summary>Gets a task that completes when the process has exited and been reaped.</summary>
+    /// <summary>Gets a task that completes when the process has exited and been reaped, and its output read to its end (or <see cref="OutputDrainTimeout"/> after).</summary>
     public Task Exited { get; }
 
     /// <summary>Gets a task that completes when the host has cleaned up after the process: sessions closed, notice raised.</summary>
@@ -56,6 +69,9 @@ internal sealed class MiniProcessHandle
     {
         await this.Process.WaitForExitAsync().ConfigureAwait(false);
         this.ExitCode = this.Process.ExitCode;
+
+        // Its last lines (often why it died) are read before the host disposes the process and its pipes with it.
+        await Task.WhenAny(this.outputDrained, Task.Delay(OutputDrainTimeout)).ConfigureAwait(false);
     }
 
     /// <summary>Writes a launch line; false when the process's standard input is already closed or broken.</summary>
@@ -81,9 +97,10 @@ internal sealed class MiniProcessHandle
     /// <paramref name="shutdownTimeout"/>, then kills it; returns once it has exited and been reaped.
     /// </summary>
     /// <param name="shutdownTimeout">How long it may take to exit by itself.</param>
+    /// <param name="reapTimeout">How long a killed process may take to be reaped before this throws <see cref="TimeoutException"/>.</param>
     /// <param name="logger">Where a kill is logged.</param>
     /// <param name="byHostApp">Whether the host app asked (reported as <see cref="MiniProcessExitedEventArgs.StoppedByHost"/>), as opposed to the broker cleaning up a process that is of no more use.</param>
-    public async Task StopAsync(TimeSpan shutdownTimeout, ILogger logger, bool byHostApp)
+    public async Task StopAsync(TimeSpan shutdownTimeout, TimeSpan reapTimeout, ILogger logger, bool byHostApp)
     {
         if (byHostApp)
         {
@@ -108,8 +125,19 @@ internal sealed class MiniProcessHandle
             this.Kill();
 
             // SIGKILL cannot be ignored (a stopped process dies too); the bound only guards against a slow reaper.
-            await this.Exited.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            await this.Exited.WaitAsync(reapTimeout).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Closes the process's standard output and error. They are read from their raw streams, which
+    /// <c>Process.Dispose</c> leaves open (it closes only streams read through its own events),
+    /// so the host closes them once the process has exited; a read still pending ends.
+    /// </summary>
+    public void CloseOutput()
+    {
+        this.Process.StandardOutput.Dispose();
+        this.Process.StandardError.Dispose();
     }
 
     public void Kill()

@@ -13,7 +13,7 @@ namespace IpcBroker.MainProcess.Hosting;
 /// <remarks>
 /// <para>The first server instance is created with <see cref="PipeOptions.FirstPipeInstance"/>, so a pipe that already
 /// exists at the path is an error and not silently taken over; all are <see cref="PipeOptions.CurrentUserOnly"/>.</para>
-/// <para>One accept loop; each accepted connection gets its own admission task bounded by the handshake timeout, so a
+/// <para>One accept loop, which outlives an unexpected failure (logged, then it goes on); each accepted connection gets its own admission task bounded by the handshake timeout, so a
 /// silent or slow client never delays the next one.</para>
 /// </remarks>
 internal sealed class PipeListener : IAsyncDisposable
@@ -22,11 +22,13 @@ internal sealed class PipeListener : IAsyncDisposable
     private readonly CancellationTokenSource disposal = new();
     private readonly TimeSpan handshakeTimeout;
     private readonly ILogger logger;
-    private NamedPipeServerStream next;
+    private readonly Action? afterAccept;
+    private NamedPipeServerStream? next;
     private Task? acceptLoop;
 
-    public PipeListener(string pipePath, TimeSpan handshakeTimeout, ILogger logger)
+    public PipeListener(string pipePath, TimeSpan handshakeTimeout, ILogger logger, Action? afterAccept = null)
     {
+        this.afterAccept = afterAccept;
         this.PipePath = pipePath;
         this.handshakeTimeout = handshakeTimeout;
         this.logger = logger;
@@ -60,7 +62,11 @@ internal sealed class PipeListener : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await this.disposal.CancelAsync().ConfigureAwait(false);
-        await this.next.DisposeAsync().ConfigureAwait(false);
+        if (this.next is not null)
+        {
+            await this.next.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (this.acceptLoop is not null)
         {
             await this.acceptLoop.ConfigureAwait(false);
@@ -90,35 +96,91 @@ internal sealed class PipeListener : IAsyncDisposable
         finally
         {
             // An instance created as disposal began would otherwise keep listening.
-            await this.next.DisposeAsync().ConfigureAwait(false);
+            if (this.next is not null)
+            {
+                await this.next.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
+    /// <summary>
+    /// Accepts until disposal. An unexpected failure (a bug, or the system refusing a new instance) is logged and the loop
+    /// goes on: a listener that ended silently would leave every later start to time out. Repeated failures back off.
+    /// </summary>
     private async Task AcceptConnectionsAsync()
     {
+        int failuresInARow = 0;
         while (!this.disposal.IsCancellationRequested)
         {
-            NamedPipeServerStream server = this.next;
+            NamedPipeServerStream? accepted = null;
             try
             {
-                await server.WaitForConnectionAsync(this.disposal.Token).ConfigureAwait(false);
+                // A failure below may have left no instance: make one before waiting.
+                NamedPipeServerStream server = this.next ??= this.CreateServer(first: false);
+                try
+                {
+                    await server.WaitForConnectionAsync(this.disposal.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!this.disposal.IsCancellationRequested && ex is IOException or UnauthorizedAccessException)
+                {
+                    // CurrentUserOnly refuses a peer of another user here; that costs the peer, not us.
+                    HostLog.ConnectionRefused(this.logger, ex.Message);
+                    this.next = null;
+                    await server.DisposeAsync().ConfigureAwait(false);
+                    continue;
+                }
+
+                accepted = server;
+                this.next = null;
+
+                // The next instance exists before this one is handed off, so the socket always has a listener.
+                this.next = this.CreateServer(first: false);
+                this.afterAccept?.Invoke();
+                _ = this.AdmitAsync(accepted);
+                accepted = null;
+                failuresInARow = 0;
             }
             catch (Exception) when (this.disposal.IsCancellationRequested)
             {
+                if (accepted is not null)
+                {
+                    await accepted.DisposeAsync().ConfigureAwait(false);
+                }
+
                 return;
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex)
             {
-                // CurrentUserOnly refuses a peer of another user here; that costs the peer, not us.
-                HostLog.ConnectionRefused(this.logger, ex.Message);
-                await server.DisposeAsync().ConfigureAwait(false);
-                this.next = this.CreateServer(first: false);
-                continue;
-            }
+                failuresInARow++;
+                HostLog.AcceptFailed(this.logger, this.PipePath, failuresInARow, ex);
+                if (accepted is not null)
+                {
+                    await accepted.DisposeAsync().ConfigureAwait(false);
+                }
 
-            // The next instance exists before this one is handed off, so the socket always has a listener.
-            this.next = this.CreateServer(first: false);
-            _ = this.AdmitAsync(server);
+                if (failuresInARow > 1 && !await BackOffAsync(failuresInARow, this.disposal.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits before the next attempt after <paramref name="failuresInARow"/> failures: 50 ms doubling up to 2 s, so that a
+    /// lasting failure (out of descriptors) neither spins a core nor leaves the loop asleep long once it clears.
+    /// </summary>
+    /// <returns>False when <paramref name="cancellationToken"/> fired meanwhile.</returns>
+    internal static async Task<bool> BackOffAsync(int failuresInARow, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 << Math.Min(failuresInARow - 2, 6))), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
