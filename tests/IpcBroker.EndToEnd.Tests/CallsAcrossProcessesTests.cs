@@ -38,6 +38,24 @@ public class CallsAcrossProcessesTests(ITestOutputHelper output) : HostTestBase(
     }
 
     [Fact]
+    public async Task PayloadsPastTheHostWideBudgetAreRefusedAndTheMiniProgramIsKept()
+    {
+        // Each connection alone may receive 64 MiB; the host as a whole only 256 KiB here.
+        this.StartHost(this.HostOptions with { MaxPayloadBytesAcrossMiniProcesses = 256 * 1024 });
+        await this.OpenAsync("wx-budget");
+        Bundle large = new Bundle().PutByteArray("blob", new byte[512 * 1024]);
+        Bundle fits = new Bundle().PutByteArray("blob", new byte[128 * 1024]);
+
+        // The answer comes back on a payload channel, which the host charges as it arrives.
+        IpcResult refused = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-budget", TestEvents.Echo, large));
+        IpcResult served = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-budget", TestEvents.Echo, fits));
+
+        Assert.Equal(IpcErrorCode.LimitsExceeded, refused.ErrorCode);
+        Assert.True(served.IsSuccess, served.ToString());
+        Assert.Equal(fits, served.Data);
+    }
+
+    [Fact]
     public async Task TraceContextCrossesIntoTheMiniProcess()
     {
         this.StartHost();

@@ -29,6 +29,7 @@ public sealed class MiniAppHost : IAsyncDisposable
     private readonly Dictionary<MiniAppKey, Task<MiniAppSession>> starting = [];
     private readonly HashSet<MiniProcessHandle> processes = [];
     private readonly MiniAppHostOptions options;
+    private readonly IpcConnectionOptions connectionOptions;
     private readonly ILoggerFactory loggerFactory;
     private readonly ILogger logger;
     private readonly PipeListener listener;
@@ -49,6 +50,11 @@ public sealed class MiniAppHost : IAsyncDisposable
 
         this.Registry = registry;
         this.options = options;
+
+        // One budget for every mini process's payloads, so that together they cannot make the host buffer more than it.
+        this.connectionOptions = options.Connection.SharedPayloadBudget is null
+            ? options.Connection with { SharedPayloadBudget = new PayloadBudget(options.MaxPayloadBytesAcrossMiniProcesses) }
+            : options.Connection;
         this.loggerFactory = loggerFactory;
         this.logger = loggerFactory.CreateLogger("IpcBroker.MainProcess");
         this.launcher = new MiniProcessLauncher(options.MiniExecutablePath, options, loggerFactory.CreateLogger("IpcBroker.MainProcess.ChildOutput"));
@@ -616,7 +622,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             (System.IO.Pipes.NamedPipeServerStream pipe, PeerCredentials peer) = await launch.Connected.ConfigureAwait(false);
             HostLog.Connected(this.logger, key, handle.ProcessId, peer.ProcessId, peer.UserId);
             var caller = new IpcCaller(IpcSide.Mini, key.AppId, key.VerType, peer.ProcessId);
-            IpcConnection connection = IpcConnection.Start(pipe, this.Registry, caller, this.options.Connection, this.loggerFactory.CreateLogger("IpcBroker.MainProcess.Connection"));
+            IpcConnection connection = IpcConnection.Start(pipe, this.Registry, caller, this.connectionOptions, this.loggerFactory.CreateLogger("IpcBroker.MainProcess.Connection"));
             pipeOwned = true;
             var session = new MiniAppSession(key, handle, connection);
             lock (this.gate)

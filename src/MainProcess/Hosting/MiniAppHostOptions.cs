@@ -27,6 +27,13 @@ public sealed record MiniAppHostOptions
     /// <summary>Gets the settings of every connection to a mini process.</summary>
     public IpcConnectionOptions Connection { get; init; } = IpcConnectionOptions.Default;
 
+    /// <summary>
+    /// Gets how many payload bytes all mini processes together may have the host receiving at once (256 MiB), on top of
+    /// each connection's own <see cref="IpcConnectionOptions.MaxIncomingPayloadBytes"/>; a call past it is refused with
+    /// <see cref="IpcErrorCode.LimitsExceeded"/>. Ignored when <see cref="Connection"/> names a shared budget of its own.
+    /// </summary>
+    public long MaxPayloadBytesAcrossMiniProcesses { get; init; } = 256L * 1024 * 1024;
+
     /// <summary>Gets how long a mini program may take from its launch line to an accepted handshake (15 s).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
