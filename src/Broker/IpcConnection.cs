@@ -50,6 +50,7 @@ public sealed class IpcConnection : IAsyncDisposable
     private readonly TaskCompletionSource closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IpcErrorCode closeCode = IpcErrorCode.PeerDisconnected;
     private string closeReason = "the connection closed";
+    private bool closeStarted;
 
     /// <summary>How long releasing the transport may take before the connection counts as closed anyway.</summary>
     private static readonly TimeSpan TeardownTimeout = TimeSpan.FromSeconds(5);
@@ -214,18 +215,10 @@ public sealed class IpcConnection : IAsyncDisposable
     /// <param name="reason">A readable reason.</param>
     public void Close(IpcErrorCode code, string reason)
     {
-        lock (this.gate)
+        if (this.TryBeginClose(code, reason))
         {
-            if (this.closing.IsCancellationRequested)
-            {
-                return;
-            }
-
-            this.closeCode = code;
-            this.closeReason = reason;
+            this.Shutdown();
         }
-
-        this.Shutdown();
     }
 
     /// <inheritdoc/>
@@ -296,11 +289,11 @@ public sealed class IpcConnection : IAsyncDisposable
             return this.ClosedResult(eventId);
         }
 
-        _ = this.CompleteFromReplyAsync(invocation, outcome, eventId, timeout);
+        _ = this.CompleteFromReplyAsync(invocation, outcome, eventId, timeout, deadline.Token);
         return await outcome.Task.ConfigureAwait(false);
     }
 
-    private async Task CompleteFromReplyAsync(Task<CallReply> invocation, TaskCompletionSource<IpcResult> outcome, string eventId, TimeSpan timeout)
+    private async Task CompleteFromReplyAsync(Task<CallReply> invocation, TaskCompletionSource<IpcResult> outcome, string eventId, TimeSpan timeout, CancellationToken deadline)
     {
         try
         {
@@ -311,17 +304,31 @@ public sealed class IpcConnection : IAsyncDisposable
             transfer.CancelAfter(timeout);
             outcome.TrySetResult(await this.ToResultAsync(reply, eventId, transfer.Token).ConfigureAwait(false));
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             // The deadline, the caller or the connection cancelled the invocation: the registration has set the outcome.
         }
-        catch (RemoteRpcException ex)
+        catch (OperationCanceledException)
+        {
+            // The peer answered with a RequestCanceled error although nobody on this side cancelled: waiting for the
+            // deadline would turn that into a false Timeout.
+            IpcLog.ReplyUnreadable(this.logger, "an unsolicited cancellation");
+            outcome.TrySetResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"The other side answered the call to '{eventId}' as canceled, which this side did not ask for."));
+        }
+        catch (RemoteRpcException ex) when (ex is not RemoteSerializationException)
         {
             outcome.TrySetResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"The other side refused the call to '{eventId}': {ex.Message}"));
         }
         catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException)
         {
             outcome.TrySetResult(this.ClosedResult(eventId));
+        }
+        catch (Exception ex)
+        {
+            // Anything else is an answer this side cannot classify (a result that is not a CallReply, elements of the
+            // wrong types): it is the peer's fault, and the caller learns it now rather than at the deadline.
+            IpcLog.ReplyUnreadable(this.logger, ex.GetType().Name);
+            outcome.TrySetResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"The answer to '{eventId}' was malformed."));
         }
     }
 
@@ -507,34 +514,48 @@ public sealed class IpcConnection : IAsyncDisposable
 
     private void OnDisconnected(string reason)
     {
-        lock (this.gate)
+        if (this.TryBeginClose(IpcErrorCode.PeerDisconnected, "the other process disconnected (" + reason + ")"))
         {
-            if (!this.closing.IsCancellationRequested)
-            {
-                this.closeReason = "the other process disconnected (" + reason + ")";
-            }
+            this.Shutdown();
         }
-
-        this.Shutdown();
     }
 
-    private void Shutdown()
+    /// <summary>Records why the connection closes; only the first caller wins and must then call <see cref="Shutdown"/>.</summary>
+    private bool TryBeginClose(IpcErrorCode code, string reason)
     {
-        bool first;
         lock (this.gate)
         {
-            first = !this.closing.IsCancellationRequested;
-            if (first)
+            if (this.closeStarted)
             {
-                // Cancelling fails every pending call at once (their registrations race the answer); it must happen
-                // before the transport is torn down so that no call sees a bare ConnectionLostException first.
-                this.closing.Cancel();
+                return false;
             }
-        }
 
-        if (first)
+            this.closeStarted = true;
+            this.closeCode = code;
+            this.closeReason = reason;
+            return true;
+        }
+    }
+
+    /// <summary>Cancels <see cref="ClosingToken"/> and tears down; called once, by the winner of <see cref="TryBeginClose"/>.</summary>
+    private void Shutdown()
+    {
+        try
         {
             IpcLog.ConnectionClosed(this.logger, $"{this.Remote.Side} {this.Remote.AppId} (pid {this.Remote.ProcessId})", this.closeReason);
+
+            // Cancelling fails every pending call at once (their registrations race the answer); it must happen
+            // before the transport is torn down so that no call sees a bare ConnectionLostException first. It runs
+            // every callback registered on ClosingToken inline, outside the lock (a callback may call back in), and a
+            // callback that throws must not stop the teardown.
+            this.closing.Cancel();
+        }
+        catch (AggregateException ex)
+        {
+            IpcLog.ClosingCallbackThrew(this.logger, ex);
+        }
+        finally
+        {
             _ = this.TearDownAsync();
         }
     }

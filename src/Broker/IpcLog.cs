@@ -28,4 +28,7 @@ internal static partial class IpcLog
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "An answer from the peer could not be read: {Reason}.")]
     internal static partial void ReplyUnreadable(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Error, Message = "A callback registered on the connection's closing token threw; the connection closes anyway.")]
+    internal static partial void ClosingCallbackThrew(ILogger logger, Exception exception);
 }
