@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using IpcBroker.Diagnostics;
+using IpcBroker.Governance;
 using IpcBroker.Plugins;
 using IpcBroker.Protocol;
 using MessagePack;
@@ -45,6 +46,8 @@ public sealed class IpcConnection : IAsyncDisposable
     private readonly IpcEventRegistry registry;
     private readonly IpcConnectionOptions options;
     private readonly ILogger logger;
+    private readonly ConnectionGovernor governor;
+    private readonly RefusalLogLimiter refusals;
     private readonly object gate = new();
     private readonly CancellationTokenSource closing = new();
     private readonly TaskCompletionSource closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -62,6 +65,8 @@ public sealed class IpcConnection : IAsyncDisposable
         this.Remote = remote;
         this.options = options;
         this.logger = logger;
+        this.governor = new ConnectionGovernor(options);
+        this.refusals = new RefusalLogLimiter(logger, options.MaxRefusalWarningsPerSecond);
 
         var muxOptions = new MultiplexingStream.Options
         {
@@ -148,9 +153,10 @@ public sealed class IpcConnection : IAsyncDisposable
         }
 
         TimeSpan timeout = this.options.TimeoutFor(eventId, callOptions.Timeout);
-        if (timeout <= TimeSpan.Zero || timeout > this.options.MaxCallTimeout)
+        TimeSpan maxTimeout = this.options.MaxTimeoutFor(eventId);
+        if (timeout <= TimeSpan.Zero || timeout > maxTimeout)
         {
-            return Task.FromResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"Bad request: the timeout must be above zero and at most {this.options.MaxCallTimeout}."));
+            return Task.FromResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"Bad request: the timeout must be above zero and at most {maxTimeout}."));
         }
 
         if (callOptions.CancellationToken.IsCancellationRequested)
@@ -268,29 +274,63 @@ public sealed class IpcConnection : IAsyncDisposable
 
     private async Task<IpcResult> CallOnWireAsync(string eventId, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var outcome = new TaskCompletionSource<IpcResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, this.closing.Token);
-        deadline.CancelAfter(timeout);
-        using CancellationTokenRegistration registration = deadline.Token.Register(() => outcome.TrySetResult(
-            this.closing.IsCancellationRequested ? this.ClosedResult(eventId)
-            : cancellationToken.IsCancellationRequested ? IpcResult.Failure(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled.")
-            : IpcResult.Failure(IpcErrorCode.Timeout, $"No answer to '{eventId}' within {timeout.TotalMilliseconds:0} ms.")));
+        long started = Stopwatch.GetTimestamp();
 
-        // Cancelling 'deadline' also makes StreamJsonRpc send $/cancelRequest, so the handler's token fires.
-        int timeoutMs = (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds));
-        Task<CallReply> invocation;
+        // Charged before it is queued (also while it waits for a slot below), refunded when the call ends; a peer that
+        // stops reading makes later calls fail here at once instead of piling up bytes (the transport's stall watch
+        // closes the connection in the end).
+        if (!this.governor.TryChargeOutgoing(payload.Length))
+        {
+            return IpcResult.Failure(IpcErrorCode.LimitsExceeded, $"The call to '{eventId}' was not sent: more than {this.options.MaxQueuedOutgoingBytes} bytes (MaxQueuedOutgoingBytes) are already queued for the other process, which is not reading them fast enough.");
+        }
+
         try
         {
-            (byte[]? inline, ulong channel) = this.payloads.Send(payload, timeout);
-            invocation = this.rpc.InvokeWithCancellationAsync<CallReply>(CallMethod, [eventId, timeoutMs, inline, channel], deadline.Token);
-        }
-        catch (Exception ex) when (ex is ObjectDisposedException or ConnectionLostException or IOException)
-        {
-            return this.ClosedResult(eventId);
-        }
+            var outcome = new TaskCompletionSource<IpcResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, this.closing.Token);
+            deadline.CancelAfter(timeout);
+            using CancellationTokenRegistration registration = deadline.Token.Register(() => outcome.TrySetResult(
+                this.closing.IsCancellationRequested ? this.ClosedResult(eventId)
+                : cancellationToken.IsCancellationRequested ? IpcResult.Failure(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled.")
+                : IpcResult.Failure(IpcErrorCode.Timeout, $"No answer to '{eventId}' within {timeout.TotalMilliseconds:0} ms.")));
 
-        _ = this.CompleteFromReplyAsync(invocation, outcome, eventId, timeout, deadline.Token);
-        return await outcome.Task.ConfigureAwait(false);
+            // The peer handles at most PeerMaxConcurrentCalls of ours at once; the rest wait here in order, within their
+            // own deadline, so that the peer never has to answer Busy.
+            try
+            {
+                await this.governor.EnterOutgoingAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The registration has set the outcome (deadline, cancellation or closing).
+                return await outcome.Task.ConfigureAwait(false);
+            }
+
+            // The slot is given back when the invocation ends, not when the outcome is set: the peer counts the call
+            // until its answer is written, and a call that timed out here may still be running there.
+            Task<CallReply> invocation;
+            try
+            {
+                // Cancelling 'deadline' also makes StreamJsonRpc send $/cancelRequest, so the handler's token fires.
+                TimeSpan remaining = timeout - Stopwatch.GetElapsedTime(started);
+                int timeoutMs = (int)Math.Clamp(Math.Ceiling(remaining.TotalMilliseconds), 1, int.MaxValue);
+                (byte[]? inline, ulong channel) = this.payloads.Send(payload, remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1));
+                invocation = this.rpc.InvokeWithCancellationAsync<CallReply>(CallMethod, [eventId, timeoutMs, inline, channel], deadline.Token);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or ConnectionLostException or IOException)
+            {
+                this.governor.ExitOutgoing();
+                return this.ClosedResult(eventId);
+            }
+
+            _ = invocation.ContinueWith(static (_, state) => ((ConnectionGovernor)state!).ExitOutgoing(), this.governor, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ = this.CompleteFromReplyAsync(invocation, outcome, eventId, timeout, deadline.Token);
+            return await outcome.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            this.governor.RefundOutgoing(payload.Length);
+        }
     }
 
     private async Task CompleteFromReplyAsync(Task<CallReply> invocation, TaskCompletionSource<IpcResult> outcome, string eventId, TimeSpan timeout, CancellationToken deadline)
@@ -365,37 +405,71 @@ public sealed class IpcConnection : IAsyncDisposable
 
     private IpcResult ClosedResult(string eventId) => IpcResult.Failure(this.closeCode, $"The call to '{eventId}' failed: {this.closeReason}.");
 
+    /// <summary>
+    /// Runs on StreamJsonRpc's in-order dispatcher: only what must happen in order is done here (counting the call
+    /// against <see cref="IpcConnectionOptions.MaxConcurrentIncomingCalls"/>); decoding and the handler run on the
+    /// thread pool, so a handler that blocks its thread holds up no other call from the peer.
+    /// </summary>
     private async Task<CallReply> OnCallAsync(string eventId, int timeoutMs, byte[]? payload, ulong payloadChannel, CancellationToken cancellationToken)
     {
-        long started = Stopwatch.GetTimestamp();
-        DateTimeOffset startedAt = DateTimeOffset.UtcNow;
-
-        // Activity.Current is StreamJsonRpc's inbound activity, parented by the caller's traceparent.
-        using Activity? activity = IpcTelemetry.Source.HasListeners() ? IpcTelemetry.Source.StartActivity("ipc.handle " + eventId, ActivityKind.Server) : null;
-        activity?.SetTag("ipc.event", eventId).SetTag("ipc.caller.app_id", this.Remote.AppId).SetTag("ipc.caller.pid", this.Remote.ProcessId);
-        TagList sideTags = IpcTelemetry.SideTags(this.registry.Side, "in");
-        IpcTelemetry.InFlight.Add(1, sideTags);
-        IpcTelemetry.Bytes.Add(payload?.Length ?? 0, sideTags);
-        CallReply reply = Reply(IpcErrorCode.HandlerFailed, "The call ended unexpectedly.");
-        var seen = new IncomingCall();
+        // Counted from here until the reply is returned; the caller's side keeps to the same cap (PeerMaxConcurrentCalls).
+        bool admitted = this.governor.TryEnterIncoming();
         try
         {
-            reply = await this.HandleCallAsync(eventId, timeoutMs, payload, payloadChannel, seen, cancellationToken).ConfigureAwait(false);
-            return reply;
+            long started = Stopwatch.GetTimestamp();
+            DateTimeOffset startedAt = DateTimeOffset.UtcNow;
+
+            // The event name is the peer's choice: spans, tags and logs carry it only when it is registered here, so a
+            // peer can neither inflate the metrics' cardinality nor write what it likes into this side's logs.
+            string known = this.KnownEventName(eventId);
+
+            // Activity.Current is StreamJsonRpc's inbound activity, parented by the caller's traceparent.
+            using Activity? activity = IpcTelemetry.Source.HasListeners() ? IpcTelemetry.Source.StartActivity("ipc.handle " + known, ActivityKind.Server) : null;
+            activity?.SetTag("ipc.event", known).SetTag("ipc.caller.app_id", this.Remote.AppId).SetTag("ipc.caller.pid", this.Remote.ProcessId);
+            TagList sideTags = IpcTelemetry.SideTags(this.registry.Side, "in");
+            IpcTelemetry.InFlight.Add(1, sideTags);
+            IpcTelemetry.Bytes.Add(payload?.Length ?? 0, sideTags);
+            CallReply reply = Reply(IpcErrorCode.HandlerFailed, "The call ended unexpectedly.");
+            var seen = new IncomingCall();
+            try
+            {
+                if (!admitted)
+                {
+                    this.payloads.Discard(payloadChannel);
+                    this.refusals.IncomingRefused(known, $"more than {this.options.MaxConcurrentIncomingCalls} calls from the other process at once; answered Busy");
+                    reply = Reply(IpcErrorCode.Busy, $"Busy: the {this.registry.Side.ToString().ToLowerInvariant()} process is already handling {this.options.MaxConcurrentIncomingCalls} calls from this process (its cap); the call was not started.");
+                    return reply;
+                }
+
+                // Off the dispatcher: the handler's synchronous part (a Thread.Sleep, a synchronous SQLite write) must not
+                // run inline on StreamJsonRpc's in-order dispatcher, or every later call from the peer would wait for it.
+                reply = await Task.Run(() => this.HandleCallAsync(eventId, timeoutMs, payload, payloadChannel, seen, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+                return reply;
+            }
+            finally
+            {
+                IpcTelemetry.InFlight.Add(-1, sideTags);
+                IpcTelemetry.Bytes.Add(reply.Payload?.Length ?? 0, IpcTelemetry.SideTags(this.registry.Side, "out"));
+                IpcErrorCode outcome = Enum.IsDefined((IpcErrorCode)reply.Status) ? (IpcErrorCode)reply.Status : IpcErrorCode.HandlerFailed;
+                IpcTelemetry.Complete(activity, this.registry.Side, "in", known, outcome, started);
+                if (this.options.Observer is not null)
+                {
+                    IpcResult result = outcome == IpcErrorCode.None ? IpcResult.Success(seen.Answer) : IpcResult.Failure(outcome, reply.Message ?? outcome.ToString(), seen.Answer);
+                    this.Observe(false, eventId ?? string.Empty, seen.Request ?? new Bundle(), result, startedAt, started);
+                }
+            }
         }
         finally
         {
-            IpcTelemetry.InFlight.Add(-1, sideTags);
-            IpcTelemetry.Bytes.Add(reply.Payload?.Length ?? 0, IpcTelemetry.SideTags(this.registry.Side, "out"));
-            IpcErrorCode outcome = Enum.IsDefined((IpcErrorCode)reply.Status) ? (IpcErrorCode)reply.Status : IpcErrorCode.HandlerFailed;
-            IpcTelemetry.Complete(activity, this.registry.Side, "in", eventId ?? string.Empty, outcome, started);
-            if (this.options.Observer is not null)
+            if (admitted)
             {
-                IpcResult result = outcome == IpcErrorCode.None ? IpcResult.Success(seen.Answer) : IpcResult.Failure(outcome, reply.Message ?? outcome.ToString(), seen.Answer);
-                this.Observe(false, eventId ?? string.Empty, seen.Request ?? new Bundle(), result, startedAt, started);
+                this.governor.ExitIncoming();
             }
         }
     }
+
+    /// <summary>Gets <paramref name="eventId"/> when it is registered on this side, otherwise <c>unknown</c>.</summary>
+    private string KnownEventName(string? eventId) => eventId is not null && this.registry.TryGetHandler(eventId, out _) ? eventId : "unknown";
 
     /// <summary>What the handling side saw of an incoming call, for the observer.</summary>
     private sealed class IncomingCall
@@ -410,7 +484,7 @@ public sealed class IpcConnection : IAsyncDisposable
         if (!IpcEventRegistry.IsValidEventId(eventId, out string problem))
         {
             this.payloads.Discard(payloadChannel);
-            IpcLog.IncomingRefused(this.logger, eventId ?? "(null)", problem);
+            this.refusals.IncomingRefused("unknown", problem);
             return Reply(IpcErrorCode.BadRequest, $"Bad request: {problem}.");
         }
 
@@ -420,12 +494,10 @@ public sealed class IpcConnection : IAsyncDisposable
             return Reply(IpcErrorCode.NoHandler, $"No handler is registered for '{eventId}' in the {this.registry.Side.ToString().ToLowerInvariant()} process.");
         }
 
+        // The event's own timeout replaces the connection's cap, also when it is longer (a registered per-event override);
+        // the caller's shorter deadline still wins.
         TimeSpan timeout = timeoutMs > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : this.options.DefaultCallTimeout;
-        timeout = Min(timeout, this.options.MaxCallTimeout);
-        if (handler.Timeout is { } eventTimeout)
-        {
-            timeout = Min(timeout, eventTimeout);
-        }
+        timeout = Min(timeout, handler.Timeout ?? this.options.MaxCallTimeout);
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
@@ -440,12 +512,12 @@ public sealed class IpcConnection : IAsyncDisposable
         }
         catch (BundleLimitExceededException ex)
         {
-            IpcLog.IncomingRefused(this.logger, eventId, ex.Message);
+            this.refusals.IncomingRefused(eventId, ex.Message);
             return Reply(IpcErrorCode.LimitsExceeded, "The request was refused: " + ex.Message);
         }
         catch (FormatException ex)
         {
-            IpcLog.IncomingRefused(this.logger, eventId, ex.Message);
+            this.refusals.IncomingRefused(eventId, ex.Message);
             return Reply(IpcErrorCode.BadRequest, "Bad request: " + ex.Message);
         }
 
@@ -466,7 +538,9 @@ public sealed class IpcConnection : IAsyncDisposable
             }
         });
 
-        _ = this.RunHandlerAsync(handler, request);
+        // On a thread of its own from the pool: a handler that blocks before its first await must not hold up this
+        // method, which answers Timeout at the deadline whatever the handler does.
+        _ = Task.Run(() => this.RunHandlerAsync(handler, request), CancellationToken.None);
         await Task.WhenAny(request.Answer, expired.Task).ConfigureAwait(false);
         if (!request.Answer.IsCompleted)
         {
@@ -477,15 +551,28 @@ public sealed class IpcConnection : IAsyncDisposable
 
         IpcResult result = await request.Answer.ConfigureAwait(false);
         seen.Answer = result.Data;
+        byte[] encoded;
         try
         {
-            (byte[]? inline, ulong channel) = this.payloads.Send(BundleCodec.Encode(result.Data, this.options.Limits), timeout);
-            return new CallReply((int)result.ErrorCode, result.ErrorMessage, inline, channel);
+            encoded = BundleCodec.Encode(result.Data, this.options.Limits);
         }
         catch (BundleLimitExceededException ex)
         {
-            IpcLog.IncomingRefused(this.logger, eventId, "the answer is too large: " + ex.Message);
+            this.refusals.IncomingRefused(eventId, "the answer is too large: " + ex.Message);
             return Reply(IpcErrorCode.LimitsExceeded, $"The answer to '{eventId}' was not sent: " + ex.Message);
+        }
+
+        // An answer is charged to the outgoing queue while this side hands it over, but never refused for it: its work
+        // is done, and answers in flight are bounded by MaxConcurrentIncomingCalls times the bundle limit.
+        this.governor.ChargeOutgoing(encoded.Length);
+        try
+        {
+            (byte[]? inline, ulong channel) = this.payloads.Send(encoded, timeout);
+            return new CallReply((int)result.ErrorCode, result.ErrorMessage, inline, channel);
+        }
+        finally
+        {
+            this.governor.RefundOutgoing(encoded.Length);
         }
     }
 
@@ -556,6 +643,7 @@ public sealed class IpcConnection : IAsyncDisposable
         }
         finally
         {
+            this.refusals.Flush();
             _ = this.TearDownAsync();
         }
     }

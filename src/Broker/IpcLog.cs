@@ -31,4 +31,7 @@ internal static partial class IpcLog
 
     [LoggerMessage(EventId = 1020, Level = LogLevel.Error, Message = "A callback registered on the connection's closing token threw; the connection closes anyway.")]
     internal static partial void ClosingCallbackThrew(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Warning, Message = "{Count} more refused incoming calls were not logged (at most a few a second are).")]
+    internal static partial void RefusalsSuppressed(ILogger logger, int count);
 }

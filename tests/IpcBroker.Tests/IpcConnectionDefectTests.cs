@@ -1,7 +1,3 @@
-using IpcBroker.Plugins;
-using Microsoft.Extensions.Logging;
-using Nerdbank.Streams;
-using StreamJsonRpc;
 
 namespace IpcBroker.Tests;
 
@@ -69,30 +65,5 @@ public class IpcConnectionDefectTests(ITestOutputHelper output) : TestBase(outpu
         Assert.Equal(IpcErrorCode.BadRequest, result.ErrorCode);
         Assert.Contains("canceled", result.ErrorMessage, StringComparison.OrdinalIgnoreCase);
         Assert.True(raw.Main.IsConnected);
-    }
-
-    /// <summary>A main-side connection whose peer is a bare StreamJsonRpc endpoint on the seeded channel: it answers whatever the test makes it answer.</summary>
-    private sealed class RawPeer : IAsyncDisposable
-    {
-        private readonly MultiplexingStream multiplexor;
-
-        public RawPeer(ILoggerFactory loggers)
-        {
-            (Stream mainStream, Stream rawStream) = FullDuplexStream.CreatePair();
-            this.Main = IpcConnection.Start(mainStream, new IpcEventRegistry(IpcSide.Main), ConnectionPair.MiniIdentity, null, loggers.CreateLogger("main"));
-            this.multiplexor = MultiplexingStream.Create(rawStream, new MultiplexingStream.Options { ProtocolMajorVersion = 3, SeededChannels = { new MultiplexingStream.ChannelOptions() } });
-            this.Rpc = new JsonRpc(new LengthHeaderMessageHandler(this.multiplexor.AcceptChannel(0), new MessagePackFormatter()));
-        }
-
-        public IpcConnection Main { get; }
-
-        public JsonRpc Rpc { get; }
-
-        public async ValueTask DisposeAsync()
-        {
-            await this.Main.DisposeAsync();
-            this.Rpc.Dispose();
-            await this.multiplexor.DisposeAsync();
-        }
     }
 }
