@@ -136,7 +136,20 @@ public sealed class IpcConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(remote);
-        return new IpcConnection(transport, registry, remote, options ?? IpcConnectionOptions.Default, logger ?? NullLogger.Instance);
+        options ??= IpcConnectionOptions.Default;
+        logger ??= NullLogger.Instance;
+
+        // The main process never waits on a mini: a write to a peer that has stopped reading closes the connection once
+        // it has made no progress for StalledWriteTimeout (the watch starts once the connection exists to be closed).
+        var watched = new WriteProgressStream(transport);
+        var connection = new IpcConnection(watched, registry, remote, options, logger);
+        TimeSpan stallTimeout = options.StalledWriteTimeout;
+        watched.Watch(stallTimeout, () =>
+        {
+            IpcLog.PeerStoppedReading(logger, stallTimeout.TotalMilliseconds);
+            connection.Close(IpcErrorCode.PeerDisconnected, $"the other process stopped reading (a write made no progress for {stallTimeout.TotalMilliseconds:0} ms)");
+        });
+        return connection;
     }
 
     /// <summary>Calls <paramref name="eventId"/> on the other side and awaits its one outcome.</summary>

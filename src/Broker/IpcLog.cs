@@ -34,4 +34,7 @@ internal static partial class IpcLog
 
     [LoggerMessage(EventId = 1021, Level = LogLevel.Warning, Message = "{Count} more refused incoming calls were not logged (at most a few a second are).")]
     internal static partial void RefusalsSuppressed(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1022, Level = LogLevel.Warning, Message = "The other process stopped reading: a write made no progress for {TimeoutMs} ms; closing the connection.")]
+    internal static partial void PeerStoppedReading(ILogger logger, double timeoutMs);
 }
