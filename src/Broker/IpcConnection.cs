@@ -27,6 +27,12 @@ namespace IpcBroker;
 /// <para>Exactly once: every call completes through one <see cref="TaskCompletionSource{T}"/> raced by the answer, its
 /// own deadline timer, the caller's token and the connection's closing; the first wins, the rest are ignored. None of
 /// them waits on the peer.</para>
+/// <para>Governance (<see cref="Governance.ConnectionGovernor"/>): at most
+/// <see cref="IpcConnectionOptions.MaxConcurrentIncomingCalls"/> incoming calls are handled at once (the excess is
+/// answered <see cref="IpcErrorCode.Busy"/>), and they run on the thread pool, never on StreamJsonRpc's in-order
+/// dispatcher; this side's own calls keep to <see cref="IpcConnectionOptions.PeerMaxConcurrentCalls"/> through a FIFO;
+/// bytes queued for the peer are bounded by <see cref="IpcConnectionOptions.MaxQueuedOutgoingBytes"/>; and a transport
+/// write that makes no progress for <see cref="IpcConnectionOptions.StalledWriteTimeout"/> closes the connection.</para>
 /// <para>Thread-safety: all members may be called from any thread. Disposal closes the connection and fails pending
 /// calls with <see cref="IpcErrorCode.PeerDisconnected"/> unless <see cref="Close"/> named another reason first.</para>
 /// </remarks>
@@ -335,6 +341,11 @@ public sealed class IpcConnection : IAsyncDisposable
                 this.governor.ExitOutgoing();
                 return this.ClosedResult(eventId);
             }
+            catch
+            {
+                this.governor.ExitOutgoing();
+                throw;
+            }
 
             _ = invocation.ContinueWith(static (_, state) => ((ConnectionGovernor)state!).ExitOutgoing(), this.governor, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             _ = this.CompleteFromReplyAsync(invocation, outcome, eventId, timeout, deadline.Token);
@@ -355,7 +366,15 @@ public sealed class IpcConnection : IAsyncDisposable
             // The reply's payload may still be arriving on its channel; the call's own deadline still races it.
             using var transfer = CancellationTokenSource.CreateLinkedTokenSource(this.closing.Token);
             transfer.CancelAfter(timeout);
-            outcome.TrySetResult(await this.ToResultAsync(reply, eventId, transfer.Token).ConfigureAwait(false));
+            IpcResult result = await this.ToResultAsync(reply, eventId, transfer.Token).ConfigureAwait(false);
+            if (result.ErrorCode == IpcErrorCode.Canceled && !deadline.IsCancellationRequested)
+            {
+                // Nobody here cancelled: the handling side gave the call up itself, which it does when its connection
+                // closes (its handler's token fires), so for this caller the other side went away.
+                result = IpcResult.Failure(IpcErrorCode.PeerDisconnected, $"The other process gave up the call to '{eventId}' without being asked (it is closing).", result.Data);
+            }
+
+            outcome.TrySetResult(result);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {

@@ -66,4 +66,19 @@ public class IpcConnectionDefectTests(ITestOutputHelper output) : TestBase(outpu
         Assert.Contains("canceled", result.ErrorMessage, StringComparison.OrdinalIgnoreCase);
         Assert.True(raw.Main.IsConnected);
     }
+
+    [Fact]
+    public async Task ACanceledAnswerThisSideDidNotAskForIsPeerDisconnected()
+    {
+        // What a handling side that is closing answers (its own connection cancelled the handler): the caller cancelled
+        // nothing, so for it the other side went away.
+        await using var raw = new RawPeer(this.LoggerFactory);
+        raw.Rpc.AddLocalRpcMethod(IpcConnection.CallMethod, new Func<string, int, byte[]?, ulong, object?[]>((_, _, _, _) => [(int)IpcErrorCode.Canceled, "The call was canceled.", null, 0UL]));
+        raw.Rpc.StartListening();
+
+        IpcResult result = await this.WithTimeoutAsync(raw.Main.CallAsync("some.event", null, new IpcCallOptions { Timeout = LongDeadline }));
+
+        Assert.Equal(IpcErrorCode.PeerDisconnected, result.ErrorCode);
+        Assert.Contains("some.event", result.ErrorMessage);
+    }
 }
