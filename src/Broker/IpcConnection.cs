@@ -380,6 +380,12 @@ public sealed class IpcConnection : IAsyncDisposable
         {
             // The deadline, the caller or the connection cancelled the invocation: the registration has set the outcome.
         }
+        catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException || this.rpc.IsDisposed || this.closing.IsCancellationRequested)
+        {
+            // Checked before the peer-fault cases below (ConnectionLostException is a RemoteRpcException): when the
+            // transport dies, StreamJsonRpc may fault the invocation before this side has started closing.
+            outcome.TrySetResult(this.ClosedResult(eventId));
+        }
         catch (OperationCanceledException)
         {
             // The peer answered with a RequestCanceled error although nobody on this side cancelled: waiting for the
@@ -390,10 +396,6 @@ public sealed class IpcConnection : IAsyncDisposable
         catch (RemoteRpcException ex) when (ex is not RemoteSerializationException)
         {
             outcome.TrySetResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"The other side refused the call to '{eventId}': {ex.Message}"));
-        }
-        catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException)
-        {
-            outcome.TrySetResult(this.ClosedResult(eventId));
         }
         catch (Exception ex)
         {
