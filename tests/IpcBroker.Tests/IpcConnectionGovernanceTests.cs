@@ -48,10 +48,15 @@ public class IpcConnectionGovernanceTests(ITestOutputHelper output) : TestBase(o
         var hostile = new IpcConnectionOptions { PeerMaxConcurrentCalls = 1000 };
         await using var pair = new ConnectionPair(this.LoggerFactory, mainOptions: main, miniOptions: hostile);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var allAdmittedStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int started = 0;
         pair.MainRegistry.AddHandler("hold", async request =>
         {
-            Interlocked.Increment(ref started);
+            if (Interlocked.Increment(ref started) == 8)
+            {
+                allAdmittedStarted.TrySetResult();
+            }
+
             await release.Task.WaitAsync(request.CancellationToken);
             return new Bundle();
         });
@@ -71,11 +76,13 @@ public class IpcConnectionGovernanceTests(ITestOutputHelper output) : TestBase(o
         }
         finally
         {
-            Assert.Equal(8, Volatile.Read(ref started));
+            // Handlers start on the thread pool, so the Busy answers may overtake the admitted calls' handlers.
+            await this.WithTimeoutAsync(allAdmittedStarted.Task);
             release.SetResult();
         }
 
         Assert.All(early, r => Assert.Equal(IpcErrorCode.Busy, r.ErrorCode));
+        Assert.Equal(8, Volatile.Read(ref started));
         Assert.Contains("8 calls", early[0].ErrorMessage);
         IpcResult[] all = await this.WithTimeoutAsync(Task.WhenAll(calls));
         Assert.Equal(8, all.Count(r => r.IsSuccess));
