@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using IpcBroker.Diagnostics;
+using IpcBroker.Governance;
 using IpcBroker.Plugins;
 using IpcBroker.Protocol;
 using MessagePack;
@@ -26,6 +27,12 @@ namespace IpcBroker;
 /// <para>Exactly once: every call completes through one <see cref="TaskCompletionSource{T}"/> raced by the answer, its
 /// own deadline timer, the caller's token and the connection's closing; the first wins, the rest are ignored. None of
 /// them waits on the peer.</para>
+/// <para>Governance (<see cref="Governance.ConnectionGovernor"/>): at most
+/// <see cref="IpcConnectionOptions.MaxConcurrentIncomingCalls"/> incoming calls are handled at once (the excess is
+/// answered <see cref="IpcErrorCode.Busy"/>), and they run on the thread pool, never on StreamJsonRpc's in-order
+/// dispatcher; this side's own calls keep to <see cref="IpcConnectionOptions.PeerMaxConcurrentCalls"/> through a FIFO;
+/// bytes queued for the peer are bounded by <see cref="IpcConnectionOptions.MaxQueuedOutgoingBytes"/>; and a transport
+/// write that makes no progress for <see cref="IpcConnectionOptions.StalledWriteTimeout"/> closes the connection.</para>
 /// <para>Thread-safety: all members may be called from any thread. Disposal closes the connection and fails pending
 /// calls with <see cref="IpcErrorCode.PeerDisconnected"/> unless <see cref="Close"/> named another reason first.</para>
 /// </remarks>
@@ -46,11 +53,14 @@ public sealed class IpcConnection : IAsyncDisposable
     private readonly IpcEventRegistry registry;
     private readonly IpcConnectionOptions options;
     private readonly ILogger logger;
+    private readonly ConnectionGovernor governor;
+    private readonly RefusalLogLimiter refusals;
     private readonly object gate = new();
     private readonly CancellationTokenSource closing = new();
     private readonly TaskCompletionSource closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IpcErrorCode closeCode = IpcErrorCode.PeerDisconnected;
     private string closeReason = "the connection closed";
+    private bool closeStarted;
 
     /// <summary>How long releasing the transport may take before the connection counts as closed anyway.</summary>
     private static readonly TimeSpan TeardownTimeout = TimeSpan.FromSeconds(5);
@@ -90,6 +100,8 @@ public sealed class IpcConnection : IAsyncDisposable
         this.Remote = remote;
         this.options = options;
         this.logger = logger;
+        this.governor = new ConnectionGovernor(options);
+        this.refusals = new RefusalLogLimiter(logger, options.MaxRefusalWarningsPerSecond);
 
         var muxOptions = new MultiplexingStream.Options
         {
@@ -198,7 +210,20 @@ public sealed class IpcConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(remote);
-        return new IpcConnection(transport, registry, remote, options ?? IpcConnectionOptions.Default, logger ?? NullLogger.Instance);
+        options ??= IpcConnectionOptions.Default;
+        logger ??= NullLogger.Instance;
+
+        // The main process never waits on a mini: a write to a peer that has stopped reading closes the connection once
+        // it has made no progress for StalledWriteTimeout (the watch starts once the connection exists to be closed).
+        var watched = new WriteProgressStream(transport);
+        var connection = new IpcConnection(watched, registry, remote, options, logger);
+        TimeSpan stallTimeout = options.StalledWriteTimeout;
+        watched.Watch(stallTimeout, () =>
+        {
+            IpcLog.PeerStoppedReading(logger, stallTimeout.TotalMilliseconds);
+            connection.Close(IpcErrorCode.PeerDisconnected, $"the other process stopped reading (a write made no progress for {stallTimeout.TotalMilliseconds:0} ms)");
+        });
+        return connection;
     }
 
     /// <summary>Calls <paramref name="eventId"/> on the other side and awaits its one outcome.</summary>
@@ -215,9 +240,10 @@ public sealed class IpcConnection : IAsyncDisposable
         }
 
         TimeSpan timeout = this.options.TimeoutFor(eventId, callOptions.Timeout);
-        if (timeout <= TimeSpan.Zero || timeout > this.options.MaxCallTimeout)
+        TimeSpan maxTimeout = this.options.MaxTimeoutFor(eventId);
+        if (timeout <= TimeSpan.Zero || timeout > maxTimeout)
         {
-            return Task.FromResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"Bad request: the timeout must be above zero and at most {this.options.MaxCallTimeout}."));
+            return Task.FromResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"Bad request: the timeout must be above zero and at most {maxTimeout}."));
         }
 
         if (callOptions.CancellationToken.IsCancellationRequested)
@@ -282,18 +308,10 @@ public sealed class IpcConnection : IAsyncDisposable
     /// <param name="reason">A readable reason.</param>
     public void Close(IpcErrorCode code, string reason)
     {
-        lock (this.gate)
+        if (this.TryBeginClose(code, reason))
         {
-            if (this.closing.IsCancellationRequested)
-            {
-                return;
-            }
-
-            this.closeCode = code;
-            this.closeReason = reason;
+            this.Shutdown();
         }
-
-        this.Shutdown();
     }
 
     /// <inheritdoc/>
@@ -343,41 +361,86 @@ public sealed class IpcConnection : IAsyncDisposable
 
     private async Task<IpcResult> CallOnWireAsync(string eventId, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var outcome = new TaskCompletionSource<IpcResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, this.closing.Token);
-        deadline.CancelAfter(timeout);
-        using CancellationTokenRegistration registration = deadline.Token.Register(() => outcome.TrySetResult(
-            this.closing.IsCancellationRequested ? this.ClosedResult(eventId)
-            : cancellationToken.IsCancellationRequested ? IpcResult.Failure(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled.")
-            : IpcResult.Failure(IpcErrorCode.Timeout, $"No answer to '{eventId}' within {timeout.TotalMilliseconds:0} ms.")));
+        long started = Stopwatch.GetTimestamp();
 
-        // Cancelling 'deadline' also makes StreamJsonRpc send $/cancelRequest, so the handler's token fires.
-        int timeoutMs = (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds));
-        Task<CallReply> invocation;
-        ulong channel = 0;
+        // Charged before it is queued (also while it waits for a slot below), refunded when the call ends; a peer that
+        // stops reading makes later calls fail here at once instead of piling up bytes (the transport's stall watch
+        // closes the connection in the end).
+        if (!this.governor.TryChargeOutgoing(payload.Length))
+        {
+            return IpcResult.Failure(IpcErrorCode.LimitsExceeded, $"The call to '{eventId}' was not sent: more than {this.options.MaxQueuedOutgoingBytes} bytes (MaxQueuedOutgoingBytes) are already queued for the other process, which is not reading them fast enough.");
+        }
+
         try
         {
-            (byte[]? inline, channel) = this.payloads.Send(payload, timeout);
-            invocation = this.rpc.InvokeWithCancellationAsync<CallReply>(CallMethod, [eventId, timeoutMs, inline, channel], deadline.Token);
-        }
-        catch (Exception ex) when (ex is ObjectDisposedException or ConnectionLostException or IOException)
-        {
-            this.payloads.Abandon(channel);
-            return this.ClosedResult(eventId);
-        }
+            var outcome = new TaskCompletionSource<IpcResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, this.closing.Token);
+            deadline.CancelAfter(timeout);
+            using CancellationTokenRegistration registration = deadline.Token.Register(() => outcome.TrySetResult(
+                this.closing.IsCancellationRequested ? this.ClosedResult(eventId)
+                : cancellationToken.IsCancellationRequested ? IpcResult.Failure(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled.")
+                : IpcResult.Failure(IpcErrorCode.Timeout, $"No answer to '{eventId}' within {timeout.TotalMilliseconds:0} ms.")));
 
-        // A call cancelled before its message was written leaves its channel offered and never named: withdraw it.
-        // (Once written, the message has named it and this does nothing.)
-        if (channel != 0)
-        {
-            _ = invocation.ContinueWith(static (_, state) => ((Action)state!)(), (Action)(() => this.payloads.Abandon(channel)), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
+            // The peer handles at most PeerMaxConcurrentCalls of ours at once; the rest wait here in order, within their
+            // own deadline, so that the peer never has to answer Busy.
+            try
+            {
+                await this.governor.EnterOutgoingAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The registration has set the outcome (deadline, cancellation or closing).
+                return await outcome.Task.ConfigureAwait(false);
+            }
 
-        _ = this.CompleteFromReplyAsync(invocation, outcome, eventId, timeout);
-        return await outcome.Task.ConfigureAwait(false);
+            // The slot is given back when the invocation ends, not when the outcome is set: the peer counts the call
+            // until its answer is written, and a call that timed out here may still be running there.
+            Task<CallReply> invocation;
+            ulong channel = 0;
+            try
+            {
+                // Cancelling 'deadline' also makes StreamJsonRpc send $/cancelRequest, so the handler's token fires.
+                TimeSpan remaining = timeout - Stopwatch.GetElapsedTime(started);
+                int timeoutMs = (int)Math.Clamp(Math.Ceiling(remaining.TotalMilliseconds), 1, int.MaxValue);
+                (byte[]? inline, channel) = this.payloads.Send(payload, remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1));
+                invocation = this.rpc.InvokeWithCancellationAsync<CallReply>(CallMethod, [eventId, timeoutMs, inline, channel], deadline.Token);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or ConnectionLostException or IOException)
+            {
+                this.governor.ExitOutgoing();
+                this.payloads.Abandon(channel);
+                return this.ClosedResult(eventId);
+            }
+            catch
+            {
+                this.governor.ExitOutgoing();
+                this.payloads.Abandon(channel);
+                throw;
+            }
+
+            // When the invocation ends: its slot goes back, and a channel whose naming message was never written (the call
+            // was cancelled first) is withdrawn — once the message is written, Abandon does nothing.
+            _ = invocation.ContinueWith(
+                static (_, state) =>
+                {
+                    (IpcConnection connection, ulong channel) = ((IpcConnection, ulong))state!;
+                    connection.governor.ExitOutgoing();
+                    connection.payloads.Abandon(channel);
+                },
+                (this, channel),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            _ = this.CompleteFromReplyAsync(invocation, outcome, eventId, timeout, deadline.Token);
+            return await outcome.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            this.governor.RefundOutgoing(payload.Length);
+        }
     }
 
-    private async Task CompleteFromReplyAsync(Task<CallReply> invocation, TaskCompletionSource<IpcResult> outcome, string eventId, TimeSpan timeout)
+    private async Task CompleteFromReplyAsync(Task<CallReply> invocation, TaskCompletionSource<IpcResult> outcome, string eventId, TimeSpan timeout, CancellationToken deadline)
     {
         try
         {
@@ -386,19 +449,43 @@ public sealed class IpcConnection : IAsyncDisposable
             // The reply's payload may still be arriving on its channel; the call's own deadline still races it.
             using var transfer = CancellationTokenSource.CreateLinkedTokenSource(this.closing.Token);
             transfer.CancelAfter(timeout);
-            outcome.TrySetResult(await this.ToResultAsync(reply, eventId, transfer.Token).ConfigureAwait(false));
+            IpcResult result = await this.ToResultAsync(reply, eventId, transfer.Token).ConfigureAwait(false);
+            if (result.ErrorCode == IpcErrorCode.Canceled && !deadline.IsCancellationRequested)
+            {
+                // Nobody here cancelled: the handling side gave the call up itself, which it does when its connection
+                // closes (its handler's token fires), so for this caller the other side went away.
+                result = IpcResult.Failure(IpcErrorCode.PeerDisconnected, $"The other process gave up the call to '{eventId}' without being asked (it is closing).", result.Data);
+            }
+
+            outcome.TrySetResult(result);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             // The deadline, the caller or the connection cancelled the invocation: the registration has set the outcome.
         }
-        catch (RemoteRpcException ex)
+        catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException || this.rpc.IsDisposed || this.closing.IsCancellationRequested)
+        {
+            // Checked before the peer-fault cases below (ConnectionLostException is a RemoteRpcException): when the
+            // transport dies, StreamJsonRpc may fault the invocation before this side has started closing.
+            outcome.TrySetResult(this.ClosedResult(eventId));
+        }
+        catch (OperationCanceledException)
+        {
+            // The peer answered with a RequestCanceled error although nobody on this side cancelled: waiting for the
+            // deadline would turn that into a false Timeout.
+            IpcLog.ReplyUnreadable(this.logger, "an unsolicited cancellation");
+            outcome.TrySetResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"The other side answered the call to '{eventId}' as canceled, which this side did not ask for."));
+        }
+        catch (RemoteRpcException ex) when (ex is not RemoteSerializationException)
         {
             outcome.TrySetResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"The other side refused the call to '{eventId}': {ex.Message}"));
         }
-        catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException)
+        catch (Exception ex)
         {
-            outcome.TrySetResult(this.ClosedResult(eventId));
+            // Anything else is an answer this side cannot classify (a result that is not a CallReply, elements of the
+            // wrong types): it is the peer's fault, and the caller learns it now rather than at the deadline.
+            IpcLog.ReplyUnreadable(this.logger, ex.GetType().Name);
+            outcome.TrySetResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"The answer to '{eventId}' was malformed."));
         }
     }
 
@@ -435,37 +522,71 @@ public sealed class IpcConnection : IAsyncDisposable
 
     private IpcResult ClosedResult(string eventId) => IpcResult.Failure(this.closeCode, $"The call to '{eventId}' failed: {this.closeReason}.");
 
+    /// <summary>
+    /// Runs on StreamJsonRpc's in-order dispatcher: only what must happen in order is done here (counting the call
+    /// against <see cref="IpcConnectionOptions.MaxConcurrentIncomingCalls"/>); decoding and the handler run on the
+    /// thread pool, so a handler that blocks its thread holds up no other call from the peer.
+    /// </summary>
     private async Task<CallReply> OnCallAsync(string eventId, int timeoutMs, byte[]? payload, ulong payloadChannel, CancellationToken cancellationToken)
     {
-        long started = Stopwatch.GetTimestamp();
-        DateTimeOffset startedAt = DateTimeOffset.UtcNow;
-
-        // Activity.Current is StreamJsonRpc's inbound activity, parented by the caller's traceparent.
-        using Activity? activity = IpcTelemetry.Source.HasListeners() ? IpcTelemetry.Source.StartActivity("ipc.handle " + eventId, ActivityKind.Server) : null;
-        activity?.SetTag("ipc.event", eventId).SetTag("ipc.caller.app_id", this.Remote.AppId).SetTag("ipc.caller.pid", this.Remote.ProcessId);
-        TagList sideTags = IpcTelemetry.SideTags(this.registry.Side, "in");
-        IpcTelemetry.InFlight.Add(1, sideTags);
-        IpcTelemetry.Bytes.Add(payload?.Length ?? 0, sideTags);
-        CallReply reply = Reply(IpcErrorCode.HandlerFailed, "The call ended unexpectedly.");
-        var seen = new IncomingCall();
+        // Counted from here until the reply is returned; the caller's side keeps to the same cap (PeerMaxConcurrentCalls).
+        bool admitted = this.governor.TryEnterIncoming();
         try
         {
-            reply = await this.HandleCallAsync(eventId, timeoutMs, payload, payloadChannel, seen, cancellationToken).ConfigureAwait(false);
-            return reply;
+            long started = Stopwatch.GetTimestamp();
+            DateTimeOffset startedAt = DateTimeOffset.UtcNow;
+
+            // The event name is the peer's choice: spans, tags and logs carry it only when it is registered here, so a
+            // peer can neither inflate the metrics' cardinality nor write what it likes into this side's logs.
+            string known = this.KnownEventName(eventId);
+
+            // Activity.Current is StreamJsonRpc's inbound activity, parented by the caller's traceparent.
+            using Activity? activity = IpcTelemetry.Source.HasListeners() ? IpcTelemetry.Source.StartActivity("ipc.handle " + known, ActivityKind.Server) : null;
+            activity?.SetTag("ipc.event", known).SetTag("ipc.caller.app_id", this.Remote.AppId).SetTag("ipc.caller.pid", this.Remote.ProcessId);
+            TagList sideTags = IpcTelemetry.SideTags(this.registry.Side, "in");
+            IpcTelemetry.InFlight.Add(1, sideTags);
+            IpcTelemetry.Bytes.Add(payload?.Length ?? 0, sideTags);
+            CallReply reply = Reply(IpcErrorCode.HandlerFailed, "The call ended unexpectedly.");
+            var seen = new IncomingCall();
+            try
+            {
+                if (!admitted)
+                {
+                    this.payloads.Discard(payloadChannel);
+                    this.refusals.IncomingRefused(known, $"more than {this.options.MaxConcurrentIncomingCalls} calls from the other process at once; answered Busy");
+                    reply = Reply(IpcErrorCode.Busy, $"Busy: the {this.registry.Side.ToString().ToLowerInvariant()} process is already handling {this.options.MaxConcurrentIncomingCalls} calls from this process (its cap); the call was not started.");
+                    return reply;
+                }
+
+                // Off the dispatcher: the handler's synchronous part (a Thread.Sleep, a synchronous SQLite write) must not
+                // run inline on StreamJsonRpc's in-order dispatcher, or every later call from the peer would wait for it.
+                reply = await Task.Run(() => this.HandleCallAsync(eventId, timeoutMs, payload, payloadChannel, seen, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+                return reply;
+            }
+            finally
+            {
+                IpcTelemetry.InFlight.Add(-1, sideTags);
+                IpcTelemetry.Bytes.Add(reply.Payload?.Length ?? 0, IpcTelemetry.SideTags(this.registry.Side, "out"));
+                IpcErrorCode outcome = Enum.IsDefined((IpcErrorCode)reply.Status) ? (IpcErrorCode)reply.Status : IpcErrorCode.HandlerFailed;
+                IpcTelemetry.Complete(activity, this.registry.Side, "in", known, outcome, started);
+                if (this.options.Observer is not null)
+                {
+                    IpcResult result = outcome == IpcErrorCode.None ? IpcResult.Success(seen.Answer) : IpcResult.Failure(outcome, reply.Message ?? outcome.ToString(), seen.Answer);
+                    this.Observe(false, eventId ?? string.Empty, seen.Request ?? new Bundle(), result, startedAt, started);
+                }
+            }
         }
         finally
         {
-            IpcTelemetry.InFlight.Add(-1, sideTags);
-            IpcTelemetry.Bytes.Add(reply.Payload?.Length ?? 0, IpcTelemetry.SideTags(this.registry.Side, "out"));
-            IpcErrorCode outcome = Enum.IsDefined((IpcErrorCode)reply.Status) ? (IpcErrorCode)reply.Status : IpcErrorCode.HandlerFailed;
-            IpcTelemetry.Complete(activity, this.registry.Side, "in", eventId ?? string.Empty, outcome, started);
-            if (this.options.Observer is not null)
+            if (admitted)
             {
-                IpcResult result = outcome == IpcErrorCode.None ? IpcResult.Success(seen.Answer) : IpcResult.Failure(outcome, reply.Message ?? outcome.ToString(), seen.Answer);
-                this.Observe(false, eventId ?? string.Empty, seen.Request ?? new Bundle(), result, startedAt, started);
+                this.governor.ExitIncoming();
             }
         }
     }
+
+    /// <summary>Gets <paramref name="eventId"/> when it is registered on this side, otherwise <c>unknown</c>.</summary>
+    private string KnownEventName(string? eventId) => eventId is not null && this.registry.TryGetHandler(eventId, out _) ? eventId : "unknown";
 
     /// <summary>What the handling side saw of an incoming call, for the observer.</summary>
     private sealed class IncomingCall
@@ -480,7 +601,7 @@ public sealed class IpcConnection : IAsyncDisposable
         if (!IpcEventRegistry.IsValidEventId(eventId, out string problem))
         {
             this.payloads.Discard(payloadChannel);
-            IpcLog.IncomingRefused(this.logger, eventId ?? "(null)", problem);
+            this.refusals.IncomingRefused("unknown", problem);
             return Reply(IpcErrorCode.BadRequest, $"Bad request: {problem}.");
         }
 
@@ -490,12 +611,10 @@ public sealed class IpcConnection : IAsyncDisposable
             return Reply(IpcErrorCode.NoHandler, $"No handler is registered for '{eventId}' in the {this.registry.Side.ToString().ToLowerInvariant()} process.");
         }
 
+        // The event's own timeout replaces the connection's cap, also when it is longer (a registered per-event override);
+        // the caller's shorter deadline still wins.
         TimeSpan timeout = timeoutMs > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : this.options.DefaultCallTimeout;
-        timeout = Min(timeout, this.options.MaxCallTimeout);
-        if (handler.Timeout is { } eventTimeout)
-        {
-            timeout = Min(timeout, eventTimeout);
-        }
+        timeout = Min(timeout, handler.Timeout ?? this.options.MaxCallTimeout);
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
@@ -510,12 +629,12 @@ public sealed class IpcConnection : IAsyncDisposable
         }
         catch (BundleLimitExceededException ex)
         {
-            IpcLog.IncomingRefused(this.logger, eventId, ex.Message);
+            this.refusals.IncomingRefused(eventId, ex.Message);
             return Reply(IpcErrorCode.LimitsExceeded, "The request was refused: " + ex.Message);
         }
         catch (FormatException ex)
         {
-            IpcLog.IncomingRefused(this.logger, eventId, ex.Message);
+            this.refusals.IncomingRefused(eventId, ex.Message);
             return Reply(IpcErrorCode.BadRequest, "Bad request: " + ex.Message);
         }
 
@@ -536,7 +655,9 @@ public sealed class IpcConnection : IAsyncDisposable
             }
         });
 
-        _ = this.RunHandlerAsync(handler, request);
+        // On a thread of its own from the pool: a handler that blocks before its first await must not hold up this
+        // method, which answers Timeout at the deadline whatever the handler does.
+        _ = Task.Run(() => this.RunHandlerAsync(handler, request), CancellationToken.None);
         await Task.WhenAny(request.Answer, expired.Task).ConfigureAwait(false);
         if (!request.Answer.IsCompleted)
         {
@@ -547,15 +668,28 @@ public sealed class IpcConnection : IAsyncDisposable
 
         IpcResult result = await request.Answer.ConfigureAwait(false);
         seen.Answer = result.Data;
+        byte[] encoded;
         try
         {
-            (byte[]? inline, ulong channel) = this.payloads.Send(BundleCodec.Encode(result.Data, this.options.Limits), timeout);
-            return new CallReply((int)result.ErrorCode, result.ErrorMessage, inline, channel);
+            encoded = BundleCodec.Encode(result.Data, this.options.Limits);
         }
         catch (BundleLimitExceededException ex)
         {
-            IpcLog.IncomingRefused(this.logger, eventId, "the answer is too large: " + ex.Message);
+            this.refusals.IncomingRefused(eventId, "the answer is too large: " + ex.Message);
             return Reply(IpcErrorCode.LimitsExceeded, $"The answer to '{eventId}' was not sent: " + ex.Message);
+        }
+
+        // An answer is charged to the outgoing queue while this side hands it over, but never refused for it: its work
+        // is done, and answers in flight are bounded by MaxConcurrentIncomingCalls times the bundle limit.
+        this.governor.ChargeOutgoing(encoded.Length);
+        try
+        {
+            (byte[]? inline, ulong channel) = this.payloads.Send(encoded, timeout);
+            return new CallReply((int)result.ErrorCode, result.ErrorMessage, inline, channel);
+        }
+        finally
+        {
+            this.governor.RefundOutgoing(encoded.Length);
         }
     }
 
@@ -599,16 +733,9 @@ public sealed class IpcConnection : IAsyncDisposable
     /// <summary>Cuts off a peer that broke the protocol: recorded, logged and counted once, then closed like a disconnection.</summary>
     private void OnProtocolViolation(ProtocolViolation code, string detail)
     {
-        lock (this.gate)
+        if (!this.TryBeginClose(IpcErrorCode.PeerDisconnected, $"the other process broke the protocol ({code}): {detail}", code))
         {
-            if (this.closing.IsCancellationRequested)
-            {
-                return;
-            }
-
-            this.violation = code;
-            this.closeCode = IpcErrorCode.PeerDisconnected;
-            this.closeReason = $"the other process broke the protocol ({code}): {detail}";
+            return;
         }
 
         IpcLog.ProtocolViolation(this.logger, code, $"{this.Remote.Side} {this.Remote.AppId} (pid {this.Remote.ProcessId})", detail);
@@ -619,34 +746,50 @@ public sealed class IpcConnection : IAsyncDisposable
 
     private void OnDisconnected(string reason)
     {
-        lock (this.gate)
+        if (this.TryBeginClose(IpcErrorCode.PeerDisconnected, "the other process disconnected (" + reason + ")"))
         {
-            if (!this.closing.IsCancellationRequested)
-            {
-                this.closeReason = "the other process disconnected (" + reason + ")";
-            }
+            this.Shutdown();
         }
-
-        this.Shutdown();
     }
 
-    private void Shutdown()
+    /// <summary>Records why the connection closes; only the first caller wins and must then call <see cref="Shutdown"/>.</summary>
+    private bool TryBeginClose(IpcErrorCode code, string reason, ProtocolViolation? violation = null)
     {
-        bool first;
         lock (this.gate)
         {
-            first = !this.closing.IsCancellationRequested;
-            if (first)
+            if (this.closeStarted)
             {
-                // Cancelling fails every pending call at once (their registrations race the answer); it must happen
-                // before the transport is torn down so that no call sees a bare ConnectionLostException first.
-                this.closing.Cancel();
+                return false;
             }
-        }
 
-        if (first)
+            this.closeStarted = true;
+            this.closeCode = code;
+            this.closeReason = reason;
+            this.violation = violation;
+            return true;
+        }
+    }
+
+    /// <summary>Cancels <see cref="ClosingToken"/> and tears down; called once, by the winner of <see cref="TryBeginClose"/>.</summary>
+    private void Shutdown()
+    {
+        try
         {
             IpcLog.ConnectionClosed(this.logger, $"{this.Remote.Side} {this.Remote.AppId} (pid {this.Remote.ProcessId})", this.closeReason);
+
+            // Cancelling fails every pending call at once (their registrations race the answer); it must happen
+            // before the transport is torn down so that no call sees a bare ConnectionLostException first. It runs
+            // every callback registered on ClosingToken inline, outside the lock (a callback may call back in), and a
+            // callback that throws must not stop the teardown.
+            this.closing.Cancel();
+        }
+        catch (AggregateException ex)
+        {
+            IpcLog.ClosingCallbackThrew(this.logger, ex);
+        }
+        finally
+        {
+            this.refusals.Flush();
             _ = this.TearDownAsync();
         }
     }

@@ -13,10 +13,48 @@ public sealed record IpcConnectionOptions
     public IReadOnlyDictionary<string, TimeSpan> EventTimeouts { get; init; } = new Dictionary<string, TimeSpan>();
 
     /// <summary>
-    /// Gets the longest deadline this side grants an incoming call, whatever the caller asks for (10 min), so a peer
-    /// cannot pin a handler's resources forever.
+    /// Gets the longest deadline this side grants an incoming call, whatever the caller asks for, and the longest this
+    /// side's own calls may ask for (60 s): a peer cannot pin a handler's resources for long. An event registered with
+    /// its own timeout (<see cref="Plugins.IpcEventAttribute.TimeoutMilliseconds"/>) may grant more, and a call this
+    /// side makes may ask up to its event's entry in <see cref="EventTimeouts"/> when that is more.
     /// </summary>
-    public TimeSpan MaxCallTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    public TimeSpan MaxCallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Gets how many calls from the peer this side handles at once (64); one more is answered at once with
+    /// <see cref="IpcErrorCode.Busy"/>, never queued, so a peer cannot make this process hold unbounded work. 64 is
+    /// the protocol's default cap: far more than a mini program needs at once, few enough that 64 answers of the largest
+    /// bundle stay within memory.
+    /// </summary>
+    public int MaxConcurrentIncomingCalls { get; init; } = 64;
+
+    /// <summary>
+    /// Gets how many calls this side lets be in flight to the peer at once (64, the protocol's default cap, which the
+    /// peer is assumed to use as its <see cref="MaxConcurrentIncomingCalls"/>); later calls wait in a local FIFO, within
+    /// their own deadline, so that a well-behaved peer never answers <see cref="IpcErrorCode.Busy"/>.
+    /// </summary>
+    public int PeerMaxConcurrentCalls { get; init; } = 64;
+
+    /// <summary>
+    /// Gets how many bytes of encoded requests and answers this side lets be queued for the peer at once (32 MiB); past
+    /// it a new call fails at once with <see cref="IpcErrorCode.LimitsExceeded"/>, so a peer that stops reading cannot
+    /// make this process buffer without bound, and nothing here waits on it. Two of the largest bundles
+    /// (<see cref="BundleLimits.MaxBytes"/>, 16 MiB) fit.
+    /// </summary>
+    public long MaxQueuedOutgoingBytes { get; init; } = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// Gets how long a write to the transport may stay pending before the connection is closed because the other
+    /// process stopped reading (30 s): long enough for a process paused by a debugger or a busy machine's scheduler
+    /// to catch up, short enough that a stopped one is let go well before anyone notices a leak.
+    /// </summary>
+    public TimeSpan StalledWriteTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets how many warnings about refused incoming calls one connection writes per second (10); the rest are counted
+    /// and summarised in one line, so a hostile peer cannot flood the log.
+    /// </summary>
+    public int MaxRefusalWarningsPerSecond { get; init; } = 10;
 
     /// <summary>Gets the limits on bundles sent and received.</summary>
     public BundleLimits Limits { get; init; } = BundleLimits.Default;
@@ -81,4 +119,10 @@ public sealed record IpcConnectionOptions
     /// <returns>The deadline.</returns>
     internal TimeSpan TimeoutFor(string eventId, TimeSpan? perCall) =>
         perCall ?? (this.EventTimeouts.TryGetValue(eventId, out TimeSpan perEvent) ? perEvent : this.DefaultCallTimeout);
+
+    /// <summary>Gets the longest deadline a call this side makes to <paramref name="eventId"/> may ask for.</summary>
+    /// <param name="eventId">The event.</param>
+    /// <returns><see cref="MaxCallTimeout"/>, or the event's own entry in <see cref="EventTimeouts"/> when that is more.</returns>
+    internal TimeSpan MaxTimeoutFor(string eventId) =>
+        this.EventTimeouts.TryGetValue(eventId, out TimeSpan perEvent) && perEvent > this.MaxCallTimeout ? perEvent : this.MaxCallTimeout;
 }

@@ -36,4 +36,11 @@ public enum IpcErrorCode
 
     /// <summary>The user logged out while the call was in flight; every session of that user was revoked.</summary>
     LoggedOut = 10,
+
+    /// <summary>
+    /// The other side was already handling as many calls from this side as it allows at once
+    /// (<see cref="IpcConnectionOptions.MaxConcurrentIncomingCalls"/>); the call was refused at once, not queued. This
+    /// library's own caller keeps to the peer's cap and never sees it.
+    /// </summary>
+    Busy = 11,
 }

@@ -29,6 +29,15 @@ internal static partial class IpcLog
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "An answer from the peer could not be read: {Reason}.")]
     internal static partial void ReplyUnreadable(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 1021, Level = LogLevel.Warning, Message = "Protocol violation {Violation} by {Peer}; closing the connection: {Detail}.")]
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Error, Message = "A callback registered on the connection's closing token threw; the connection closes anyway.")]
+    internal static partial void ClosingCallbackThrew(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Warning, Message = "{Count} more refused incoming calls were not logged (at most a few a second are).")]
+    internal static partial void RefusalsSuppressed(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1022, Level = LogLevel.Warning, Message = "The other process stopped reading: a write made no progress for {TimeoutMs} ms; closing the connection.")]
+    internal static partial void PeerStoppedReading(ILogger logger, double timeoutMs);
+
+    [LoggerMessage(EventId = 1023, Level = LogLevel.Warning, Message = "Protocol violation {Violation} by {Peer}; closing the connection: {Detail}.")]
     internal static partial void ProtocolViolation(ILogger logger, ProtocolViolation violation, string peer, string detail);
 }

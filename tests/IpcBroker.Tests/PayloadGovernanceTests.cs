@@ -17,7 +17,7 @@ public class PayloadGovernanceTests(ITestOutputHelper output) : TestBase(output)
         (Stream mainStream, Stream rogueStream) = FullDuplexStream.CreatePair();
         var registry = new IpcEventRegistry(IpcSide.Main);
         registry.AddHandler("echo", r => Task.FromResult(r.Data));
-        await using IpcConnection main = IpcConnection.Start(mainStream, registry, ConnectionPair.MiniIdentity, null, this.LoggerFactory.CreateLogger("main"));
+        await using IpcConnection main = IpcConnection.Start(mainStream, registry, ConnectionPair.MiniIdentity, new IpcConnectionOptions { MaxConcurrentIncomingCalls = Calls }, this.LoggerFactory.CreateLogger("main"));
         await using MultiplexingStream rogue = MultiplexingStream.Create(rogueStream, new MultiplexingStream.Options
         {
             ProtocolMajorVersion = 3,

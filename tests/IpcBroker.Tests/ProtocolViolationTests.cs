@@ -45,7 +45,7 @@ public class ProtocolViolationTests(ITestOutputHelper output) : TestBase(output)
         Assert.Contains(expected.ToString(), peer.Main.CloseReason);
         IpcResult failed = await this.WithTimeoutAsync(pending);
         Assert.Equal(IpcErrorCode.PeerDisconnected, failed.ErrorCode);
-        await this.WaitForLogAsync(r => r.EventId == 1021 && r.Message.Contains(expected.ToString()));
+        await this.WaitForLogAsync(r => r.EventId == 1023 && r.Message.Contains(expected.ToString()));
     }
 
     [Fact]
