@@ -45,8 +45,9 @@ internal static class Attacks
                 UnnamedOffers(c, count > 0 ? count : 10_000);
                 break;
             case "named-never-completed":
-                _ = c.ReadForeverAsync(m => Program.Say($"got {m}"));
-                await NamedNeverCompletedAsync(c, count > 0 ? count : 10_000).ConfigureAwait(false);
+                var answered = new System.Collections.Concurrent.ConcurrentDictionary<long, TaskCompletionSource>();
+                _ = c.ReadForeverAsync(m => answered.GetOrAdd(m.Id, _ => new()).TrySetResult());
+                await NamedNeverCompletedAsync(c, count > 0 ? count : 10_000, id => answered.GetOrAdd(id, _ => new()).Task).ConfigureAwait(false);
                 break;
             case "garbage" or "unknown-result" or "unknown-method" or "wrong-params" or "huge-array-frame":
                 _ = c.ReadForeverAsync(m => Program.Say($"got {m}"));
@@ -144,7 +145,11 @@ internal static class Attacks
     }
 
     /// <summary>Makes <paramref name="calls"/> calls, each naming a channel of its own that gets 1 byte and is never completed.</summary>
-    private static async Task NamedNeverCompletedAsync(HostileConnection c, int calls)
+    /// <remarks>
+    /// Every 32 channels it waits for the answer to a plain call sent after them, so that the host has read the calls
+    /// that name them: what is measured is the host's limit on named, unfinished payloads, not its cap on unnamed offers.
+    /// </remarks>
+    private static async Task NamedNeverCompletedAsync(HostileConnection c, int calls, Func<long, Task> answered)
     {
         int named = 0;
         var channels = new List<MultiplexingStream.Channel>();
@@ -156,6 +161,12 @@ internal static class Attacks
                 channels.Add(channel);
                 await c.SendAsync(RpcFrames.Call(c.NextId(), FaultEvents.Echo, int.MaxValue, default, channel.QualifiedId.Id)).ConfigureAwait(false);
                 await channel.Output.WriteAsync(new byte[] { 0x81 }).ConfigureAwait(false);
+                if (named % 32 == 31)
+                {
+                    long barrier = c.NextId();
+                    await c.SendAsync(RpcFrames.Call(barrier, FaultEvents.Echo, 30_000, HostileBundles.Small(), 0)).ConfigureAwait(false);
+                    await answered(barrier).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception ex)
