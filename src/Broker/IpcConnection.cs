@@ -114,7 +114,10 @@ public sealed class IpcConnection : IAsyncDisposable
             StartSuspended = true,
         };
         this.multiplexor = MultiplexingStream.Create(transport, muxOptions);
-        this.payloads = new PayloadTransfer(this.multiplexor, options, this.closing.Token);
+
+        // Twice the cap of calls at once: a well-behaved peer (at most the cap, each answered) never reaches it.
+        var progress = new OutboundProgress(checked(options.MaxConcurrentIncomingCalls * 2), options.StalledWriteTimeout, this.OnPeerStoppedReading);
+        this.payloads = new PayloadTransfer(this.multiplexor, options, progress, this.closing.Token);
 
         // Channels other than the seeded one carry large payloads; each must be claimed by a message, and a peer that
         // piles up unclaimed ones, or leaves one unclaimed too long, is cut off. Raised on the multiplexer's read loop:
@@ -134,7 +137,7 @@ public sealed class IpcConnection : IAsyncDisposable
 
         var formatter = new MessagePackFormatter();
         formatter.SetMessagePackSerializerOptions(SerializerOptions);
-        var handler = new BoundedLengthHeaderMessageHandler(channel, formatter, options.EffectiveMaxMessageBytes, options.FrameReadTimeout, this.payloads.OnNamed);
+        var handler = new BoundedLengthHeaderMessageHandler(channel, formatter, options.EffectiveMaxMessageBytes, options.FrameReadTimeout, this.payloads.OnNamed, progress);
         this.rpc = new JsonRpc(handler)
         {
             CancelLocallyInvokedMethodsWhenConnectionIsClosed = true,
@@ -217,12 +220,7 @@ public sealed class IpcConnection : IAsyncDisposable
         // it has made no progress for StalledWriteTimeout (the watch starts once the connection exists to be closed).
         var watched = new WriteProgressStream(transport);
         var connection = new IpcConnection(watched, registry, remote, options, logger);
-        TimeSpan stallTimeout = options.StalledWriteTimeout;
-        watched.Watch(stallTimeout, () =>
-        {
-            IpcLog.PeerStoppedReading(logger, stallTimeout.TotalMilliseconds);
-            connection.Close(IpcErrorCode.PeerDisconnected, $"the other process stopped reading (a write made no progress for {stallTimeout.TotalMilliseconds:0} ms)");
-        });
+        watched.Watch(options.StalledWriteTimeout, connection.OnPeerStoppedReading);
         return connection;
     }
 
@@ -510,6 +508,11 @@ public sealed class IpcConnection : IAsyncDisposable
             IpcLog.ReplyUnreadable(this.logger, ex.Message);
             return IpcResult.Failure(IpcErrorCode.BadRequest, $"The answer to '{eventId}' could not be read: {ex.Message}");
         }
+        catch (ProtocolViolationException ex)
+        {
+            this.OnProtocolViolation(ex.Violation, ex.Message);
+            return this.ClosedResult(eventId);
+        }
 
         if (reply.Status == 0)
         {
@@ -637,6 +640,12 @@ public sealed class IpcConnection : IAsyncDisposable
             this.refusals.IncomingRefused(eventId, ex.Message);
             return Reply(IpcErrorCode.BadRequest, "Bad request: " + ex.Message);
         }
+        catch (ProtocolViolationException ex)
+        {
+            // The peer left the payload channel hanging: it is cut off, and this answer is never sent.
+            this.OnProtocolViolation(ex.Violation, ex.Message);
+            return Reply(IpcErrorCode.PeerDisconnected, "The connection closed: " + ex.Message);
+        }
 
         seen.Request = data;
         var request = new IpcRequest(eventId, data, this.Remote, deadline.Token, this.logger);
@@ -742,6 +751,17 @@ public sealed class IpcConnection : IAsyncDisposable
         IpcTelemetry.RecordViolation(this.registry.Side, code);
         this.unclaimedSweep.Dispose();
         this.Shutdown();
+    }
+
+    /// <summary>A write to the peer (the socket, channel 0, a payload channel) made no progress for the stall timeout.</summary>
+    private void OnPeerStoppedReading()
+    {
+        TimeSpan timeout = this.options.StalledWriteTimeout;
+        if (this.TryBeginClose(IpcErrorCode.PeerDisconnected, $"the other process stopped reading (a write made no progress for {timeout.TotalMilliseconds:0} ms)"))
+        {
+            IpcLog.PeerStoppedReading(this.logger, timeout.TotalMilliseconds);
+            this.Shutdown();
+        }
     }
 
     private void OnDisconnected(string reason)

@@ -88,6 +88,14 @@ public sealed record IpcConnectionOptions
     public TimeSpan UnclaimedChannelTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Gets how long a payload channel that a message named may go without a byte before it completes (30 s); a longer
+    /// silence closes the connection (<see cref="ProtocolViolation.PayloadChannelStalled"/>). A sender writes the whole
+    /// payload as soon as it names the channel and the receiver reads as it arrives, so only a sender that left the channel
+    /// hanging is silent that long; without this, each such call would hold a handling slot until its deadline.
+    /// </summary>
+    public TimeSpan PayloadChannelIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Gets how long the body of a JSON-RPC frame may take to arrive after its length header (10 s); a slower one closes
     /// the connection (<see cref="ProtocolViolation.FrameTimeout"/>), so a peer cannot pin a frame buffer by trickling.
     /// </summary>

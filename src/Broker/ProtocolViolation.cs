@@ -35,4 +35,10 @@ public enum ProtocolViolation
 
     /// <summary>A payload channel the peer offered was not named by any message within <see cref="IpcConnectionOptions.UnclaimedChannelTimeout"/>.</summary>
     UnclaimedChannelExpired = 9,
+
+    /// <summary>
+    /// A payload channel a message named sent nothing and did not complete for <see cref="IpcConnectionOptions.PayloadChannelIdleTimeout"/>:
+    /// a sender writes its whole payload at once, so a silent open channel is one left hanging.
+    /// </summary>
+    PayloadChannelStalled = 10,
 }

@@ -9,9 +9,16 @@ using IpcBroker.Sessions;
 // Round-trip latency of a small call: the broker (host -> mini process -> host) against a raw named-pipe echo between
 // two processes, measured in the same run, interleaved, several rounds; figures are reported as ratios to the floor.
 //   dotnet run -c Release --project tests/IpcBroker.Benchmarks -- [calls-per-round] [rounds]
+// A good mini program's latency and the host's memory, quiet and while a hostile mini process floods the host:
+//   dotnet run -c Release --project tests/IpcBroker.Benchmarks -- flood [window-seconds] [rounds]
 if (args is ["raw-echo-server", string path])
 {
     return await RawPipeEcho.ServeAsync(path);
+}
+
+if (args is ["flood", ..])
+{
+    return await FloodBenchmark.RunAsync(args[1..]);
 }
 
 int callsPerRound = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 10_000;

@@ -36,6 +36,10 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
     private readonly ConcurrentDictionary<RequestId, byte> outstanding = new();
     private readonly TimeSpan frameReadTimeout;
     private readonly Action<ulong>? channelNamed;
+    private readonly OutboundProgress? progress;
+    private readonly object unansweredGate = new();
+    private int unanswered;
+    private TaskCompletionSource? answerWritten;
 
     /// <summary>Initializes a new instance of the <see cref="BoundedLengthHeaderMessageHandler"/> class.</summary>
     /// <param name="pipe">Channel 0.</param>
@@ -43,12 +47,17 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
     /// <param name="maxMessageBytes">The largest frame body read.</param>
     /// <param name="frameReadTimeout">How long a frame's body may take to arrive after its header.</param>
     /// <param name="channelNamed">Told, under the write lock, of every payload channel id an outgoing message names.</param>
-    public BoundedLengthHeaderMessageHandler(IDuplexPipe pipe, IJsonRpcMessageFormatter formatter, int maxMessageBytes, TimeSpan frameReadTimeout, Action<ulong>? channelNamed = null)
+    /// <param name="progress">
+    /// How much of its own writing the peer must take before this side reads more from it, and whom to tell when it takes
+    /// nothing for too long; null for no such rule (the fuzz target).
+    /// </param>
+    public BoundedLengthHeaderMessageHandler(IDuplexPipe pipe, IJsonRpcMessageFormatter formatter, int maxMessageBytes, TimeSpan frameReadTimeout, Action<ulong>? channelNamed = null, OutboundProgress? progress = null)
         : base(pipe, formatter)
     {
         this.MaxMessageBytes = maxMessageBytes;
         this.frameReadTimeout = frameReadTimeout;
         this.channelNamed = channelNamed;
+        this.progress = progress;
     }
 
     /// <summary>Gets the largest frame body read.</summary>
@@ -61,6 +70,10 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
     /// <inheritdoc/>
     protected override async ValueTask<JsonRpcMessage?> ReadCoreAsync(CancellationToken cancellationToken)
     {
+        // Back-pressure: while the peer leaves this many of our answers unwritten (it does not read them), read none of
+        // its requests. A well-behaved peer keeps within the cap of calls at once and never gets here; one that floods
+        // calls without reading the answers stops being read, so what it sends waits in its own buffers, not ours.
+        await this.WaitForAnswersToDrainAsync(cancellationToken).ConfigureAwait(false);
         ReadResult readResult = await this.ReadAtLeastAsync(4, allowEmpty: true, cancellationToken).ConfigureAwait(false);
         if (readResult.Buffer.Length == 0)
         {
@@ -105,15 +118,44 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
         // copy it may keep, and the pipe's buffer is released at once.
         byte[] copy = body.ToArray();
         this.Reader.AdvanceTo(body.End);
-        this.Validate(copy);
+        bool isRequest = this.Validate(copy);
+        JsonRpcMessage message;
         try
         {
-            return this.Formatter.Deserialize(new ReadOnlySequence<byte>(copy));
+            message = this.Formatter.Deserialize(new ReadOnlySequence<byte>(copy));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             throw new ProtocolViolationException(ProtocolViolation.UndecodableFrame, "the formatter could not read the message: " + ex.GetType().Name, ex);
         }
+
+        if (isRequest)
+        {
+            Interlocked.Increment(ref this.unanswered);
+        }
+
+        return message;
+    }
+
+    /// <inheritdoc/>
+    protected override async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        ValueTask flush = base.FlushAsync(cancellationToken);
+        if (flush.IsCompleted || this.progress is null)
+        {
+            await flush.ConfigureAwait(false);
+            return;
+        }
+
+        // The flush waits while the peer takes none of channel 0's bytes (its receive window is used up): past the stall
+        // timeout the peer counts as no longer reading. The flush itself is left to end with the connection.
+        Task pending = flush.AsTask();
+        if (await Task.WhenAny(pending, Task.Delay(this.progress.StalledWriteTimeout, CancellationToken.None)).ConfigureAwait(false) != pending)
+        {
+            this.progress.OnStalled();
+        }
+
+        await pending.ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -122,6 +164,11 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
         if (content is JsonRpcError { Error: { } error })
         {
             Redact(error);
+        }
+
+        if (content is JsonRpcResult or JsonRpcError && this.progress is not null)
+        {
+            this.OnAnswerWritten();
         }
 
         switch (content)
@@ -189,8 +236,9 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
     private static ProtocolViolationException Violation(ProtocolViolation violation, string detail) => new(violation, detail);
 
     /// <summary>Checks one frame's envelope: what it is, that its params fit its method, that an answer answers something.</summary>
+    /// <returns>Whether the frame is a request that expects an answer.</returns>
     /// <exception cref="ProtocolViolationException">When it does not.</exception>
-    private void Validate(byte[] body)
+    private bool Validate(byte[] body)
     {
         var reader = new MessagePackReader(body);
         string? method = null;
@@ -270,7 +318,12 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
             {
                 case IpcConnection.CallMethod:
                     ValidateCallParams(parameters);
-                    break;
+                    if (hasId && id.IsNull)
+                    {
+                        throw Violation(ProtocolViolation.NotJsonRpc, "an ipc.call with a nil id");
+                    }
+
+                    return hasId && !id.IsEmpty;
                 case "$/cancelRequest":
                     if (parameters is null || new MessagePackReader(parameters.Value).NextMessagePackType is not (MessagePackType.Map or MessagePackType.Array))
                     {
@@ -298,6 +351,52 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
         {
             throw Violation(ProtocolViolation.NotJsonRpc, "the message is neither a request nor an answer");
         }
+
+        return false;
+    }
+
+    /// <summary>Waits while the peer has as many requests unanswered as <see cref="OutboundProgress.MaxUnansweredRequests"/>.</summary>
+    private async ValueTask WaitForAnswersToDrainAsync(CancellationToken cancellationToken)
+    {
+        if (this.progress is null)
+        {
+            return;
+        }
+
+        while (true)
+        {
+            Task drained;
+            lock (this.unansweredGate)
+            {
+                if (Volatile.Read(ref this.unanswered) < this.progress.MaxUnansweredRequests)
+                {
+                    return;
+                }
+
+                this.answerWritten ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                drained = this.answerWritten.Task;
+            }
+
+            await drained.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Counts an answer handed to the writer and wakes a read loop waiting for answers to drain.</summary>
+    private void OnAnswerWritten()
+    {
+        TaskCompletionSource? waiter;
+        lock (this.unansweredGate)
+        {
+            if (this.unanswered > 0)
+            {
+                Interlocked.Decrement(ref this.unanswered);
+            }
+
+            waiter = this.answerWritten;
+            this.answerWritten = null;
+        }
+
+        waiter?.TrySetResult();
     }
 
     /// <summary>Checks <c>ipc.call</c>'s params: exactly <c>[str, int (32-bit), bin|nil, uint]</c>.</summary>

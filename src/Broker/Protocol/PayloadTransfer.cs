@@ -28,8 +28,11 @@ namespace IpcBroker.Protocol;
 /// forgotten when <see cref="Sweep"/> finds it gone.</para>
 /// <para>Thread-safety: every member may be called from any thread.</para>
 /// </remarks>
-internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnectionOptions options, CancellationToken connectionClosing)
+internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnectionOptions options, OutboundProgress progress, CancellationToken connectionClosing)
 {
+    /// <summary>How much of a payload is handed to the channel at a time, so that each step's progress can be watched.</summary>
+    private const int WriteChunkBytes = 64 * 1024;
+
     /// <summary>Offers from the peer not yet named by a message: channel id → when offered (Stopwatch timestamp).</summary>
     private readonly ConcurrentDictionary<ulong, long> unclaimed = new();
 
@@ -133,6 +136,7 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
     /// <exception cref="BundleLimitExceededException">When more than <see cref="BundleLimits.MaxBytes"/> arrive, or the
     /// bytes arriving do not fit this connection's or the shared payload budget.</exception>
     /// <exception cref="FormatException">When the message names a channel the peer has not offered.</exception>
+    /// <exception cref="ProtocolViolationException">When the channel goes silent, incomplete, for the idle timeout.</exception>
     public async Task<ReadOnlyMemory<byte>> ReceiveAsync(byte[]? inline, ulong channelId, CancellationToken cancellationToken)
     {
         if (channelId == 0)
@@ -147,11 +151,24 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
 
         // Grows with what arrives (pooled segments), so a channel that sends nothing costs nothing.
         using var buffer = new Sequence<byte>(ArrayPool<byte>.Shared);
+
+        // Rescheduled before every read: it fires only when the channel has been silent for the whole idle timeout.
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
             while (true)
             {
-                ReadResult read = await channel.Input.ReadAsync(cancellationToken).ConfigureAwait(false);
+                idle.CancelAfter(options.PayloadChannelIdleTimeout);
+                ReadResult read;
+                try
+                {
+                    read = await channel.Input.ReadAsync(idle.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new ProtocolViolationException(ProtocolViolation.PayloadChannelStalled, $"payload channel {channelId} sent nothing for {options.PayloadChannelIdleTimeout.TotalMilliseconds:0} ms and did not complete");
+                }
+
                 long arrived = read.Buffer.Length;
                 if (charged + arrived > options.Limits.MaxBytes)
                 {
@@ -240,14 +257,28 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(connectionClosing);
         deadline.CancelAfter(lifetime);
+
+        // Rescheduled before each step: it fires when the peer has taken nothing for the stall timeout (a receiver reads
+        // a payload as it arrives, and completes its end as soon as it has it all, or refuses it by disposing its end).
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
         try
         {
-            await channel.Output.WriteAsync(payload, deadline.Token).ConfigureAwait(false);
+            for (int offset = 0; offset < payload.Length; offset += WriteChunkBytes)
+            {
+                stall.CancelAfter(progress.StalledWriteTimeout);
+                await channel.Output.WriteAsync(payload.AsMemory(offset, Math.Min(WriteChunkBytes, payload.Length - offset)), stall.Token).ConfigureAwait(false);
+            }
+
             await channel.Output.CompleteAsync().ConfigureAwait(false);
 
             // Disposing now could drop bytes not yet sent; the channel completes once the receiver has read them all and
             // completed its side (or refused them by disposing its end).
-            await channel.Completion.WaitAsync(deadline.Token).ConfigureAwait(false);
+            stall.CancelAfter(progress.StalledWriteTimeout);
+            await channel.Completion.WaitAsync(stall.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!deadline.IsCancellationRequested)
+        {
+            progress.OnStalled();
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
         {

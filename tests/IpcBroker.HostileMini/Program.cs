@@ -1,0 +1,50 @@
+using System.Globalization;
+using IpcBroker.HostileMini;
+using IpcBroker.Sessions;
+
+// A mini program process that passes the handshake and then misbehaves on purpose, for the fault suite and the flood
+// benchmark. Usage (the host starts it, through HostileMiniScript, with the launch line on standard input):
+//   IpcBroker.HostileMini <attack> [count]
+// Attacks: see Attacks.Names. It reports what it did on standard error, each line starting with "hostile:".
+// It exits when its standard input ends (the host stopped it), like a well-behaved mini process.
+if (args.Length < 1 || !Attacks.Names.Contains(args[0]))
+{
+    Console.Error.WriteLine($"usage: IpcBroker.HostileMini <{string.Join('|', Attacks.Names)}> [count]");
+    return 2;
+}
+
+string attack = args[0];
+int count = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 0;
+MiniLaunchInfo launch = MiniLaunchInfo.Parse(Console.In.ReadLine());
+Program.Say($"attack {attack} (count {count}) against {launch.AppId}, host pid {launch.HostProcessId}");
+
+// The lifeline: the host closes standard input to stop the process.
+_ = Task.Run(() =>
+{
+    while (Console.In.ReadLine() is not null)
+    {
+    }
+
+    Program.Say("standard input closed: exiting");
+    Environment.Exit(0);
+});
+
+HostileConnection connection = await HostileConnection.ConnectAsync(launch, bareSocket: attack == "stop-reading");
+Program.Say("handshake accepted");
+await Attacks.RunAsync(attack, count, connection);
+await Task.Delay(Timeout.Infinite);
+return 0;
+
+/// <summary>The entry point's helpers.</summary>
+internal static partial class Program
+{
+    /// <summary>Writes one line to standard error, where the host logs it.</summary>
+    public static void Say(string text)
+    {
+        lock (Console.Error)
+        {
+            Console.Error.WriteLine($"{FaultEvents.LogPrefix} {text}");
+            Console.Error.Flush();
+        }
+    }
+}
