@@ -21,7 +21,7 @@ public sealed class ChildOutputTests(ITestOutputHelper output) : HostTestBase(ou
         this.StartHost();
         MiniAppInfo flooder = await this.OpenAsync("wx-flood");
 
-        IpcResult flooded = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-flood", TestEvents.Flood, new Bundle().PutLong("bytes", FloodBytes).PutString("stream", stream), new IpcCallOptions { Timeout = ManyProcessesTimeout }));
+        IpcResult flooded = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-flood", TestEvents.Flood, new Bundle().PutLong("bytes", FloodBytes).PutString("stream", stream), new IpcCallOptions { Timeout = TimeSpan.FromSeconds(60) }));
         Assert.True(flooded.IsSuccess, flooded.ToString());
 
         // The line after the flood is logged: the reader read all 200 MiB and kept going.

@@ -101,7 +101,7 @@ public class NodeClientTests(ITestOutputHelper output) : HostTestBase(output)
             "wx-node",
             "node.callHost",
             new Bundle().PutString("event", "host.echo").PutInt("count", Calls).PutInt("padBytes", pad.Length),
-            new IpcCallOptions { Timeout = TimeSpan.FromMinutes(2) }));
+            new IpcCallOptions { Timeout = TimeSpan.FromSeconds(60) }));
 
         Assert.Equal(Calls, succeeded);
         Assert.True(fromNode.IsSuccess, fromNode.ToString());
