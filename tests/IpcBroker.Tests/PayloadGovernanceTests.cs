@@ -58,6 +58,33 @@ public class PayloadGovernanceTests(ITestOutputHelper output) : TestBase(output)
     }
 
     [Fact]
+    public async Task ANamedChannelLeftHangingCutsThePeerOff()
+    {
+        (Stream mainStream, Stream rogueStream) = FullDuplexStream.CreatePair();
+        var registry = new IpcEventRegistry(IpcSide.Main);
+        registry.AddHandler("echo", r => Task.FromResult(r.Data));
+        var options = new IpcConnectionOptions { PayloadChannelIdleTimeout = TimeSpan.FromMilliseconds(300) };
+        await using IpcConnection main = IpcConnection.Start(mainStream, registry, ConnectionPair.MiniIdentity, options, this.LoggerFactory.CreateLogger("main"));
+        await using MultiplexingStream rogue = MultiplexingStream.Create(rogueStream, new MultiplexingStream.Options
+        {
+            ProtocolMajorVersion = 3,
+            SeededChannels = { new MultiplexingStream.ChannelOptions { ChannelReceivingWindowSize = IpcConnection.ChannelZeroReceiveWindow } },
+        });
+        using var rpc = new JsonRpc(new LengthHeaderMessageHandler(rogue.AcceptChannel(0), new MessagePackFormatter()));
+        rpc.StartListening();
+
+        // A call names a channel, which sends a few bytes and then neither more nor its end, for a long deadline.
+        MultiplexingStream.Channel channel = rogue.CreateChannel();
+        Task<object> call = rpc.InvokeWithCancellationAsync<object>(IpcConnection.CallMethod, ["echo", 50_000, null, channel.QualifiedId.Id], this.TimeoutToken);
+        await channel.Output.WriteAsync(new byte[] { 0x81, 0xa1 }, this.TimeoutToken);
+
+        await this.WithTimeoutAsync(main.Completion);
+        Assert.Equal(ProtocolViolation.PayloadChannelStalled, main.Violation);
+        Assert.Equal(0, main.Payloads.BytesHeld);
+        channel.Dispose();
+    }
+
+    [Fact]
     public async Task PayloadsOverTheConnectionsBudgetAreRefusedAndTheConnectionStays()
     {
         var tight = new IpcConnectionOptions { MaxIncomingPayloadBytes = 512 * 1024 };

@@ -150,9 +150,15 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
         // The flush waits while the peer takes none of channel 0's bytes (its receive window is used up): past the stall
         // timeout the peer counts as no longer reading. The flush itself is left to end with the connection.
         Task pending = flush.AsTask();
-        if (await Task.WhenAny(pending, Task.Delay(this.progress.StalledWriteTimeout, CancellationToken.None)).ConfigureAwait(false) != pending)
+        using (var stall = new CancellationTokenSource())
         {
-            this.progress.OnStalled();
+            // The timer is cancelled as soon as the flush ends, so flushes that wait briefly leave no timers behind.
+            if (await Task.WhenAny(pending, Task.Delay(this.progress.StalledWriteTimeout, stall.Token)).ConfigureAwait(false) != pending)
+            {
+                this.progress.OnStalled();
+            }
+
+            await stall.CancelAsync().ConfigureAwait(false);
         }
 
         await pending.ConfigureAwait(false);
