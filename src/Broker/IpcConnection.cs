@@ -534,6 +534,7 @@ public sealed class IpcConnection : IAsyncDisposable
     {
         // Counted from here until the reply is returned; the caller's side keeps to the same cap (PeerMaxConcurrentCalls).
         bool admitted = this.governor.TryEnterIncoming();
+        var seen = new IncomingCall();
         try
         {
             long started = Stopwatch.GetTimestamp();
@@ -550,7 +551,6 @@ public sealed class IpcConnection : IAsyncDisposable
             IpcTelemetry.InFlight.Add(1, sideTags);
             IpcTelemetry.Bytes.Add(payload?.Length ?? 0, sideTags);
             CallReply reply = Reply(IpcErrorCode.HandlerFailed, "The call ended unexpectedly.");
-            var seen = new IncomingCall();
             try
             {
                 if (!admitted)
@@ -583,7 +583,17 @@ public sealed class IpcConnection : IAsyncDisposable
         {
             if (admitted)
             {
-                this.governor.ExitIncoming();
+                // The slot is the handler's, not the answer's: a handler that outlives its deadline (a peer that asks
+                // for 1 ms deadlines gets Timeout at once) keeps the slot until it ends, so the cap bounds work, not
+                // answers.
+                if (seen.Handler is { IsCompleted: false } running)
+                {
+                    _ = running.ContinueWith(static (_, state) => ((ConnectionGovernor)state!).ExitIncoming(), this.governor, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+                else
+                {
+                    this.governor.ExitIncoming();
+                }
             }
         }
     }
@@ -595,6 +605,9 @@ public sealed class IpcConnection : IAsyncDisposable
     private sealed class IncomingCall
     {
         public Bundle? Request { get; set; }
+
+        /// <summary>Gets or sets the handler's run, once started; it never faults.</summary>
+        public Task? Handler { get; set; }
 
         public Bundle? Answer { get; set; }
     }
@@ -666,7 +679,15 @@ public sealed class IpcConnection : IAsyncDisposable
 
         // On a thread of its own from the pool: a handler that blocks before its first await must not hold up this
         // method, which answers Timeout at the deadline whatever the handler does.
-        _ = Task.Run(() => this.RunHandlerAsync(handler, request), CancellationToken.None);
+        if (deadline.IsCancellationRequested)
+        {
+            // The deadline passed while the request arrived (or the peer asked for almost none): no work is started.
+            return cancellationToken.IsCancellationRequested
+                ? Reply(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled.")
+                : Reply(IpcErrorCode.Timeout, $"The deadline of '{eventId}' passed before its handler could start.");
+        }
+
+        seen.Handler = Task.Run(() => this.RunHandlerAsync(handler, request), CancellationToken.None);
         await Task.WhenAny(request.Answer, expired.Task).ConfigureAwait(false);
         if (!request.Answer.IsCompleted)
         {

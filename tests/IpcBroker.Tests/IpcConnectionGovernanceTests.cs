@@ -93,6 +93,57 @@ public class IpcConnectionGovernanceTests(ITestOutputHelper output) : TestBase(o
     }
 
     [Fact]
+    public async Task AHandlerThatOutlivesItsDeadlineKeepsItsSlotSoShortDeadlinesCannotMultiplyTheWork()
+    {
+        const int Cap = 4;
+        await using var pair = new ConnectionPair(
+            this.LoggerFactory,
+            mainOptions: new IpcConnectionOptions { MaxConcurrentIncomingCalls = Cap },
+            miniOptions: new IpcConnectionOptions { PeerMaxConcurrentCalls = 1000 });
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var capRunning = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int running = 0, most = 0;
+        pair.MainRegistry.AddHandler("work", async request =>
+        {
+            int now = Interlocked.Increment(ref running);
+            InterlockedMax(ref most, now);
+            if (now == Cap)
+            {
+                capRunning.TrySetResult();
+            }
+
+            await release.Task; // ignores its token: work that goes on past the deadline
+            return new Bundle();
+        });
+
+        // Round 1 fills the cap with work that outlives its deadline; its callers get Timeout.
+        Task<IpcResult>[] first = Enumerable.Range(0, Cap).Select(_ => pair.Mini.CallAsync("work", null, new IpcCallOptions { Timeout = TimeSpan.FromSeconds(1) })).ToArray();
+        await this.WithTimeoutAsync(capRunning.Task);
+        IpcResult[] timedOut = await this.WithTimeoutAsync(Task.WhenAll(first));
+
+        // Round 2 comes while that work still runs: answered Busy, no new work started.
+        IpcResult[] second = await this.WithTimeoutAsync(Task.WhenAll(Enumerable.Range(0, Cap).Select(_ =>
+            pair.Mini.CallAsync("work", null, new IpcCallOptions { Timeout = TimeSpan.FromSeconds(5) }))));
+
+        Assert.All(timedOut, r => Assert.Equal(IpcErrorCode.Timeout, r.ErrorCode));
+        Assert.All(second, r => Assert.Equal(IpcErrorCode.Busy, r.ErrorCode));
+        Assert.Equal(Cap, Volatile.Read(ref most));
+
+        // Once the work ends its slots come back.
+        release.SetResult();
+        pair.MainRegistry.AddHandler("quick", _ => Task.FromResult(new Bundle()));
+        IpcResult after;
+        do
+        {
+            // A slot comes back just after its handler ends; until then the peer may still hear Busy.
+            after = await this.WithTimeoutAsync(pair.Mini.CallAsync("quick", null));
+        }
+        while (after.ErrorCode == IpcErrorCode.Busy);
+
+        Assert.True(after.IsSuccess, after.ToString());
+    }
+
+    [Fact]
     public async Task AHandlerThatBlocksItsThreadHoldsUpNoOtherCallAndItsCallerGetsTimeoutAtTheDeadline()
     {
         await using var pair = new ConnectionPair(this.LoggerFactory);
