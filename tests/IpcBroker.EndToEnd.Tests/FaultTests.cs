@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using IpcBroker.HostileMini;
 using IpcBroker.MainProcess.Hosting;
+using IpcBroker.MainProcess.OpenApi;
+using IpcBroker.OpenApi;
 using IpcBroker.TestMiniApp;
 using IpcBroker.Tests;
 
@@ -14,7 +17,9 @@ namespace IpcBroker.EndToEnd.Tests;
 /// (tests/IpcBroker.HostileMini) beside it. For each attack: the host stays up and keeps serving the good mini program
 /// during it, every call the host made to the hostile one completes exactly once, the hostile one is cut off where the
 /// issue says (or kept, for a bundle that only breaks the receiver's limits), and the host's managed memory is back
-/// within bounds after. Each test writes a "FAULT" line with what the host did and how long it took.
+/// within bounds after, and payment orders intact: before each attack the good mini program pays an order through the
+/// open-API plugins (a SQLite file store, a counting provider); after it the order is still paid with the same provider
+/// reference, charged once, and paying it again gives the same outcome without a new charge. Each test writes a "FAULT" line with what the host did and how long it took.
 /// </summary>
 /// <remarks>
 /// The hostile process runs through <see cref="HostileMiniScript"/>: the host has one mini executable, a script that
@@ -23,7 +28,7 @@ namespace IpcBroker.EndToEnd.Tests;
 /// </remarks>
 [Collection(FaultCollection.Name)]
 [Trait("Category", "Fault")]
-public sealed partial class FaultTests : HostTestBase
+public sealed partial class FaultTests : HostTestBase, IAsyncLifetime
 {
     /// <summary>The hostile mini process's dll, next to its project's build output.</summary>
     public static readonly string HostileMiniPath = Path.GetFullPath(typeof(FaultTests).Assembly
@@ -31,6 +36,10 @@ public sealed partial class FaultTests : HostTestBase
 
     private const string Good = "wx-good";
     private const string Hostile = "wx-hostile";
+    private const string User = "u-fault";
+
+    /// <summary>The order the good mini program pays before each attack.</summary>
+    private const string OrderId = "fault-order-1";
 
     /// <summary>
     /// A fault test starts two or three .NET processes and waits out a defence's deadline: 45 s covers that on a loaded
@@ -43,7 +52,12 @@ public sealed partial class FaultTests : HostTestBase
 
     private readonly CancellationTokenSource budget = new(FaultBudget);
     private readonly string scratch = Path.Combine(Path.GetTempPath(), "ipcb-fault-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly CountingPaymentProvider provider = new();
     private HostileMiniScript? script;
+
+    /// <summary>The open-API store of the host under attack: a file, so that what survives is what was written. Opened by
+    /// <see cref="BeginAsync(string?, bool, string[])"/>, disposed after the host in <see cref="IAsyncLifetime.DisposeAsync"/>.</summary>
+    private OpenApiStore? store;
 
     public FaultTests(ITestOutputHelper output)
         : base(output)
@@ -125,8 +139,9 @@ public sealed partial class FaultTests : HostTestBase
         GoodService good = await this.WithinBudgetAsync(serving);
         (int completed, string codes) = await this.AssertEachCompletedOnceAsync(pending);
         (long managed, long rss) = this.MemoryDelta(a);
+        string order = await this.AssertOrderIntactAsync(a);
         this.Output.WriteLine($"FAULT {attack}: the hostile call got {status}, its next call {followUpStatus}; the peer was kept (ping {ping.ErrorCode}); " +
-            $"good mini: {good}; {completed} host->hostile calls completed once each ({codes}); managed +{managed >> 20} MiB, RSS +{rss >> 20} MiB after");
+            $"good mini: {good}; {completed} host->hostile calls completed once each ({codes}); managed +{managed >> 20} MiB, RSS +{rss >> 20} MiB after; {order}");
 
         Assert.Contains(status, allowed);
         Assert.Equal(IpcErrorCode.None, followUpStatus);
@@ -174,12 +189,23 @@ public sealed partial class FaultTests : HostTestBase
         a.Done.TrySetResult();
         GoodService good = await this.WithinBudgetAsync(serving);
         (int completed, string codes) = await this.AssertEachCompletedOnceAsync(pending);
+        string order = await this.AssertOrderIntactAsync(a);
         this.Output.WriteLine($"FAULT stdout-spew: {done.Message[done.Message.IndexOf("SPEW done", StringComparison.Ordinal)..]}; " +
-            $"host managed +{managed >> 20} MiB, RSS +{rss >> 20} MiB with the line unfinished; good mini: {good}; {completed} host->hostile calls completed once each ({codes})");
+            $"host managed +{managed >> 20} MiB, RSS +{rss >> 20} MiB with the line unfinished; good mini: {good}; {completed} host->hostile calls completed once each ({codes}); {order}");
 
         Assert.Equal(0, good.Failures);
         Assert.InRange(managed, long.MinValue, 32L * 1024 * 1024);
         Assert.True(IsAlive(a.HostilePid) || this.Exits.Any(e => e.ProcessId == a.HostilePid));
+    }
+
+    /// <summary>Ends the host and the processes (the base class), then closes the store the host wrote to.</summary>
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (this.store is not null)
+        {
+            await this.store.DisposeAsync();
+        }
     }
 
     public override void Dispose()
@@ -221,9 +247,10 @@ public sealed partial class FaultTests : HostTestBase
         IpcResult after = await this.WithinBudgetAsync(this.Host.CallMiniProcessPluginAsync(Good, TestEvents.Echo, new Bundle().PutString("after", attack)));
         (int completed, string codes) = await this.AssertEachCompletedOnceAsync(pending);
         (long managed, long rss) = this.MemoryDelta(a);
+        string order = await this.AssertOrderIntactAsync(a);
         this.Output.WriteLine($"FAULT {attack}: the host cut the hostile mini off {cutOffMs} ms after the attack started ({reason}); " +
             $"good mini: {good}, after: {after.ErrorCode}; {completed} host->hostile calls completed once each ({codes}); " +
-            $"peak during: managed +{peak.Managed(a.ManagedBefore) >> 20} MiB, RSS +{peak.Rss(a.RssBefore) >> 20} MiB; after: managed +{managed >> 20} MiB, RSS +{rss >> 20} MiB");
+            $"peak during: managed +{peak.Managed(a.ManagedBefore) >> 20} MiB, RSS +{peak.Rss(a.RssBefore) >> 20} MiB; after: managed +{managed >> 20} MiB, RSS +{rss >> 20} MiB; {order}");
 
         Assert.Equal(0, good.Failures);
         Assert.True(after.IsSuccess, after.ToString());
@@ -254,8 +281,9 @@ public sealed partial class FaultTests : HostTestBase
         (int completed, string codes) = await this.AssertEachCompletedOnceAsync(pending);
         await this.WithinBudgetAsync(this.WaitForExitNoticeAsync(pid));
         (long managed, long rss) = this.MemoryDelta(a);
+        string order = await this.AssertOrderIntactAsync(a);
         this.Output.WriteLine($"FAULT {a.Name}: the host disconnected the stalled peer {cutOffMs} ms after the first call to it ({reason}); " +
-            $"good mini: {good}; {completed} host->peer calls completed once each ({codes}; {limited} refused before the cut-off); after: managed +{managed >> 20} MiB, RSS +{rss >> 20} MiB");
+            $"good mini: {good}; {completed} host->peer calls completed once each ({codes}; {limited} refused before the cut-off); after: managed +{managed >> 20} MiB, RSS +{rss >> 20} MiB; {order}");
 
         Assert.Equal(0, good.Failures);
         Assert.True(limited > 0, "no call to the stalled peer failed with LimitsExceeded: what is queued for it is not bounded");
@@ -268,10 +296,17 @@ public sealed partial class FaultTests : HostTestBase
     private async Task<Attack> BeginAsync(string? attack, bool go, params string[] arguments)
     {
         this.script = HostileMiniScript.Create(this.scratch, HostileMiniPath, TestMiniAppPath);
-        this.StartHost(new MiniAppHostOptions { MiniExecutablePath = this.script.ScriptPath, Connection = FaultConnection });
+        this.store = await this.WithinBudgetAsync(OpenApiStore.OpenAsync(Path.Combine(this.scratch, "data", "openapi.db")));
+        this.StartOpenApiHost(this.store);
         MiniAppInfo good = await this.OpenWithinBudgetAsync(Good);
         IpcResult warm = await this.WithinBudgetAsync(this.Host.CallMiniProcessPluginAsync(Good, TestEvents.Echo, new Bundle().PutInt("warm", 1)));
         Assert.True(warm.IsSuccess, warm.ToString());
+
+        // The order every attack must leave intact, paid before the hostile process exists.
+        JsonObject paid = Data(await this.WxPayAsync());
+        Assert.Equal("Paid", paid["state"]!.GetValue<string>());
+        string providerRef = paid["providerRef"]!.GetValue<string>();
+        Assert.Equal((1, 1), (this.provider.Asks, this.provider.Inner.Charges));
 
         if (attack is not null)
         {
@@ -289,8 +324,73 @@ public sealed partial class FaultTests : HostTestBase
             await this.WithinBudgetAsync(this.Logs.WaitForAsync(r => r.Message.Contains($"{FaultEvents.LogPrefix} go: {attack}", StringComparison.Ordinal)));
         }
 
-        return new Attack(attack ?? "sigstop", hostile, managedBefore, rssBefore, Stopwatch.GetTimestamp());
+        return new Attack(attack ?? "sigstop", hostile, managedBefore, rssBefore, Stopwatch.GetTimestamp(), providerRef);
     }
+
+    /// <summary>
+    /// Starts the host under attack with the open-API main plugins on <see cref="HostTestBase.MainRegistry"/>, the way a
+    /// real host has them, over <paramref name="openApiStore"/> and the counting provider, with a user signed in.
+    /// </summary>
+    private MiniAppHost StartOpenApiHost(OpenApiStore openApiStore)
+    {
+        MiniAppHost? host = null;
+        var account = new SampleMiniAppProxy(() => host?.UserId, new Dictionary<string, UserProfile> { [User] = new("Ada") });
+        var service = new OpenApiService(openApiStore, account, new OpenApiOptions());
+        this.MainRegistry.Register(new OpenDataPlugin(service));
+        this.MainRegistry.Register(new PaymentPlugin(service, this.provider));
+        this.MainRegistry.AddHandler(WellKnownEvents.GetUserId, _ => Task.FromResult(new Bundle().PutString("userId", host?.UserId).PutString("nickName", "Ada")));
+        host = this.StartHost(new MiniAppHostOptions { MiniExecutablePath = this.script!.ScriptPath, Connection = FaultConnection });
+        host.SignIn(User);
+        return host;
+    }
+
+    /// <summary>
+    /// Asserts, once the attack is over, that the order paid before it is intact: the store still has it paid with the
+    /// provider reference of its payment, the mini program's query says so, the provider was asked once and charged once,
+    /// and a second payment request for the order gets the same outcome without asking the provider again.
+    /// </summary>
+    /// <returns>A summary for the FAULT line.</returns>
+    private async Task<string> AssertOrderIntactAsync(Attack a)
+    {
+        OrderRecord? stored = await this.WithinBudgetAsync(this.store!.GetOrderAsync(new OrderKey(Good, User, OrderId)));
+        JsonObject query = await this.WxQueryAsync();
+        JsonObject again = await this.WxPayAsync();
+
+        Assert.NotNull(stored);
+        Assert.Equal((OrderState.Paid, a.ProviderRef), (stored.State, stored.ProviderRef));
+        Assert.Equal(("Paid", a.ProviderRef), (query["state"]!.GetValue<string>(), query["providerRef"]!.GetValue<string>()));
+        Assert.True(again["success"]!.GetValue<bool>(), again.ToJsonString());
+        Assert.Equal(("Paid", a.ProviderRef), (Data(again)["state"]!.GetValue<string>(), Data(again)["providerRef"]!.GetValue<string>()));
+        Assert.Equal((1, 1, 1), (this.provider.Asks, this.provider.Inner.Charges, this.provider.Inner.ChargesFor(OrderId)));
+        return $"order {OrderId} still {stored.State} ({stored.ProviderRef}), paid again: {Data(again)["state"]}, provider asked {this.provider.Asks}x";
+    }
+
+    /// <summary>Makes the good mini program pay <see cref="OrderId"/> through wx.requestPayment; returns the result JSON.</summary>
+    private async Task<JsonObject> WxPayAsync()
+    {
+        var order = new JsonObject { ["orderId"] = OrderId, ["amount"] = 6.5, ["currency"] = "CNY" };
+        IpcResult result = await this.WithinBudgetAsync(this.Host.CallMiniProcessPluginAsync(
+            Good,
+            WellKnownEvents.InvokeOpenApi,
+            new Bundle().PutString("api", "requestPayment").PutString("params", order.ToJsonString()),
+            new IpcCallOptions { Timeout = TimeSpan.FromSeconds(20) }));
+        Assert.True(result.IsSuccess, result.ToString());
+        return JsonNode.Parse(result.Data.GetString("result")!)!.AsObject();
+    }
+
+    /// <summary>Asks the main process, as the good mini program, what became of <see cref="OrderId"/>.</summary>
+    private async Task<JsonObject> WxQueryAsync()
+    {
+        IpcResult result = await this.WithinBudgetAsync(this.Host.CallMiniProcessPluginAsync(
+            Good,
+            TestEvents.CallMain,
+            new Bundle().PutString("event", OpenApiEvents.PayQuery).PutBundle("data", new Bundle().PutString("orderId", OrderId)),
+            new IpcCallOptions { Timeout = TimeSpan.FromSeconds(20) }));
+        Assert.True(result.IsSuccess && result.Data.GetBoolean("ok"), result.ToString());
+        return result.Data.GetBundle("data")!.ToJsonObject();
+    }
+
+    private static JsonObject Data(JsonObject result) => result["data"]!.AsObject();
 
     private async Task<MiniAppInfo> OpenWithinBudgetAsync(string appId)
     {
@@ -397,11 +497,31 @@ public sealed partial class FaultTests : HostTestBase
     private static partial Regex StatusPattern();
 
     /// <summary>One attack under way.</summary>
-    private sealed record Attack(string Name, MiniAppInfo HostileInfo, long ManagedBefore, long RssBefore, long GoAt)
+    private sealed record Attack(string Name, MiniAppInfo HostileInfo, long ManagedBefore, long RssBefore, long GoAt, string ProviderRef)
     {
         public int HostilePid => this.HostileInfo.ProcessId;
 
         /// <summary>Gets a signal the test sets when the attack is over (stops the good mini's calls and the sampler).</summary>
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>
+    /// The sample provider, counting every ask: the sample provider answers a repeated ask from its ledger without counting
+    /// a charge, so only the asks show whether the broker asked it again.
+    /// </summary>
+    private sealed class CountingPaymentProvider : IPaymentProvider
+    {
+        private int asks;
+
+        public SamplePaymentProvider Inner { get; } = new();
+
+        /// <summary>Gets how often the broker called <see cref="ChargeAsync"/>.</summary>
+        public int Asks => Volatile.Read(ref this.asks);
+
+        public Task<PaymentOutcome> ChargeAsync(PaymentRequest request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref this.asks);
+            return this.Inner.ChargeAsync(request, cancellationToken);
+        }
     }
 }
