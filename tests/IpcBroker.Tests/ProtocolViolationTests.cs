@@ -22,6 +22,7 @@ public class ProtocolViolationTests(ITestOutputHelper output) : TestBase(output)
         { "an answer to id 99", ProtocolViolation.UnexpectedAnswer },
         { "an error with a nil id", ProtocolViolation.UnexpectedAnswer },
         { "method other.method", ProtocolViolation.UnknownMethod },
+        { "$/cancelRequest with an id", ProtocolViolation.NotJsonRpc },
         { "ipc.call params of the wrong types", ProtocolViolation.BadParams },
         { "ipc.call with three params", ProtocolViolation.BadParams },
         { "ipc.call payload as a string", ProtocolViolation.BadParams },
@@ -200,6 +201,12 @@ public class ProtocolViolationTests(ITestOutputHelper output) : TestBase(output)
             case "method other.method":
                 RequestHead(ref writer, "other.method");
                 writer.WriteArrayHeader(0);
+                break;
+            case "$/cancelRequest with an id":
+                RequestHead(ref writer, "$/cancelRequest");
+                writer.WriteMapHeader(1);
+                writer.Write("id");
+                writer.Write(7);
                 break;
             case "ipc.call params of the wrong types":
                 RequestHead(ref writer, IpcConnection.CallMethod);

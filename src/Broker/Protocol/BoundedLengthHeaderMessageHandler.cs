@@ -331,6 +331,13 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
 
                     return hasId && !id.IsEmpty;
                 case "$/cancelRequest":
+                    if (hasId)
+                    {
+                        // A notification: sent with an id, StreamJsonRpc would answer it, and the answer would count
+                        // against the peer's unanswered requests as if it answered a call.
+                        throw Violation(ProtocolViolation.NotJsonRpc, "$/cancelRequest sent as a request (with an id)");
+                    }
+
                     if (parameters is null || new MessagePackReader(parameters.Value).NextMessagePackType is not (MessagePackType.Map or MessagePackType.Array))
                     {
                         throw Violation(ProtocolViolation.BadParams, "$/cancelRequest without a params map");
