@@ -52,6 +52,23 @@ public sealed class ControlSocketTests : HostTestBase
         Assert.Empty(await this.WithTimeoutAsync(next.InvokeWithCancellationAsync<MiniAppDto[]>("List", [], this.TimeoutToken)));
     }
 
+    [Theory]
+    [InlineData("Content-Length: 31\r\ncontent-length: 70000\r\n\r\n", "spelled otherwise")]
+    [InlineData("Content-Length: 31\r\nContent-Length: 70000\r\n\r\n", "two Content-Length headers")]
+    [InlineData("Content-Length: 31\n\n", "not ended by CRLF")]
+    public async Task AHeaderTheReaderMightFrameOtherwiseClosesTheConnection(string headers, string reason)
+    {
+        // Found in review: headers read one way by the guard and another by the JSON-RPC reader let a client slip a
+        // 2 GB frame past the cap before hello. Anything ambiguous now closes the connection.
+        this.Serve(new ControlServer(this.SocketPath, this.Context(), this.LoggerFactory.CreateLogger("control")) { HelloTimeout = TimeSpan.FromHours(1) });
+        await using NamedPipeClientStream hostile = await this.ConnectRawAsync();
+
+        await hostile.WriteAsync(Encoding.ASCII.GetBytes(headers), this.TimeoutToken);
+
+        Assert.Equal(0, await hostile.ReadAsync(new byte[1], this.TimeoutToken));
+        await this.WaitForLogAsync(r => r.EventId == 2018 && r.Message.Contains(reason));
+    }
+
     [Fact]
     public async Task TheAcceptLoopGoesOnAfterAnUnexpectedFailure()
     {

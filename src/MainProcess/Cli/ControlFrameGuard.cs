@@ -24,6 +24,7 @@ internal sealed class ControlFrameGuard(Stream inner, int maxFrameBytes, Action<
     private readonly byte[] headerLine = new byte[MaxHeaderBytes];
     private int headerLineLength;
     private int headerBytes;
+    private bool sawContentLength;
     private long contentLength = -1;
     private long bodyLeft;
     private int maxFrameBytes = maxFrameBytes;
@@ -133,8 +134,17 @@ internal sealed class ControlFrameGuard(Stream inner, int maxFrameBytes, Action<
                 continue;
             }
 
-            ReadOnlySpan<byte> line = this.headerLine.AsSpan(0, this.headerLineLength).TrimEnd((byte)'\r');
+            ReadOnlySpan<byte> line = this.headerLine.AsSpan(0, this.headerLineLength);
             this.headerLineLength = 0;
+
+            // Exactly as the JSON-RPC reader behind this guard frames messages, or not at all: a line it might read
+            // otherwise (a bare LF) is refused rather than guessed at, so the two can never disagree on where a body ends.
+            if (line.IsEmpty || line[^1] != (byte)'\r')
+            {
+                this.Fail("a header line not ended by CRLF");
+            }
+
+            line = line[..^1];
             if (!line.IsEmpty)
             {
                 this.OnHeader(line);
@@ -150,18 +160,33 @@ internal sealed class ControlFrameGuard(Stream inner, int maxFrameBytes, Action<
             this.bodyLeft = this.contentLength;
             this.contentLength = -1;
             this.headerBytes = 0;
+            this.sawContentLength = false;
         }
     }
 
     private void OnHeader(ReadOnlySpan<byte> line)
     {
-        ReadOnlySpan<byte> name = "Content-Length:"u8;
-        if (line.Length < name.Length || !System.Text.Ascii.EqualsIgnoreCase(line[..name.Length], name))
+        int colon = line.IndexOf((byte)':');
+        ReadOnlySpan<byte> name = colon < 0 ? line : line[..colon];
+        if (!System.Text.Ascii.EqualsIgnoreCase(name.Trim((byte)' ').Trim((byte)'\t'), "Content-Length"u8))
         {
             return;
         }
 
-        ReadOnlySpan<byte> value = line[name.Length..].Trim((byte)' ');
+        // The reader behind this guard knows only the exact name, and takes the last one: any other spelling, or a second
+        // one, could make it read a different length than the one checked here.
+        if (colon < 0 || !name.SequenceEqual("Content-Length"u8))
+        {
+            this.Fail("a Content-Length header spelled otherwise than 'Content-Length:'");
+        }
+
+        if (this.sawContentLength)
+        {
+            this.Fail("two Content-Length headers in one frame");
+        }
+
+        this.sawContentLength = true;
+        ReadOnlySpan<byte> value = line[(colon + 1)..].Trim((byte)' ');
         if (!Utf8Parser.TryParse(value, out long length, out int consumed) || consumed != value.Length || length < 0)
         {
             this.Fail("a Content-Length that is not a number");
