@@ -308,8 +308,10 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
                 throw Violation(ProtocolViolation.UndecodableFrame, "bytes follow the message");
             }
         }
-        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException)
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentOutOfRangeException)
         {
+            // ArgumentOutOfRangeException: MessagePack reads a str32/bin32/ext32 length as a signed int, so one of 2^31 or
+            // more fails that way rather than as too long (found by fuzzing, corpus/frame/regressions/).
             throw new ProtocolViolationException(ProtocolViolation.UndecodableFrame, "the frame is not well-formed MessagePack", ex);
         }
 
@@ -453,7 +455,7 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
 
             _ = reader.ReadUInt64();
         }
-        catch (Exception ex) when (ex is MessagePackSerializationException or OverflowException)
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentOutOfRangeException)
         {
             throw new ProtocolViolationException(ProtocolViolation.BadParams, "ipc.call's params are out of range", ex);
         }
