@@ -369,6 +369,9 @@ public sealed class IpcConnection : IAsyncDisposable
             return IpcResult.Failure(IpcErrorCode.LimitsExceeded, $"The call to '{eventId}' was not sent: more than {this.options.MaxQueuedOutgoingBytes} bytes (MaxQueuedOutgoingBytes) are already queued for the other process, which is not reading them fast enough.");
         }
 
+        // A payload on a channel of its own takes the charge with it: it is given back when the channel write ends (the
+        // peer has taken the bytes, refused them, or the transfer was given up), not when the call's outcome is known.
+        bool chargeHandedOver = false;
         try
         {
             var outcome = new TaskCompletionSource<IpcResult>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -400,7 +403,9 @@ public sealed class IpcConnection : IAsyncDisposable
                 // Cancelling 'deadline' also makes StreamJsonRpc send $/cancelRequest, so the handler's token fires.
                 TimeSpan remaining = timeout - Stopwatch.GetElapsedTime(started);
                 int timeoutMs = (int)Math.Clamp(Math.Ceiling(remaining.TotalMilliseconds), 1, int.MaxValue);
-                (byte[]? inline, channel) = this.payloads.Send(payload, remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1));
+                bool onChannel = this.payloads.GoesOnChannel(payload);
+                (byte[]? inline, channel) = this.payloads.Send(payload, remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1), onChannel ? () => this.governor.RefundOutgoing(payload.Length) : null);
+                chargeHandedOver = onChannel;
                 invocation = this.rpc.InvokeWithCancellationAsync<CallReply>(CallMethod, [eventId, timeoutMs, inline, channel], deadline.Token);
             }
             catch (Exception ex) when (ex is ObjectDisposedException or ConnectionLostException or IOException)
@@ -434,7 +439,10 @@ public sealed class IpcConnection : IAsyncDisposable
         }
         finally
         {
-            this.governor.RefundOutgoing(payload.Length);
+            if (!chargeHandedOver)
+            {
+                this.governor.RefundOutgoing(payload.Length);
+            }
         }
     }
 
@@ -711,15 +719,31 @@ public sealed class IpcConnection : IAsyncDisposable
 
         // An answer is charged to the outgoing queue while this side hands it over, but never refused for it: its work
         // is done, and answers in flight are bounded by MaxConcurrentIncomingCalls times the bundle limit.
-        this.governor.ChargeOutgoing(encoded.Length);
+        // An answer on a channel of its own stays charged until the peer has taken it (or it is given up): a peer that asks
+        // for large answers and never reads them finds the bound full, and its next large answer refused.
+        bool onChannel = this.payloads.GoesOnChannel(encoded);
+        if (!onChannel)
+        {
+            this.governor.ChargeOutgoing(encoded.Length);
+        }
+        else if (!this.governor.TryChargeOutgoing(encoded.Length))
+        {
+            return Reply(IpcErrorCode.LimitsExceeded, $"The answer to '{eventId}' was not sent: more than {this.options.MaxQueuedOutgoingBytes} bytes (MaxQueuedOutgoingBytes) are already queued for the calling process, which is not reading them fast enough.");
+        }
+
+        bool handedOver = false;
         try
         {
-            (byte[]? inline, ulong channel) = this.payloads.Send(encoded, timeout);
+            (byte[]? inline, ulong channel) = this.payloads.Send(encoded, timeout, onChannel ? () => this.governor.RefundOutgoing(encoded.Length) : null);
+            handedOver = onChannel;
             return new CallReply((int)result.ErrorCode, result.ErrorMessage, inline, channel);
         }
         finally
         {
-            this.governor.RefundOutgoing(encoded.Length);
+            if (!handedOver)
+            {
+                this.governor.RefundOutgoing(encoded.Length);
+            }
         }
     }
 

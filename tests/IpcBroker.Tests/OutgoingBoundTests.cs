@@ -58,6 +58,28 @@ public class OutgoingBoundTests(ITestOutputHelper output) : TestBase(output)
     }
 
     [Fact]
+    public async Task LargeAnswersStayChargedUntilThePeerTakesThem()
+    {
+        // Found in review: an answer on a payload channel was charged only while handed over, so a peer that asks for
+        // large answers and never takes them made the host hold them all, uncharged, until each call's deadline.
+        var options = new IpcConnectionOptions { MaxQueuedOutgoingBytes = (2 * 1024 * 1024) + (512 * 1024), StalledWriteTimeout = TimeSpan.FromMinutes(1) };
+        await using var raw = new RawPeer(this.LoggerFactory, options);
+        raw.MainRegistry.AddHandler("big", _ => Task.FromResult(new Bundle().PutByteArray("blob", new byte[1024 * 1024])));
+        raw.Rpc.StartListening();
+
+        // The peer reads each reply message but never accepts the channel it names.
+        var statuses = new List<int>();
+        for (int i = 0; i < 3; i++)
+        {
+            object?[] reply = await this.WithTimeoutAsync(raw.Rpc.InvokeWithCancellationAsync<object?[]>(IpcConnection.CallMethod, ["big", 20_000, null, 0UL], this.TimeoutToken));
+            statuses.Add(Convert.ToInt32(reply[0], System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Assert.Equal([0, 0, (int)IpcErrorCode.LimitsExceeded], statuses);
+        Assert.True(raw.Main.IsConnected);
+    }
+
+    [Fact]
     public async Task AReaderThatKeepsUpIsNeverCutOffAndTheQueueEmptiesAsCallsEnd()
     {
         var options = new IpcConnectionOptions { MaxQueuedOutgoingBytes = 2 * 1024 * 1024, StalledWriteTimeout = TimeSpan.FromSeconds(5) };

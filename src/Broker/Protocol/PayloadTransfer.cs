@@ -97,8 +97,9 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
     /// <summary>Sends <paramref name="payload"/> inline or starts sending it on a new channel.</summary>
     /// <param name="payload">The encoded bundle.</param>
     /// <param name="lifetime">How long the transfer may take at most.</param>
+    /// <param name="written">Called once when a payload sent on a channel is no longer held (written, refused or given up), never for an inline one.</param>
     /// <returns>What to put in the message: the inline bytes, or the channel id.</returns>
-    public (byte[]? Inline, ulong Channel) Send(byte[] payload, TimeSpan lifetime)
+    public (byte[]? Inline, ulong Channel) Send(byte[] payload, TimeSpan lifetime, Action? written = null)
     {
         if (payload.Length <= options.InlinePayloadLimit)
         {
@@ -107,9 +108,14 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
 
         MultiplexingStream.Channel channel = multiplexor.CreateChannel();
         this.unnamed[channel.QualifiedId.Id] = channel;
-        _ = this.WriteAsync(channel, payload, lifetime);
+        _ = this.WriteAsync(channel, payload, lifetime, written);
         return (null, channel.QualifiedId.Id);
     }
+
+    /// <summary>Gets whether <paramref name="payload"/> would travel on a channel of its own.</summary>
+    /// <param name="payload">The encoded bundle.</param>
+    /// <returns><see langword="true"/> when it is larger than the inline limit.</returns>
+    public bool GoesOnChannel(byte[] payload) => payload.Length > options.InlinePayloadLimit;
 
     /// <summary>Notes that a written message names <paramref name="channelId"/>, one of this side's channels.</summary>
     /// <param name="channelId">The channel id.</param>
@@ -253,7 +259,7 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
         return channel;
     }
 
-    private async Task WriteAsync(MultiplexingStream.Channel channel, byte[] payload, TimeSpan lifetime)
+    private async Task WriteAsync(MultiplexingStream.Channel channel, byte[] payload, TimeSpan lifetime, Action? written)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(connectionClosing);
         deadline.CancelAfter(lifetime);
@@ -288,6 +294,7 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
         {
             this.unnamed.TryRemove(channel.QualifiedId.Id, out _);
             channel.Dispose();
+            written?.Invoke();
         }
     }
 }
