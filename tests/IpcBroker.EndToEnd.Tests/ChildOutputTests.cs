@@ -55,4 +55,16 @@ public sealed class ChildOutputTests(ITestOutputHelper output) : HostTestBase(ou
     }
 
     private TestLogRecord[] ChildLines(int pid) => this.Logs.Records.Where(r => r.EventId == 2007 && r.Message.Contains($"pid {pid}")).ToArray();
+
+    [Fact]
+    public void ControlsSeparatorsAndBidiOverridesAreMadeVisibleBeforeALineIsLogged()
+    {
+        // Found in review: C1 controls (CSI is U+009B), line separators and bidi overrides passed into the log as they were.
+        string child = "a\u001b[31mb\u009b2Jc\u2028d\u202ee\u2066f\tg";
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(child);
+
+        string logged = ChildOutputReader.Decode(bytes, bytes.Length, cut: false);
+
+        Assert.Equal("a?[31mb?2Jc?d?e?f\tg", logged);
+    }
 }

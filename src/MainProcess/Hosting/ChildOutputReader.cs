@@ -85,6 +85,15 @@ internal static class ChildOutputReader
         }
     }
 
+    /// <summary>
+    /// What a child may not put into the host's log as it is: C0 and C1 controls but tab (terminal escapes, CSI as U+009B),
+    /// DEL, line and paragraph separators, and the bidirectional overrides and isolates that reorder what a reader sees.
+    /// </summary>
+    private static readonly System.Buffers.SearchValues<char> Unsafe = System.Buffers.SearchValues.Create(
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000a\u000b\u000c\u000d\u000e\u000f\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f\u007f"
+        + "\u0080\u0081\u0082\u0083\u0084\u0085\u0086\u0087\u0088\u0089\u008a\u008b\u008c\u008d\u008e\u008f\u0090\u0091\u0092\u0093\u0094\u0095\u0096\u0097\u0098\u0099\u009a\u009b\u009c\u009d\u009e\u009f"
+        + "\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069");
+
     /// <summary>Decodes a line as UTF-8, with control characters (terminal escapes) made visible as '?' and a cut line marked.</summary>
     internal static string Decode(byte[] line, int length, bool cut)
     {
@@ -100,14 +109,14 @@ internal static class ChildOutputReader
         }
 
         string text = Encoding.UTF8.GetString(line, 0, length);
-        if (text.AsSpan().IndexOfAnyInRange('\0', '\u001f') >= 0 || text.Contains('\u007f', StringComparison.Ordinal))
+        if (text.AsSpan().IndexOfAny(Unsafe) >= 0)
         {
             text = string.Create(text.Length, text, static (span, source) =>
             {
                 for (int i = 0; i < source.Length; i++)
                 {
                     char c = source[i];
-                    span[i] = (c < ' ' && c != '\t') || c == '\u007f' ? '?' : c;
+                    span[i] = Unsafe.Contains(c) ? '?' : c;
                 }
             });
         }

@@ -58,4 +58,7 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 2018, Level = LogLevel.Warning, Message = "Closed a control client: {Reason}.")]
     internal static partial void ControlClientClosed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 2019, Level = LogLevel.Warning, Message = "{Key} did not start, and its process {Pid} could not be cleaned up: {Reason}.")]
+    internal static partial void StartCleanupFailed(ILogger logger, MiniAppKey key, int pid, string reason);
 }

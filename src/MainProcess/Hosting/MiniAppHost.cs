@@ -654,7 +654,16 @@ public sealed class MiniAppHost : IAsyncDisposable
                 await abandoned.DisposeAsync().ConfigureAwait(false);
             }
 
-            await handle.StopAsync(this.options.ShutdownTimeout, this.options.ReapTimeout, this.logger, byHostApp: false).ConfigureAwait(false);
+            try
+            {
+                await handle.StopAsync(this.options.ShutdownTimeout, this.options.ReapTimeout, this.logger, byHostApp: false).ConfigureAwait(false);
+            }
+            catch (TimeoutException ex)
+            {
+                // The start's own failure is what its caller must see; a process that is slow to be reaped is logged.
+                HostLog.StartCleanupFailed(this.logger, key, handle.ProcessId, ex.Message);
+            }
+
             throw;
         }
     }
