@@ -383,7 +383,8 @@ public sealed class IpcConnection : IAsyncDisposable
                 : IpcResult.Failure(IpcErrorCode.Timeout, $"No answer to '{eventId}' within {timeout.TotalMilliseconds:0} ms.")));
 
             // The peer handles at most PeerMaxConcurrentCalls of ours at once; the rest wait here in order, within their
-            // own deadline, so that the peer never has to answer Busy.
+            // own deadline, so that the peer need not answer Busy. (A peer keeps a slot until its handler ends, so after a
+            // call of ours timed out while its handler ran on, the next may still hear Busy.)
             try
             {
                 await this.governor.EnterOutgoingAsync(deadline.Token).ConfigureAwait(false);

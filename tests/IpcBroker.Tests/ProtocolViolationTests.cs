@@ -23,6 +23,7 @@ public class ProtocolViolationTests(ITestOutputHelper output) : TestBase(output)
         { "an error with a nil id", ProtocolViolation.UnexpectedAnswer },
         { "method other.method", ProtocolViolation.UnknownMethod },
         { "$/cancelRequest with an id", ProtocolViolation.NotJsonRpc },
+        { "ipc.call without an id", ProtocolViolation.NotJsonRpc },
         { "ipc.call params of the wrong types", ProtocolViolation.BadParams },
         { "ipc.call with three params", ProtocolViolation.BadParams },
         { "ipc.call payload as a string", ProtocolViolation.BadParams },
@@ -201,6 +202,15 @@ public class ProtocolViolationTests(ITestOutputHelper output) : TestBase(output)
             case "method other.method":
                 RequestHead(ref writer, "other.method");
                 writer.WriteArrayHeader(0);
+                break;
+            case "ipc.call without an id":
+                writer.WriteMapHeader(3);
+                writer.Write("jsonrpc");
+                writer.Write("2.0");
+                writer.Write("method");
+                writer.Write(IpcConnection.CallMethod);
+                writer.Write("params");
+                CallParams(ref writer, "echo", 1000, stringPayload: false, channel: 0);
                 break;
             case "$/cancelRequest with an id":
                 RequestHead(ref writer, "$/cancelRequest");

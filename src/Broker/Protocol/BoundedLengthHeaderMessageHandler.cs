@@ -172,10 +172,6 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
             Redact(error);
         }
 
-        if (content is JsonRpcResult or JsonRpcError && this.progress is not null)
-        {
-            this.OnAnswerWritten();
-        }
 
         switch (content)
         {
@@ -210,6 +206,12 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
             foreach (ReadOnlyMemory<byte> segment in body)
             {
                 this.Writer.Write(segment.Span);
+            }
+
+            // Counted once its bytes are in the writer: an answer that failed to serialize answered nothing.
+            if (content is JsonRpcResult or JsonRpcError && this.progress is not null)
+            {
+                this.OnAnswerWritten();
             }
         }
         finally
@@ -326,12 +328,14 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
             {
                 case IpcConnection.CallMethod:
                     ValidateCallParams(parameters);
-                    if (hasId && id.IsNull)
+                    if (!hasId || id.IsNull || id.IsEmpty)
                     {
-                        throw Violation(ProtocolViolation.NotJsonRpc, "an ipc.call with a nil id");
+                        // Every call is answered: one without an id would run a handler whose answer goes nowhere, and
+                        // escape the count of unanswered requests that paces reading.
+                        throw Violation(ProtocolViolation.NotJsonRpc, "an ipc.call without an id");
                     }
 
-                    return hasId && !id.IsEmpty;
+                    return true;
                 case "$/cancelRequest":
                     if (hasId)
                     {

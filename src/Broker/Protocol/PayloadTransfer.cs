@@ -269,6 +269,9 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
         try
         {
+            // The first chunk also waits for the receiver to accept the channel, which it does as soon as it has read the
+            // message naming it: a peer that has not done so within the stall timeout counts as not reading. (A stopped
+            // or deaf peer shows it only here: the messages naming its channels are too small to fill any window.)
             for (int offset = 0; offset < payload.Length; offset += WriteChunkBytes)
             {
                 stall.CancelAfter(progress.StalledWriteTimeout);
@@ -282,13 +285,14 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
             stall.CancelAfter(progress.StalledWriteTimeout);
             await channel.Completion.WaitAsync(stall.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!deadline.IsCancellationRequested)
+        catch (OperationCanceledException) when (stall.IsCancellationRequested && !deadline.IsCancellationRequested)
         {
             progress.OnStalled();
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception)
         {
-            // The call ended first (deadline, refusal, disconnection, abandonment); its outcome is reported elsewhere.
+            // The call ended first (deadline, refusal, disconnection, abandonment, a channel the peer faulted); its outcome
+            // is reported by the call itself. Nothing awaits this task, so nothing may escape it.
         }
         finally
         {

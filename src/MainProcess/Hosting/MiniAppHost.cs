@@ -273,7 +273,9 @@ public sealed class MiniAppHost : IAsyncDisposable
         lock (this.gate)
         {
             ObjectDisposedException.ThrowIf(this.disposed, this);
-            if (this.sessions.TryGetValue(key, out MiniAppSession? running) && running.State == MiniAppState.Running)
+            // A session whose connection has closed (its process died or was cut off) is on its way out even before its
+            // watcher has retired it: it is not reactivated, and a new start replaces it.
+            if (this.sessions.TryGetValue(key, out MiniAppSession? running) && running.State == MiniAppState.Running && running.Connection.IsConnected)
             {
                 running.Touch();
                 HostLog.Reactivated(this.logger, key, running.Process.ProcessId);
@@ -459,7 +461,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             return this.RunStartAsync(() => this.StartInNewProcessAsync(key, user, startEpoch));
         }
 
-        MiniAppSession? victim = this.sessions.Values.Where(s => s.State == MiniAppState.Running).MinBy(s => s.LastUsedAt);
+        MiniAppSession? victim = this.sessions.Values.Where(s => s.State == MiniAppState.Running && s.Connection.IsConnected).MinBy(s => s.LastUsedAt);
         if (victim is null)
         {
             return null;
@@ -658,7 +660,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             {
                 await handle.StopAsync(this.options.ShutdownTimeout, this.options.ReapTimeout, this.logger, byHostApp: false).ConfigureAwait(false);
             }
-            catch (TimeoutException ex)
+            catch (Exception ex) when (ex is TimeoutException or IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
             {
                 // The start's own failure is what its caller must see; a process that is slow to be reaped is logged.
                 HostLog.StartCleanupFailed(this.logger, key, handle.ProcessId, ex.Message);
