@@ -119,16 +119,7 @@ internal static class FloodBenchmark
 
     private static async Task<(LatencySample Sample, long Rss)> MeasureAsync(string name, Func<Task> call, TimeSpan duration)
     {
-        var micros = new List<double>();
-        var wall = Stopwatch.StartNew();
-        while (wall.Elapsed < duration)
-        {
-            long start = Stopwatch.GetTimestamp();
-            await call();
-            micros.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
-        }
-
-        var sample = new LatencySample(name, micros, wall.Elapsed);
+        LatencySample sample = await LatencySample.MeasureForAsync(name, call, duration);
         long rss = ResidentBytes();
         if (name.Contains("round", StringComparison.Ordinal))
         {

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace IpcBroker.Benchmarks;
 
 /// <summary>Round-trip times of one measured round, in microseconds.</summary>
@@ -20,6 +22,21 @@ internal sealed class LatencySample(string name, List<double> micros, TimeSpan w
         List<double> sorted = [.. micros];
         sorted.Sort();
         return sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
+    }
+
+    /// <summary>Calls <paramref name="call"/> one after another for <paramref name="duration"/> and times each.</summary>
+    public static async Task<LatencySample> MeasureForAsync(string name, Func<Task> call, TimeSpan duration)
+    {
+        var micros = new List<double>();
+        var wall = Stopwatch.StartNew();
+        while (wall.Elapsed < duration)
+        {
+            long start = Stopwatch.GetTimestamp();
+            await call();
+            micros.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+        }
+
+        return new LatencySample(name, micros, wall.Elapsed);
     }
 
     public override string ToString() => $"{this.Name,-34} {this.Calls,7} calls  p50 {this.P50,8:0.0} µs  p99 {this.P99,8:0.0} µs  mean {this.Mean,8:0.0} µs  {this.CallsPerSecond,8:0} calls/s";

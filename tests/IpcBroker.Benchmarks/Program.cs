@@ -132,16 +132,4 @@ static async Task<LatencySample> MeasureCallsAsync(string name, Func<Task> call,
     return new LatencySample(name, micros, wall.Elapsed);
 }
 
-static async Task<LatencySample> MeasureForAsync(string name, Func<Task> call, TimeSpan duration)
-{
-    var micros = new List<double>();
-    var wall = Stopwatch.StartNew();
-    while (wall.Elapsed < duration)
-    {
-        long start = Stopwatch.GetTimestamp();
-        await call();
-        micros.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
-    }
-
-    return new LatencySample(name, micros, wall.Elapsed);
-}
+static Task<LatencySample> MeasureForAsync(string name, Func<Task> call, TimeSpan duration) => LatencySample.MeasureForAsync(name, call, duration);
