@@ -1,5 +1,6 @@
 using System.IO.Pipes;
 using IpcBroker.MainProcess.Hosting;
+using IpcBroker.Sessions;
 using Microsoft.Extensions.Logging;
 using StreamJsonRpc;
 
@@ -11,16 +12,26 @@ namespace IpcBroker.MainProcess.Cli;
 /// <see cref="HelloTimeout"/>, and until it has, its frames are capped at <see cref="MaxFrameBytesBeforeHello"/>.
 /// </summary>
 /// <remarks>
-/// The socket is <see cref="PipeOptions.CurrentUserOnly"/> in the host's private directory, but anything of that user may
-/// connect: the hello deadline keeps a silent client from holding a connection for good, and the frame cap keeps one
-/// from making the host allocate before its token is checked. The accept loop outlives an unexpected failure (logged,
-/// backing off if it repeats) and ends only with <c>stopping</c>.
+/// The socket is <see cref="PipeOptions.CurrentUserOnly"/> in a private directory of its own (not the mini processes' pipe
+/// directory), but anything of that user that can reach it may connect. Before anything is read, the peer is judged by
+/// <see cref="PeerCheck"/> (same uid, not a mini process nor inside one): a refused peer is closed at once, logged
+/// (rate-limited) and counted in <see cref="RefusedPeers"/>. Then the hello deadline keeps a silent client from holding a
+/// connection for good, and the frame cap keeps one from making the host allocate before its token is checked. The accept
+/// loop outlives an unexpected failure (logged, backing off if it repeats) and ends only with <c>stopping</c>.
 /// </remarks>
 /// <param name="path">The socket's path.</param>
 /// <param name="context">What the verbs act on.</param>
 /// <param name="logger">Where refusals and failures are logged.</param>
 internal sealed class ControlServer(string path, ServeContext context, ILogger logger)
 {
+    private readonly ControlRefusalLog refusals = new(logger);
+
+    /// <summary>Gets who may be served: by default the host's uid, and no mini process of the served host nor anything inside one.</summary>
+    public ControlPeerCheck PeerCheck { get; init; } = new(() => context.Host.ProcessIds);
+
+    /// <summary>Gets how many connections were refused for their peer.</summary>
+    public long RefusedPeers => this.refusals.Count;
+
     /// <summary>Gets how long a client may take to present the token once connected (5 s; the verbs do it at once).</summary>
     public TimeSpan HelloTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -45,8 +56,22 @@ internal sealed class ControlServer(string path, ServeContext context, ILogger l
             try
             {
                 server = new NamedPipeServerStream(path, PipeDirection.InOut, NamedPipeServerStream.MaxAllowedServerInstances, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+                if (!OperatingSystem.IsWindows())
+                {
+                    // The socket file's mode follows the umask; its directory is private already, the file is made so too.
+                    File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
+
                 await server.WaitForConnectionAsync(stopping).ConfigureAwait(false);
                 this.AfterAccept?.Invoke();
+                if (!this.Admit(server))
+                {
+                    await DisposeAsync(server).ConfigureAwait(false);
+                    server = null;
+                    failuresInARow = 0;
+                    continue;
+                }
+
                 this.Serve(server);
                 server = null;
                 failuresInARow = 0;
@@ -81,6 +106,20 @@ internal sealed class ControlServer(string path, ServeContext context, ILogger l
         {
             await stream.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Judges the peer of an accepted connection before anything is read from it.</summary>
+    /// <returns>False when it was refused (logged and counted); the caller closes the connection.</returns>
+    private bool Admit(NamedPipeServerStream pipe)
+    {
+        PeerCredentials peer = PeerCredentials.Of(pipe);
+        if (this.PeerCheck.Check(peer) is not { } reason)
+        {
+            return true;
+        }
+
+        this.refusals.Refused(peer.ProcessId, reason);
+        return false;
     }
 
     private void Serve(NamedPipeServerStream pipe)

@@ -12,8 +12,13 @@ namespace IpcBroker.MainProcess.Cli;
 
 /// <summary>
 /// <c>serve</c>: a host with the sample plugins (user data, open APIs over SQLite, the sample payment provider) until
-/// Ctrl+C or SIGTERM, with a control socket beside its pipe for the other verbs, found through a connection file.
+/// Ctrl+C or SIGTERM, with a control socket for the other verbs, found through a connection file.
 /// </summary>
+/// <remarks>
+/// The control socket lives in a private directory of its own beside the connection file
+/// (<see cref="ControlSocketLocation"/>), not in the pipe directory the mini processes connect to, and the control server
+/// refuses any peer inside a mini process (<see cref="ControlPeerCheck"/>).
+/// </remarks>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 internal static class ServeCommand
 {
@@ -28,9 +33,16 @@ internal static class ServeCommand
             throw new CliException($"--max must be a whole number of at least 1, not '{maxText}'");
         }
 
-        if (File.Exists(connectionPath) && IsAlive(ConnectionFile.Read(connectionPath).ProcessId))
+        if (File.Exists(connectionPath))
         {
-            throw new CliException($"a host is already serving ({connectionPath}); stop it first or pass --connection FILE");
+            ConnectionFile previous = ConnectionFile.Read(connectionPath);
+            if (IsAlive(previous.ProcessId))
+            {
+                throw new CliException($"a host is already serving ({connectionPath}); stop it first or pass --connection FILE");
+            }
+
+            // A host that was killed left its control directory behind.
+            ControlSocketLocation.RemoveStale(connectionPath, previous.ControlPath);
         }
 
         try
@@ -78,23 +90,23 @@ internal static class ServeCommand
         await using IpcConnection cliSide = IpcConnection.Start(cliEnd, new IpcEventRegistry(IpcSide.Mini), new IpcCaller(IpcSide.Main, "ipcbroker-cli", MiniAppVerType.Develop, Environment.ProcessId));
 
         string token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        string controlPath = Path.Combine(Path.GetDirectoryName(host.PipePath)!, "control.sock");
+        string controlPath = ControlSocketLocation.Create(connectionPath, [Path.GetDirectoryName(host.PipePath)!, options.SandboxRoot]);
         var context = new ServeContext(host, token, broadcaster, cliSide);
         Task controlLoop = new ControlServer(controlPath, context, provider.GetRequiredService<ILoggerFactory>().CreateLogger("IpcBroker.MainProcess.Control")).RunAsync(stopping.Token);
-        new ConnectionFile(controlPath, token, Environment.ProcessId).Write(connectionPath);
-        await output.WriteLineAsync($"serving as {user}: pipe {host.PipePath}, control {controlPath}, connection file {connectionPath}, data {dataDirectory}");
-        await output.WriteLineAsync("ready (Ctrl+C to stop)");
         try
         {
+            new ConnectionFile(controlPath, token, Environment.ProcessId).Write(connectionPath);
+            await output.WriteLineAsync($"serving as {user}: pipe {host.PipePath}, control {controlPath}, connection file {connectionPath}, data {dataDirectory}");
+            await output.WriteLineAsync(DiagnosticPort.Describe());
+            await output.WriteLineAsync("ready (Ctrl+C to stop)");
             await Task.Delay(Timeout.Infinite, stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         }
         finally
         {
             File.Delete(connectionPath);
+            await stopping.CancelAsync();
             await controlLoop.ConfigureAwait(false);
-
-            // The control socket shares the host's private directory; the host removes the directory only when it is empty.
-            File.Delete(controlPath);
+            ControlSocketLocation.Delete(controlPath);
             await output.WriteLineAsync("stopping: every mini program is stopped");
         }
 

@@ -61,4 +61,10 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 2019, Level = LogLevel.Warning, Message = "{Key} did not start, and its process {Pid} could not be cleaned up: {Reason}.")]
     internal static partial void StartCleanupFailed(ILogger logger, MiniAppKey key, int pid, string reason);
+
+    [LoggerMessage(EventId = 2030, Level = LogLevel.Warning, Message = "Refused a control connection from pid {Pid} before reading it: {Reason}.")]
+    internal static partial void ControlPeerRefused(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(EventId = 2031, Level = LogLevel.Warning, Message = "{Count} more refused control connections were not logged (at most a few a second are).")]
+    internal static partial void ControlPeersRefusedUnlogged(ILogger logger, int count);
 }

@@ -35,6 +35,11 @@ internal sealed class PipeListener : IAsyncDisposable
 
         // Created here, not in the loop, so that a pipe already at this path fails the host's start with a clear error.
         this.next = this.CreateServer(first: true);
+        if (!OperatingSystem.IsWindows())
+        {
+            // The socket file's mode follows the umask; its directory is private (0700) already, the file is made so too.
+            File.SetUnixFileMode(pipePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
     }
 
     public string PipePath { get; }
