@@ -7,7 +7,8 @@ namespace IpcBroker.EndToEnd.Tests;
 /// <summary>The host executable's verbs against a live <c>serve</c> host, each verb a process of its own, as from a second terminal.</summary>
 public sealed class CommandLineTests : HostTestBase
 {
-    private static readonly string HostExecutable = Path.GetFullPath(typeof(CommandLineTests).Assembly
+    /// <summary>The host executable (a dll run by the dotnet host).</summary>
+    internal static readonly string HostExecutable = Path.GetFullPath(typeof(CommandLineTests).Assembly
         .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "HostExecutablePath").Value!);
 
     private readonly string root = Path.Combine(Path.GetTempPath(), "ipcb-cli-" + Guid.NewGuid().ToString("N")[..8]);

@@ -1,6 +1,7 @@
 using System.IO.Pipes;
 using System.Text;
 using IpcBroker.MainProcess.Cli;
+using IpcBroker.MainProcess.Hosting;
 using IpcBroker.Tests;
 using StreamJsonRpc;
 
@@ -95,6 +96,42 @@ public sealed class ControlSocketTests : HostTestBase
         Assert.False(this.serverLoop!.IsCompleted);
     }
 
+    [Fact]
+    public async Task AClientInsideAMiniProcessTreeIsRefusedBeforeItIsReadWhileANormalClientIsServed()
+    {
+        // The "mini program" is a script that runs the real command line client as its child, then exits: the client
+        // connects while its parent is one of the host's mini processes (starting, so in ProcessIds).
+        this.ExtendTimeout(ManyProcessesTimeout);
+        string connection = Path.Combine(this.directory, "serve.json");
+        string clientOutput = Path.Combine(this.directory, "client.out");
+        string clientCode = Path.Combine(this.directory, "client.code");
+        string script = Path.Combine(this.directory, "mini.sh");
+        File.WriteAllText(script, $"""
+            #!/bin/sh
+            '{ProcessProbe.DotnetHost}' '{CommandLineTests.HostExecutable}' list --connection '{connection}' > '{clientOutput}' 2>&1
+            echo $? > '{clientCode}'
+            """.ReplaceLineEndings("\n"));
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var server = new ControlServer(this.SocketPath, this.Context(this.HostOptions with { MiniExecutablePath = script, StartTimeout = TimeSpan.FromSeconds(60) }), this.LoggerFactory.CreateLogger("control"));
+        this.Serve(server);
+        new ConnectionFile(this.SocketPath, Token, Environment.ProcessId).Write(connection);
+
+        // The script never says hello, so its start fails once it has exited, after its client is done.
+        await Assert.ThrowsAsync<MiniAppStartException>(() => this.WithTimeoutAsync(this.Host.StartMiniAppAsync("wx-inside", MiniAppVerType.Release, this.TimeoutToken)));
+
+        string output = await File.ReadAllTextAsync(clientOutput, this.TimeoutToken);
+        this.Output.WriteLine("client inside the mini process: " + output);
+        Assert.Equal("2", (await File.ReadAllTextAsync(clientCode, this.TimeoutToken)).Trim());
+        Assert.StartsWith("error: ", output);
+        TestLogRecord refusal = await this.WaitForLogAsync(r => r.EventId == 2030);
+        Assert.Contains("it descends from mini process ", refusal.Message);
+        Assert.Equal(1, server.RefusedPeers);
+
+        using JsonRpc normal = await this.ConnectAndSayHelloAsync();
+        Assert.Empty(await this.WithTimeoutAsync(normal.InvokeWithCancellationAsync<MiniAppDto[]>("List", [], this.TimeoutToken)));
+        Assert.Equal(1, server.RefusedPeers);
+    }
+
     public override void Dispose()
     {
         // The loop returns on its own once stopped; it removes nothing, so the directory can go now.
@@ -104,9 +141,9 @@ public sealed class ControlSocketTests : HostTestBase
         Directory.Delete(this.directory, recursive: true);
     }
 
-    private ServeContext Context()
+    private ServeContext Context(MiniAppHostOptions? options = null)
     {
-        this.StartHost();
+        this.StartHost(options);
 
         // No verb here calls the main side as a mini program, so no in-memory connection is needed.
         return new ServeContext(this.Host, Token, new CallBroadcaster(), null!);
