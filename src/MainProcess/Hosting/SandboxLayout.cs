@@ -32,6 +32,9 @@ internal static class SandboxLayout
         }
         else
         {
+            // The root first: CreateDirectory gives the mode to the last directory only, and those it creates on the way
+            // get the umask's. A root that exists already is left as it is (the directories below are private anyway).
+            Directory.CreateDirectory(Path.GetFullPath(root), Private);
             Directory.CreateDirectory(user, Private);
             Directory.CreateDirectory(app, Private);
         }
