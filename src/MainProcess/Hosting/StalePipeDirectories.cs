@@ -12,7 +12,8 @@ namespace IpcBroker.MainProcess.Hosting;
 /// <see cref="MinimumAge"/>, and no socket in the system is bound to any of those files (Linux's
 /// <c>/proc/net/unix</c> lists every bound path). A live host's socket is bound from the moment its file exists, and the
 /// age rule keeps a host that is being born out of the check's window. Anything else is left alone, and where
-/// <c>/proc/net/unix</c> cannot be read nothing is removed.
+/// <c>/proc/net/unix</c> cannot be read nothing is removed. (A host's pipe directory holds only its socket now; other
+/// <c>*.sock</c> files are accepted because <c>serve</c> once kept its control socket there.)
 /// </remarks>
 internal static class StalePipeDirectories
 {
