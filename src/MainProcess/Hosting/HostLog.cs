@@ -61,4 +61,7 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 2019, Level = LogLevel.Warning, Message = "{Key} did not start, and its process {Pid} could not be cleaned up: {Reason}.")]
     internal static partial void StartCleanupFailed(ILogger logger, MiniAppKey key, int pid, string reason);
+
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Warning, Message = "Refused to start {Key}: the host's policy does not list it among the mini programs it starts.")]
+    internal static partial void StartDenied(ILogger logger, MiniAppKey key);
 }
