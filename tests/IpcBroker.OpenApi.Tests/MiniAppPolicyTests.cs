@@ -180,6 +180,26 @@ public class MiniAppPolicyTests
     }
 
     [Fact]
+    public void TheHostsAuthorizerAsksThePolicyThenTheConfiguredAuthorizer()
+    {
+        var configured = new CountingAuthorizer(allow: false);
+        MiniAppPolicy policy = MiniAppPolicy.Unrestricted.LimitEvent(OpenApiEvents.Pay, "wx-shop");
+        IIpcCallAuthorizer authorizer = MiniAppPolicyAuthorizer.For(policy, configured)!;
+        var shop = new IpcCaller(IpcSide.Mini, "wx-shop", MiniAppVerType.Release, 10);
+        var news = new IpcCaller(IpcSide.Mini, "wx-news", MiniAppVerType.Release, 11);
+
+        Assert.False(authorizer.IsAllowed(news, OpenApiEvents.Pay));
+        Assert.Equal(0, configured.Asked);
+        Assert.False(authorizer.IsAllowed(shop, OpenApiEvents.Pay), "the configured authorizer refuses what the policy allows");
+        Assert.Equal(1, configured.Asked);
+        Assert.True(MiniAppPolicyAuthorizer.For(policy, null)!.IsAllowed(shop, OpenApiEvents.Pay));
+
+        // Nothing to ask without a policy: the configured authorizer alone, or none at all.
+        Assert.Same(configured, MiniAppPolicyAuthorizer.For(MiniAppPolicy.Unrestricted, configured));
+        Assert.Null(MiniAppPolicyAuthorizer.For(MiniAppPolicy.Unrestricted, null));
+    }
+
+    [Fact]
     public void CallersOfAnEventAreListedForTheCommandLine()
     {
         MiniAppPolicy open = MiniAppPolicy.Unrestricted.LimitEvent(OpenApiEvents.Pay, "wx-shop").LimitApp("wx-weather", "OPEN_API_LOGIN");
@@ -196,6 +216,19 @@ public class MiniAppPolicyTests
         {
             Assert.Equal(allowed, actual.Allowed);
             Assert.Equal(denied, actual.Denied);
+        }
+    }
+
+    private sealed class CountingAuthorizer(bool allow) : IIpcCallAuthorizer
+    {
+        private int asked;
+
+        public int Asked => Volatile.Read(ref this.asked);
+
+        public bool IsAllowed(IpcCaller caller, string eventId)
+        {
+            Interlocked.Increment(ref this.asked);
+            return allow;
         }
     }
 }

@@ -51,6 +51,8 @@ public sealed class MiniAppPolicy
         this.startable = startable;
         this.eventCallers = eventCallers;
         this.appEvents = appEvents;
+        this.EventCallers = eventCallers.ToFrozenDictionary(r => r.Key, r => (IReadOnlySet<string>)r.Value, StringComparer.Ordinal);
+        this.AppEvents = appEvents.ToFrozenDictionary(r => r.Key, r => (IReadOnlySet<string>)r.Value, StringComparer.Ordinal);
     }
 
     /// <summary>Gets the policy that restricts nothing: any appId may be started and call every event. The default.</summary>
@@ -63,10 +65,10 @@ public sealed class MiniAppPolicy
     public IReadOnlySet<string>? StartableAppIds => this.startable;
 
     /// <summary>Gets the event rules: a pattern, and the only appIds that may call the events it matches.</summary>
-    public IReadOnlyDictionary<string, IReadOnlySet<string>> EventCallers => this.eventCallers.ToDictionary(r => r.Key, r => (IReadOnlySet<string>)r.Value, StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, IReadOnlySet<string>> EventCallers { get; }
 
     /// <summary>Gets the app rules: an appId, and the patterns of the only events it may call.</summary>
-    public IReadOnlyDictionary<string, IReadOnlySet<string>> AppEvents => this.appEvents.ToDictionary(r => r.Key, r => (IReadOnlySet<string>)r.Value, StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, IReadOnlySet<string>> AppEvents { get; }
 
     /// <summary>
     /// Returns a policy under which only the listed appIds (and those of earlier calls) may be started. Calling it with
