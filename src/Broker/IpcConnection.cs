@@ -33,6 +33,9 @@ namespace IpcBroker;
 /// dispatcher; this side's own calls keep to <see cref="IpcConnectionOptions.PeerMaxConcurrentCalls"/> through a FIFO;
 /// bytes queued for the peer are bounded by <see cref="IpcConnectionOptions.MaxQueuedOutgoingBytes"/>; and a transport
 /// write that makes no progress for <see cref="IpcConnectionOptions.StalledWriteTimeout"/> closes the connection.</para>
+/// <para>Authorization: when <see cref="IpcConnectionOptions.CallAuthorizer"/> is set, every incoming call is put to it
+/// with <see cref="Remote"/> as the caller before anything else is spent on it; a refused call is answered
+/// <see cref="IpcErrorCode.Denied"/> and its payload channel discarded unread.</para>
 /// <para>Thread-safety: all members may be called from any thread. Disposal closes the connection and fails pending
 /// calls with <see cref="IpcErrorCode.PeerDisconnected"/> unless <see cref="Close"/> named another reason first.</para>
 /// </remarks>
@@ -562,6 +565,15 @@ public sealed class IpcConnection : IAsyncDisposable
             CallReply reply = Reply(IpcErrorCode.HandlerFailed, "The call ended unexpectedly.");
             try
             {
+                // Before the cap, the payload and the handler's lookup: a refused call costs nothing but its answer, which
+                // tells the peer nothing of the policy nor of which events exist here.
+                if (!this.IsAuthorized(eventId, known))
+                {
+                    this.payloads.Discard(payloadChannel);
+                    reply = Reply(IpcErrorCode.Denied, $"Denied: this process may not call '{eventId}' in the {this.registry.Side.ToString().ToLowerInvariant()} process.");
+                    return reply;
+                }
+
                 if (!admitted)
                 {
                     this.payloads.Discard(payloadChannel);
@@ -605,6 +617,40 @@ public sealed class IpcConnection : IAsyncDisposable
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Asks <see cref="IpcConnectionOptions.CallAuthorizer"/>, if any, whether the peer may call <paramref name="eventId"/>;
+    /// a refusal is logged (rate-limited) and counted here. A malformed event name is not asked about: it is answered
+    /// <see cref="IpcErrorCode.BadRequest"/> later. An authorizer that throws refuses.
+    /// </summary>
+    /// <param name="eventId">The event the peer named.</param>
+    /// <param name="known">The same, or <c>unknown</c> when it is not registered here: what logs and metrics may carry.</param>
+    private bool IsAuthorized(string eventId, string known)
+    {
+        if (this.options.CallAuthorizer is not { } authorizer || !IpcEventRegistry.IsValidEventId(eventId, out _))
+        {
+            return true;
+        }
+
+        string reason;
+        try
+        {
+            if (authorizer.IsAllowed(this.Remote, eventId))
+            {
+                return true;
+            }
+
+            reason = "the call authorizer refused it";
+        }
+        catch (Exception ex)
+        {
+            reason = $"the call authorizer threw {ex.GetType().Name} ({ex.Message}), which refuses";
+        }
+
+        IpcTelemetry.RecordDenied(this.registry.Side, known, this.Remote.AppId);
+        this.refusals.CallDenied(known, $"{this.Remote.Side} {this.Remote.AppId} (pid {this.Remote.ProcessId})", reason);
+        return false;
     }
 
     /// <summary>Gets <paramref name="eventId"/> when it is registered on this side, otherwise <c>unknown</c>.</summary>

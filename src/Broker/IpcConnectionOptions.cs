@@ -115,6 +115,14 @@ public sealed record IpcConnectionOptions
     /// </summary>
     public PayloadBudget? SharedPayloadBudget { get; init; }
 
+    /// <summary>
+    /// Gets who decides whether the peer may call each event on this side (null, the default: every call is let through
+    /// to its handler, or to <see cref="IpcErrorCode.NoHandler"/>). A refused call is answered
+    /// <see cref="IpcErrorCode.Denied"/> before its payload is accepted, logged (rate-limited, with the other refusals) and
+    /// counted in <c>ipc.calls_denied</c>. A host sets one per connection from its policy.
+    /// </summary>
+    public IIpcCallAuthorizer? CallAuthorizer { get; init; }
+
     /// <summary>Gets an observer told of every call this connection completes, both ways; null for none.</summary>
     public Diagnostics.IIpcCallObserver? Observer { get; init; }
 

@@ -40,4 +40,7 @@ internal static partial class IpcLog
 
     [LoggerMessage(EventId = 1023, Level = LogLevel.Warning, Message = "Protocol violation {Violation} by {Peer}; closing the connection: {Detail}.")]
     internal static partial void ProtocolViolation(ILogger logger, ProtocolViolation violation, string peer, string detail);
+
+    [LoggerMessage(EventId = 1024, Level = LogLevel.Warning, Message = "Denied a call to '{EventId}' from {Peer}: {Reason}.")]
+    internal static partial void CallDenied(ILogger logger, string eventId, string peer, string reason);
 }

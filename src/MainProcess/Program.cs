@@ -12,9 +12,10 @@ const string Usage = """
     Verbs:
       demo                         Three mini programs in three processes, calls both ways, open APIs, the cap, logout;
                                    a transcript with per-call times.
-      serve [--data DIR] [--user ID] [--max N]
+      serve [--data DIR] [--user ID] [--max N] [--policy FILE]
                                    Run a host with the sample plugins until Ctrl+C; writes a connection file
                                    (default $XDG_RUNTIME_DIR/ipcbroker/serve.json or ~/.ipcbroker/serve.json, mode 0600).
+                                   --policy: which appIds may start and call which events (JSON; see the README).
       open APPID [--ver release|develop|preview|experience]
                                    Start or reactivate a mini program.
       list                         Running mini programs: pid, appId, build, state, last use.
@@ -22,7 +23,7 @@ const string Usage = """
                                    Call EVENT on the main process as a mini program, or with --app on that mini program.
                                    Values are JSON when they parse (5, true, {"k":"v"}), else strings.
       wx APPID API [JSON]          Make that mini program call an open API (wx.login, wx.getUserInfo, ...); print the result.
-      events                       The main process's registered events with their descriptions.
+      events                       The main process's registered events: who may call each, and its description.
       monitor                      A line per call: time, direction, appId, event, duration, bytes, outcome (Ctrl+C ends).
       stop APPID                   Stop a mini program.
       logout                       Log the user out: stop every mini program, revoke every session.

@@ -50,6 +50,7 @@ public sealed class CommandLineTests : HostTestBase
 
         JsonArray events = JsonNode.Parse((await this.RunAsync("events", "--json")).Stdout)!.AsArray();
         Assert.Contains(events, e => e!["event"]!.GetValue<string>() == "OPEN_API_PAY" && e["description"] is not null);
+        Assert.All(events, e => Assert.Equal((null, 0), (e!["allowedAppIds"], e["deniedAppIds"]!.AsArray().Count))); // no policy: any appId
 
         (int missingCode, _, string missingError) = await this.RunAsync("call", "NO_SUCH_EVENT");
         Assert.NotEqual(0, missingCode);
@@ -81,6 +82,50 @@ public sealed class CommandLineTests : HostTestBase
     }
 
     [Fact]
+    public async Task UnderAPolicyEventsShowWhoMayCallAndAnUnlistedAppDoesNotStart()
+    {
+        string policy = Path.Combine(this.root, "policy.json");
+        await File.WriteAllTextAsync(policy, """
+            {
+              "startableAppIds": ["wx-shop", "wx-news", "wx-weather"],
+              "eventCallers": { "OPEN_API_PAY*": ["wx-shop"] },
+              "appEvents": { "wx-weather": ["OPEN_API_*"] }
+            }
+            """, this.TimeoutToken);
+        using Process serve = await this.StartServeAsync("--policy", policy);
+        try
+        {
+            JsonArray events = JsonNode.Parse((await this.RunAsync("events", "--json")).Stdout)!.AsArray();
+            (string[]? Allowed, string[] Denied) Callers(string eventId)
+            {
+                JsonNode e = events.Single(e => e!["event"]!.GetValue<string>() == eventId)!;
+                return (e["allowedAppIds"]?.AsArray().Select(a => a!.GetValue<string>()).ToArray(), e["deniedAppIds"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray());
+            }
+
+            Assert.Equal(("wx-shop", "wx-news,wx-weather"), Flatten(Callers("OPEN_API_PAY")));
+            Assert.Equal(("wx-shop", "wx-news,wx-weather"), Flatten(Callers("OPEN_API_PAY_QUERY")));
+            Assert.Equal(("wx-news,wx-shop,wx-weather", string.Empty), Flatten(Callers("OPEN_API_LOGIN")));
+            Assert.Equal(("wx-news,wx-shop", "wx-weather"), Flatten(Callers("OPEN_DATA_IPC_EVENT_GET_USER_ID")));
+
+            string table = (await this.RunAsync("events")).Stdout;
+            Assert.Matches(@"(?m)^OPEN_API_PAY\s+main\s+wx-shop\s", table);
+
+            (int code, string stdout, string stderr) = await this.RunAsync("open", "wx-evil");
+            Assert.Equal((2, string.Empty), (code, stdout));
+            Assert.Equal("error: wx-evil (Release) may not be started: the host's policy does not list 'wx-evil' among the mini programs it starts.", stderr.Trim());
+        }
+        finally
+        {
+            ProcessProbe.Signal(serve.Id, 15);
+            await this.WithTimeoutAsync(serve.WaitForExitAsync(this.TimeoutToken));
+        }
+
+        // Arrays compare by reference inside a tuple: compare their contents as strings.
+        static (string? Allowed, string Denied) Flatten((string[]? Allowed, string[] Denied) callers) =>
+            (callers.Allowed is null ? null : string.Join(",", callers.Allowed), string.Join(",", callers.Denied));
+    }
+
+    [Fact]
     public async Task AStoppedHostIsAnErrorAtTheDeadlineNotAHang()
     {
         using Process serve = await this.StartServeAsync();
@@ -109,6 +154,7 @@ public sealed class CommandLineTests : HostTestBase
     [InlineData("error: 'k' is not key=value", "call", "EVENT", "k")]
     [InlineData("error: missing APPID", "stop")]
     [InlineData("error: cannot use '/proc/ipcb-none' as the data directory: Could not find file '/proc/ipcb-none'.", "serve", "--data", "/proc/ipcb-none")]
+    [InlineData("error: cannot read the policy file '/proc/ipcb-none': Could not find file '/proc/ipcb-none'.", "serve", "--policy", "/proc/ipcb-none")]
     public async Task BadArgumentsAreOneLineAndExitCode2(string expected, params string[] args)
     {
         (int code, string stdout, string stderr) = await this.RunAsync(args);
@@ -140,9 +186,9 @@ public sealed class CommandLineTests : HostTestBase
     }
 
     /// <summary>Starts <c>serve</c> and waits for its "ready" line.</summary>
-    private async Task<Process> StartServeAsync()
+    private async Task<Process> StartServeAsync(params string[] extra)
     {
-        Process serve = this.Start("serve", "--data", Path.Combine(this.root, "data"), "--user", "u-7");
+        Process serve = this.Start(["serve", "--data", Path.Combine(this.root, "data"), "--user", "u-7", .. extra]);
         while (await this.WithTimeoutAsync(serve.StandardOutput.ReadLineAsync()) is { } line && !line.StartsWith("ready", StringComparison.Ordinal))
         {
             this.Output.WriteLine("serve: " + line);

@@ -10,14 +10,14 @@ internal sealed class ConnectionPair : IAsyncDisposable
     public static readonly IpcCaller MiniIdentity = new(IpcSide.Mini, "wx-app-1", MiniAppVerType.Develop, 4242);
     public static readonly IpcCaller MainIdentity = new(IpcSide.Main, "wx-app-1", MiniAppVerType.Develop, 1);
 
-    public ConnectionPair(ILoggerFactory loggers, IpcConnectionOptions? mainOptions = null, IpcConnectionOptions? miniOptions = null)
+    public ConnectionPair(ILoggerFactory loggers, IpcConnectionOptions? mainOptions = null, IpcConnectionOptions? miniOptions = null, IpcCaller? miniIdentity = null)
     {
         (Stream mainStream, Stream miniStream) = FullDuplexStream.CreatePair();
         this.MainRegistry = new IpcEventRegistry(IpcSide.Main);
         this.MiniRegistry = new IpcEventRegistry(IpcSide.Mini);
 
         // The main side's incoming calls come from the mini process, and the other way round.
-        this.Main = IpcConnection.Start(mainStream, this.MainRegistry, MiniIdentity, mainOptions, loggers.CreateLogger("main"));
+        this.Main = IpcConnection.Start(mainStream, this.MainRegistry, miniIdentity ?? MiniIdentity, mainOptions, loggers.CreateLogger("main"));
         this.Mini = IpcConnection.Start(miniStream, this.MiniRegistry, MainIdentity, miniOptions, loggers.CreateLogger("mini"));
     }
 

@@ -8,7 +8,7 @@ namespace IpcBroker.Diagnostics;
 /// (<c>ipc.call EVENT</c>, client) and on the handling side (<c>ipc.handle EVENT</c>, server), whose trace context crosses
 /// the process boundary in each request (W3C <c>traceparent</c>, by StreamJsonRpc's <c>ActivityTracingStrategy</c>), so a
 /// span in a mini process is the ancestor of the handler's span in the main process; and instruments for calls,
-/// durations, calls in flight, bytes and failures by error code.
+/// durations, calls in flight, bytes, failures by error code, and calls denied by the call authorizer.
 /// </summary>
 /// <remarks>Tags: <c>ipc.side</c> (Main/Mini: where the measurement is taken), <c>ipc.direction</c> (out/in), <c>ipc.event</c>, <c>ipc.outcome</c> (an <see cref="IpcErrorCode"/> name; None for success).</remarks>
 public static class IpcTelemetry
@@ -38,6 +38,17 @@ public static class IpcTelemetry
 
     /// <summary>Connections closed for breaking the wire protocol, by side (where measured) and <c>reason</c> (a <see cref="ProtocolViolation"/> name).</summary>
     internal static readonly Counter<long> ProtocolViolations = Meter.CreateCounter<long>("ipc.protocol_violations", description: "Connections closed for a protocol violation");
+
+    /// <summary>
+    /// Incoming calls refused by the connection's <see cref="IpcConnectionOptions.CallAuthorizer"/>, by side (where
+    /// measured), <c>ipc.event</c> (the event when registered there, else <c>unknown</c>) and <c>ipc.caller.app_id</c> (the
+    /// connection's bound identity).
+    /// </summary>
+    internal static readonly Counter<long> CallsDenied = Meter.CreateCounter<long>("ipc.calls_denied", description: "Incoming calls refused by the call authorizer");
+
+    /// <summary>Counts one denied incoming call.</summary>
+    internal static void RecordDenied(IpcSide side, string eventId, string callerAppId) =>
+        CallsDenied.Add(1, new TagList { { "ipc.side", side.ToString() }, { "ipc.event", eventId }, { "ipc.caller.app_id", callerAppId } });
 
     /// <summary>Counts one protocol violation.</summary>
     internal static void RecordViolation(IpcSide side, ProtocolViolation violation) =>

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace IpcBroker.Governance;
 
 /// <summary>
-/// Rate-limits the warnings a peer can cause (refused incoming calls): at most a fixed number per second, then the
+/// Rate-limits the warnings a peer can cause (refused and denied incoming calls): at most a fixed number per second, then the
 /// rest are counted and reported in one summary line when the next second's first warning is written, or when the
 /// connection closes.
 /// </summary>
@@ -41,6 +41,23 @@ internal sealed class RefusalLogLimiter
             }
 
             IpcLog.IncomingRefused(this.logger, eventId, reason);
+        }
+    }
+
+    /// <summary>Writes <see cref="IpcLog.CallDenied"/> unless this second's allowance is spent.</summary>
+    /// <param name="eventId">The event name, already replaced by <c>unknown</c> unless registered.</param>
+    /// <param name="peer">Who called, as the connection knows it.</param>
+    /// <param name="reason">Why the call was refused; text of this side's making.</param>
+    public void CallDenied(string eventId, string peer, string reason)
+    {
+        if (this.TryWrite(out int summary))
+        {
+            if (summary > 0)
+            {
+                IpcLog.RefusalsSuppressed(this.logger, summary);
+            }
+
+            IpcLog.CallDenied(this.logger, eventId, peer, reason);
         }
     }
 

@@ -4,7 +4,7 @@ namespace IpcBroker.MainProcess.Cli;
 internal sealed class CliArguments
 {
     private static readonly HashSet<string> Flags = ["--json", "--help", "-h"];
-    private static readonly HashSet<string> Options = ["--connection", "--ver", "--app", "--data", "--user", "--max"];
+    private static readonly HashSet<string> Options = ["--connection", "--ver", "--app", "--data", "--user", "--max", "--policy"];
     private readonly Dictionary<string, string> options = new(StringComparer.Ordinal);
     private readonly HashSet<string> flags = new(StringComparer.Ordinal);
 

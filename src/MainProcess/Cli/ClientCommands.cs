@@ -71,8 +71,17 @@ internal static class ClientCommands
     public static async Task<int> EventsAsync(CliArguments args, TextWriter output)
     {
         using JsonRpc rpc = await ControlClient.ConnectAsync(args);
-        return await PrintTableAsync(await rpc.AskAsync<EventDto[]>("Events"), args, output, header: null, e => $"{e.Event,-36} {e.Side,-5} {e.Description}");
+        return await PrintTableAsync(await rpc.AskAsync<EventDto[]>("Events"), args, output, header: null, e => $"{e.Event,-36} {e.Side,-5} {CallersText(e),-24} {e.Description}");
     }
+
+    /// <summary>Who may call an event, in a few words: <c>any</c>, <c>any but a,b</c>, <c>a,b</c> or <c>none</c>.</summary>
+    private static string CallersText(EventDto e) => (e.AllowedAppIds, e.DeniedAppIds) switch
+    {
+        (null, []) => "any",
+        (null, var denied) => "any but " + string.Join(',', denied),
+        ([], _) => "none",
+        (var allowed, _) => string.Join(',', allowed),
+    };
 
     public static async Task<int> MonitorAsync(CliArguments args, TextWriter output)
     {

@@ -86,8 +86,13 @@ internal sealed class ControlService(ServeContext context, JsonRpc client)
     public EventDto[] Events()
     {
         this.Check();
+        MiniAppPolicy policy = context.Host.Policy;
         return context.Host.Registry.Events
-            .Select(e => new EventDto(e.EventId, "main", e.Description, e.Source))
+            .Select(e =>
+            {
+                (IReadOnlyList<string>? allowed, IReadOnlyList<string> denied) = policy.CallersOf(e.EventId);
+                return new EventDto(e.EventId, "main", e.Description, e.Source, allowed?.ToArray(), [.. denied]);
+            })
             .OrderBy(e => e.Event, StringComparer.Ordinal)
             .ToArray();
     }

@@ -12,7 +12,8 @@ namespace IpcBroker.MainProcess.Cli;
 
 /// <summary>
 /// <c>serve</c>: a host with the sample plugins (user data, open APIs over SQLite, the sample payment provider) until
-/// Ctrl+C or SIGTERM, with a control socket for the other verbs, found through a connection file.
+/// Ctrl+C or SIGTERM, with a control socket for the other verbs, found through a connection file; with
+/// <c>--policy FILE</c>, under that <see cref="MiniAppPolicy"/> (<see cref="PolicyFile"/>).
 /// </summary>
 /// <remarks>
 /// The control socket lives in a private directory of its own beside the connection file
@@ -33,6 +34,7 @@ internal static class ServeCommand
             throw new CliException($"--max must be a whole number of at least 1, not '{maxText}'");
         }
 
+        MiniAppPolicy policy = args.Option("--policy") is { } policyPath ? PolicyFile.Read(policyPath) : MiniAppPolicy.Unrestricted;
         if (File.Exists(connectionPath))
         {
             ConnectionFile previous = ConnectionFile.Read(connectionPath);
@@ -75,6 +77,7 @@ internal static class ServeCommand
         var options = new MiniAppHostOptions
         {
             MaxMiniProcesses = max,
+            Policy = policy,
             SandboxRoot = Path.Combine(dataDirectory, "sandboxes"),
             Connection = IpcConnectionOptions.Default with { Observer = broadcaster },
         };
@@ -84,7 +87,8 @@ internal static class ServeCommand
         host.OnLogout(() => openApi.RevokeAllAsync());
         host.SignIn(user);
 
-        // 'call' without --app calls the main side as a mini program would, through a real connection (in memory).
+        // 'call' without --app calls the main side as a mini program would, through a real connection (in memory). The
+        // policy does not apply to it: the caller is this host's operator, who passed the connection file's token.
         (Stream hostEnd, Stream cliEnd) = FullDuplexStream.CreatePair();
         await using IpcConnection hostSide = IpcConnection.Start(hostEnd, host.Registry, new IpcCaller(IpcSide.Mini, "ipcbroker-cli", MiniAppVerType.Develop, Environment.ProcessId), options.Connection);
         await using IpcConnection cliSide = IpcConnection.Start(cliEnd, new IpcEventRegistry(IpcSide.Mini), new IpcCaller(IpcSide.Main, "ipcbroker-cli", MiniAppVerType.Develop, Environment.ProcessId));

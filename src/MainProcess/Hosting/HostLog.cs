@@ -67,4 +67,7 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 2031, Level = LogLevel.Warning, Message = "{Count} more refused control connections were not logged (at most a few a second are).")]
     internal static partial void ControlPeersRefusedUnlogged(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Warning, Message = "Refused to start {Key}: the host's policy does not list it among the mini programs it starts.")]
+    internal static partial void StartDenied(ILogger logger, MiniAppKey key);
 }

@@ -48,6 +48,8 @@ public sealed class MiniAppHost : IAsyncDisposable
             throw new IpcConfigurationException($"MaxMiniProcesses must be at least 1, not {options.MaxMiniProcesses}.");
         }
 
+        options.Policy.Validate();
+
         this.Registry = registry;
         this.options = options;
 
@@ -55,6 +57,9 @@ public sealed class MiniAppHost : IAsyncDisposable
         this.connectionOptions = options.Connection.SharedPayloadBudget is null
             ? options.Connection with { SharedPayloadBudget = new PayloadBudget(options.MaxPayloadBytesAcrossMiniProcesses) }
             : options.Connection;
+
+        // The policy on every connection: each asks about the caller it was bound to at the handshake.
+        this.connectionOptions = this.connectionOptions with { CallAuthorizer = MiniAppPolicyAuthorizer.For(options.Policy, options.Connection.CallAuthorizer) };
         this.loggerFactory = loggerFactory;
         this.logger = loggerFactory.CreateLogger("IpcBroker.MainProcess");
         this.launcher = new MiniProcessLauncher(options.MiniExecutablePath, options, loggerFactory.CreateLogger("IpcBroker.MainProcess.ChildOutput"));
@@ -71,6 +76,9 @@ public sealed class MiniAppHost : IAsyncDisposable
 
     /// <summary>Gets the main-process events this host answers.</summary>
     public IpcEventRegistry Registry { get; }
+
+    /// <summary>Gets which mini programs this host starts and which events each may call (<see cref="MiniAppHostOptions.Policy"/>).</summary>
+    public MiniAppPolicy Policy => this.options.Policy;
 
     /// <summary>Gets the most mini program processes alive at once.</summary>
     public int MaxMiniProcesses => this.options.MaxMiniProcesses;
@@ -116,7 +124,7 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <param name="options">Settings, or null for the defaults.</param>
     /// <param name="loggerFactory">Where to log, or null.</param>
     /// <returns>The listening host.</returns>
-    /// <exception cref="IpcConfigurationException">When the pipe path is too long, the mini executable is missing or the cap is below 1.</exception>
+    /// <exception cref="IpcConfigurationException">When the pipe path is too long, the mini executable is missing, the cap is below 1 or the policy is not valid (<see cref="MiniAppPolicy.Validate"/>).</exception>
     /// <exception cref="IOException">When a pipe already exists at the path (another host holds it).</exception>
     public static MiniAppHost Start(IpcEventRegistry registry, MiniAppHostOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
@@ -264,11 +272,18 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the wait only: a start under way goes on, and its mini program can be stopped as usual.</param>
     /// <returns>The running mini program.</returns>
     /// <exception cref="ArgumentException">When the appId or build is not valid.</exception>
-    /// <exception cref="MiniAppStartException">When the process could not start or connect within <see cref="MiniAppHostOptions.StartTimeout"/>, or the user logged out meanwhile.</exception>
+    /// <exception cref="MiniAppStartException">When the host's <see cref="MiniAppHostOptions.Policy"/> does not let <paramref name="appId"/> start (no process is started), the process could not start or connect within <see cref="MiniAppHostOptions.StartTimeout"/>, or the user logged out meanwhile.</exception>
     public async Task<MiniAppInfo> StartMiniAppAsync(string appId, MiniAppVerType verType = MiniAppVerType.Release, CancellationToken cancellationToken = default)
     {
         var key = new MiniAppKey(appId, verType);
         key.Validate();
+        if (!this.options.Policy.MayStart(appId))
+        {
+            // Before any process, slot or secret is spent on it.
+            HostLog.StartDenied(this.logger, key);
+            throw new MiniAppStartException($"{key} may not be started: the host's policy does not list '{appId}' among the mini programs it starts.");
+        }
+
         Task<MiniAppSession> start;
         lock (this.gate)
         {

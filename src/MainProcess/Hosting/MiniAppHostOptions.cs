@@ -24,6 +24,14 @@ public sealed record MiniAppHostOptions
     /// <summary>Gets the directory below which the host makes its private pipe directory; null for the system temp directory.</summary>
     public string? RuntimeDirectory { get; init; }
 
+    /// <summary>
+    /// Gets which mini programs this host may start and which main-process events each may call
+    /// (<see cref="MiniAppPolicy.Unrestricted"/>, the default: any appId, every registered event). Checked when the host
+    /// starts (<see cref="IpcConfigurationException"/> for a bad pattern or appId), when a mini program is started, and on
+    /// every incoming call, against the appId the host bound to the connection at its handshake.
+    /// </summary>
+    public MiniAppPolicy Policy { get; init; } = MiniAppPolicy.Unrestricted;
+
     /// <summary>Gets the settings of every connection to a mini process.</summary>
     public IpcConnectionOptions Connection { get; init; } = IpcConnectionOptions.Default;
 

@@ -12,8 +12,7 @@ public readonly record struct MiniAppKey(string AppId, MiniAppVerType VerType)
     /// <exception cref="ArgumentException">When it is empty, longer than <see cref="MaxAppIdLength"/>, or holds anything but letters, digits, '-', '_' and '.'.</exception>
     public void Validate()
     {
-        if (string.IsNullOrEmpty(this.AppId) || this.AppId.Length > MaxAppIdLength || this.AppId is "." or ".." ||
-            !this.AppId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        if (!IsValidAppId(this.AppId))
         {
             throw new ArgumentException($"'{this.AppId}' is not a valid appId: use 1 to {MaxAppIdLength} ASCII letters, digits, '-', '_' or '.'.", "appId");
         }
@@ -23,6 +22,13 @@ public readonly record struct MiniAppKey(string AppId, MiniAppVerType VerType)
             throw new ArgumentException($"{(int)this.VerType} is not a mini program build type.", "verType");
         }
     }
+
+    /// <summary>Tells whether <paramref name="appId"/> is usable as a name in logs and file paths (see <see cref="Validate"/>).</summary>
+    /// <param name="appId">The appId.</param>
+    /// <returns><see langword="true"/> for 1 to <see cref="MaxAppIdLength"/> ASCII letters, digits, '-', '_' or '.', other than "." and "..".</returns>
+    internal static bool IsValidAppId(string? appId) =>
+        !string.IsNullOrEmpty(appId) && appId.Length <= MaxAppIdLength && appId is not ("." or "..") &&
+        appId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
     /// <inheritdoc/>
     public override string ToString() => $"{this.AppId} ({this.VerType})";
