@@ -105,6 +105,34 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
     }
 
     [Fact]
+    public async Task AStartWhoseRoomIsNotFreedInTimeFailsAndTheSlotStaysWithTheProcess()
+    {
+        this.StartHost(new MiniAppHostOptions
+        {
+            MiniExecutablePath = TestMiniAppPath,
+            MaxMiniProcesses = 1,
+            ShutdownTimeout = TimeSpan.FromMilliseconds(300),
+
+            // No time at all to be reaped after the kill: making room fails, as it would with a wedged reaper.
+            ReapTimeout = TimeSpan.Zero,
+        });
+        MiniAppInfo stubborn = await this.OpenAsync("wx-reap-a");
+        await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-reap-a", TestEvents.IgnoreShutdown, null));
+
+        MiniAppStartException failed = await Assert.ThrowsAsync<MiniAppStartException>(() => this.WithTimeoutAsync(this.Host.StartMiniAppAsync("wx-reap-b", MiniAppVerType.Release, this.TimeoutToken)));
+        Assert.Contains($"process {stubborn.ProcessId} of wx-reap-a", failed.Message);
+        Assert.Equal(9, (await this.WaitForExitNoticeAsync(stubborn.ProcessId)).Signal);
+
+        // The slot went back with the process when it ended: the next open takes it, and the cap holds.
+        Task<MiniAppInfo> third = this.OpenAsync("wx-reap-c");
+        (int most, _) = await this.SampleProcessIdsUntilAsync(third);
+        MiniAppInfo next = await third;
+        Assert.Equal(1, most);
+        Assert.Equal([next.ProcessId], this.Host.ProcessIds);
+        Assert.Equal(["wx-reap-c"], this.Host.RunningMiniApps.Select(a => a.AppId));
+    }
+
+    [Fact]
     public async Task ALogoutWhileAProcessIsStoppedToMakeRoomLeavesNothingBehind()
     {
         this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, MaxMiniProcesses = 1, ShutdownTimeout = TimeSpan.FromSeconds(3) });
