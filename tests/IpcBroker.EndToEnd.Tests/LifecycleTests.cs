@@ -111,7 +111,10 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
         {
             MiniExecutablePath = TestMiniAppPath,
             MaxMiniProcesses = 1,
-            ShutdownTimeout = TimeSpan.FromMilliseconds(300),
+
+            // Long enough for a mini process that heeds the shutdown message (the last one, when the host is disposed):
+            // only the stubborn one is killed.
+            ShutdownTimeout = TimeSpan.FromSeconds(3),
 
             // No time at all to be reaped after the kill: making room fails, as it would with a wedged reaper.
             ReapTimeout = TimeSpan.Zero,
