@@ -8,20 +8,21 @@ using Microsoft.Extensions.Logging.Console;
 namespace IpcBroker.MiniProcess;
 
 /// <summary>
-/// The main loop of a mini program process: read a launch line from standard input, connect, serve that mini program's
-/// plugins; when the host closes the connection, wait for the next launch line (the host reuses the process for another
-/// mini program) and exit at end-of-file.
+/// The main loop of a mini program process: read the launch line from standard input, connect, serve that mini program's
+/// plugins, and exit when the session ends. A process serves one mini program for its whole life.
 /// </summary>
 /// <remarks>
-/// <para>Standard input stays open for the process's whole life and carries nothing but launch lines. End-of-file means
-/// the host stopped us or died (the kernel closes a dead process's pipes): that is how a mini process learns of its
-/// host's death even by SIGKILL, without polling.</para>
-/// <para>Each mini program served gets a service provider of its own, built by <c>configure</c> and disposed when it
-/// ends, so no plugin state carries over from one mini program (or user) to the next in a reused process.</para>
+/// <para>Standard input carries one launch line and then stays open for the process's whole life. End-of-file means the
+/// host stopped us or died (the kernel closes a dead process's pipes): that is how a mini process learns of its host's
+/// death even by SIGKILL, without polling. The host never sends a second launch line; one that arrives anyway is not
+/// served: it is logged and the process exits.</para>
+/// <para>The process exits when its session ends: the host closed the connection, closed standard input, or the connection
+/// broke. The host starts a new process for the next mini program, so nothing of one mini program (its secret, its
+/// sandbox, whatever a compromise left behind) can reach another.</para>
 /// </remarks>
 public static class MiniProcessRuntime
 {
-    /// <summary>Exit code: the host closed standard input.</summary>
+    /// <summary>Exit code: the session ended (the host closed the connection or standard input).</summary>
     public const int ExitNormal = 0;
 
     /// <summary>Exit code: the launch line was missing or malformed.</summary>
@@ -30,13 +31,13 @@ public static class MiniProcessRuntime
     /// <summary>Exit code: the host refused the handshake or could not be reached.</summary>
     public const int ExitConnectFailed = 3;
 
-    /// <summary>How long to wait for the first launch line, and for the next one after the host lets go of a mini program.</summary>
+    /// <summary>How long to wait for the launch line.</summary>
     public static readonly TimeSpan LaunchLineTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>Runs a mini program process until the host lets go of it.</summary>
-    /// <param name="configure">Adds the plugins and services of one mini program; called anew for each one served.</param>
-    /// <param name="onConnected">Runs once connected (a mini program's launch work), or null.</param>
-    /// <param name="input">Where launch lines come from; null for standard input.</param>
+    /// <summary>Runs a mini program process: serves the mini program its launch line names until its session ends.</summary>
+    /// <param name="configure">Adds the plugins and services of the mini program.</param>
+    /// <param name="onConnected">Runs once connected (the mini program's launch work), or null.</param>
+    /// <param name="input">Where the launch line comes from; null for standard input.</param>
     /// <returns>The process exit code.</returns>
     public static async Task<int> RunAsync(Action<IServiceCollection> configure, Func<MiniProcessClient, IServiceProvider, Task>? onConnected = null, TextReader? input = null)
     {
@@ -45,40 +46,25 @@ public static class MiniProcessRuntime
         using ILoggerFactory runtimeLoggers = CreateLoggerFactory();
         ILogger logger = runtimeLoggers.CreateLogger("IpcBroker.MiniProcess");
 
-        // Bounded: a host that starts us and never writes must not leave us waiting forever. A missing first line is
-        // an error (Parse says so); a missing later one is the normal end.
+        // Bounded: a host that starts us and never writes must not leave us waiting forever (Parse reports the missing line).
         string? line = await NextLineAsync(lines).ConfigureAwait(false);
-        bool first = true;
-        while (line is not null || first)
+        MiniLaunchInfo launchInfo;
+        try
         {
-            first = false;
-            MiniLaunchInfo launchInfo;
-            try
-            {
-                launchInfo = MiniLaunchInfo.Parse(line);
-            }
-            catch (FormatException ex)
-            {
-                logger.LogError("Cannot start: {Reason}", ex.Message);
-                return ExitBadLaunchInfo;
-            }
-
-            int? failed = await ServeAsync(launchInfo, configure, onConnected, lines, logger).ConfigureAwait(false);
-            if (failed is not null)
-            {
-                return failed.Value;
-            }
-
-            line = await NextLineAsync(lines).ConfigureAwait(false);
+            launchInfo = MiniLaunchInfo.Parse(line);
+        }
+        catch (FormatException ex)
+        {
+            logger.LogError("Cannot start: {Reason}", ex.Message);
+            return ExitBadLaunchInfo;
         }
 
-        logger.LogInformation("Exiting: the host closed standard input or sent no launch line.");
-        return ExitNormal;
+        return await ServeAsync(launchInfo, configure, onConnected, lines, logger).ConfigureAwait(false);
     }
 
-    /// <summary>Serves one mini program until the host closes its connection or standard input.</summary>
-    /// <returns>An exit code when the process must end now, or null to wait for the next launch line.</returns>
-    private static async Task<int?> ServeAsync(MiniLaunchInfo launchInfo, Action<IServiceCollection> configure, Func<MiniProcessClient, IServiceProvider, Task>? onConnected, ChannelReader<string> lines, ILogger logger)
+    /// <summary>Serves the mini program until the host closes its connection or standard input, or sends another line.</summary>
+    /// <returns>The exit code.</returns>
+    private static async Task<int> ServeAsync(MiniLaunchInfo launchInfo, Action<IServiceCollection> configure, Func<MiniProcessClient, IServiceProvider, Task>? onConnected, ChannelReader<string> lines, ILogger logger)
     {
         var services = new ServiceCollection();
         services.AddLogging(b => AddLogging(b));
@@ -99,9 +85,9 @@ public static class MiniProcessRuntime
         catch (ObjectDisposedException)
         {
             // Admitted, then let go before the connection was set up (the host stopped this mini program at once, for
-            // example to make room for another): like any other let-go, the next launch line may follow.
-            logger.LogInformation("Stopped serving {AppId}: the host closed the connection as it was set up.", launchInfo.AppId);
-            return null;
+            // example to make room for another): the session is over before it began.
+            logger.LogInformation("Exiting: the host closed the connection of {AppId} as it was set up.", launchInfo.AppId);
+            return ExitNormal;
         }
 
         provider.GetRequiredService<MiniProcessClientAccessor>().Set(client);
@@ -113,14 +99,21 @@ public static class MiniProcessRuntime
                 _ = RunLaunchWorkAsync(onConnected, client, provider, logger);
             }
 
-            // Either the host lets go of this mini program (the connection closes; a launch line may follow) or it closes
-            // standard input (stop, or its death).
-            Task endOfInput = lines.Completion;
-            Task ended = await Task.WhenAny(client.Completion, endOfInput).ConfigureAwait(false);
-            logger.LogInformation("Stopped serving {AppId}: {Reason}.", launchInfo.AppId, ended == endOfInput ? "the host closed standard input" : client.Connection.CloseReason);
+            // The session ends when the host lets go of the connection or closes standard input (a stop, or its death).
+            // Anything else on standard input is a second launch line, which the host never sends: it ends the session too.
+            Task<bool> inputMoved = lines.WaitToReadAsync().AsTask();
+            Task ended = await Task.WhenAny(client.Completion, inputMoved).ConfigureAwait(false);
+            if (ended == inputMoved && await inputMoved.ConfigureAwait(false))
+            {
+                logger.LogWarning("Ignored a second launch line: a mini process serves one mini program for its life. Exiting.");
+            }
+            else
+            {
+                logger.LogInformation("Exiting: stopped serving {AppId}: {Reason}.", launchInfo.AppId, ended == inputMoved ? "the host closed standard input" : client.Connection.CloseReason);
+            }
         }
 
-        return null;
+        return ExitNormal;
     }
 
     private static async Task<string?> NextLineAsync(ChannelReader<string> lines)

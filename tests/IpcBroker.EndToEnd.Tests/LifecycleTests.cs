@@ -1,19 +1,22 @@
 using System.Diagnostics;
 using System.Reflection;
 using IpcBroker.MainProcess.Hosting;
+using IpcBroker.Plugins;
+using IpcBroker.Sessions;
 using IpcBroker.TestMiniApp;
 using IpcBroker.Tests;
+using Microsoft.Extensions.Logging;
 
 namespace IpcBroker.EndToEnd.Tests;
 
-/// <summary>The lives of mini program processes: cap and reuse, reactivation, stop, death, host death, logout.</summary>
+/// <summary>The lives of mini program processes: the cap (one mini program per process), reactivation, stop, death, host death, logout.</summary>
 public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
 {
     private static readonly string TestHostAppPath = Path.GetFullPath(typeof(LifecycleTests).Assembly
         .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TestHostAppPath").Value!);
 
     [Fact]
-    public async Task AtTheCapTheLeastRecentlyUsedMiniProgramGivesUpItsProcess()
+    public async Task AtTheCapTheLeastRecentlyUsedMiniProgramIsStoppedAndTheNewOneGetsAFreshProcess()
     {
         this.StartHost();
         var opened = new List<MiniAppInfo>();
@@ -38,22 +41,209 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
 
         await AssertStillPendingAsync(pendingOnEvicted);
 
-        MiniAppInfo sixth = await this.OpenAsync("wx-cap-6");
+        Task<MiniAppInfo> opening = this.OpenAsync("wx-cap-6");
+        (int most, IReadOnlySet<int> seen) = await this.SampleProcessIdsUntilAsync(opening);
+        MiniAppInfo sixth = await opening;
 
+        // The least recently used mini program is stopped: its call fails, naming the newcomer, and its process ends.
         IpcResult evicted = await this.WithTimeoutAsync(pendingOnEvicted);
         Assert.Equal(IpcErrorCode.PeerDisconnected, evicted.ErrorCode);
         Assert.Contains("make room for wx-cap-6", evicted.ErrorMessage);
-        Assert.Equal(opened[1].ProcessId, sixth.ProcessId);
+        MiniProcessExitedEventArgs notice = await this.WaitForExitNoticeAsync(opened[1].ProcessId);
+        Assert.Equal(("wx-cap-2", true, 0), (notice.AppId, notice.StoppedByHost, notice.ExitCode));
+        Assert.False(Directory.Exists($"/proc/{opened[1].ProcessId}"), "the evicted mini program's process is reaped");
+
+        // The newcomer runs in a process of its own, and there were never more than the cap.
+        Assert.DoesNotContain(sixth.ProcessId, opened.Select(o => o.ProcessId));
+        this.Output.WriteLine($"most processes seen at once while wx-cap-6 opened: {most}; pids seen: {string.Join(", ", seen)}");
+        Assert.InRange(most, 1, 5);
         Assert.Equal(5, this.Host.ProcessIds.Count);
+        Assert.DoesNotContain(opened[1].ProcessId, this.Host.ProcessIds);
         Assert.Equal(["wx-cap-1", "wx-cap-3", "wx-cap-4", "wx-cap-5", "wx-cap-6"], this.Host.RunningMiniApps.Select(a => a.AppId).Order());
         Assert.Equal(IpcErrorCode.ProcessNotRunning, (await this.Host.CallMiniProcessPluginAsync("wx-cap-2", TestEvents.Echo, null)).ErrorCode);
 
-        // The reused process serves the new mini program under its own identity, with fresh state.
         IpcResult who = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-cap-6", TestEvents.WhoAmI, null));
         Assert.Equal(sixth.ProcessId, who.Data.GetInt("pid"));
         Assert.Equal("wx-cap-6", who.Data.GetString("appId"));
         Assert.Equal(1, (await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-cap-6", TestEvents.Count, null))).Data.GetInt("count"));
-        Assert.Empty(this.Exits);
+        Assert.Equal([opened[1].ProcessId], this.Exits.Select(e => e.ProcessId));
+
+        // Reactivation still reuses the running process.
+        Assert.Equal(opened[2].ProcessId, (await this.OpenAsync("wx-cap-3")).ProcessId);
+        Assert.Equal(sixth.ProcessId, (await this.OpenAsync("wx-cap-6")).ProcessId);
+    }
+
+    [Fact]
+    public async Task OpensThatArriveWhileASlotIsFreedWaitAndTheCapIsNeverExceeded()
+    {
+        // The first mini program ignores the shutdown message, so that freeing its slot takes the whole ShutdownTimeout.
+        this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, MaxMiniProcesses = 1, ShutdownTimeout = TimeSpan.FromSeconds(5) });
+        MiniAppInfo stubborn = await this.OpenAsync("wx-free-a");
+        await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-free-a", TestEvents.IgnoreShutdown, null));
+
+        Task<MiniAppInfo> second = this.OpenAsync("wx-free-b");
+        await this.WaitForLogAsync(r => r.EventId == 2011 && r.Message.Contains("wx-free-b"));
+
+        // wx-free-a is stopping and wx-free-b starting: no running mini program to stop, so the third waits for the slot.
+        Task<MiniAppInfo> third = this.OpenAsync("wx-free-c");
+        (int most, IReadOnlySet<int> seen) = await this.SampleProcessIdsUntilAsync(Task.WhenAll(second, third));
+        MiniAppInfo two = await second;
+        MiniAppInfo three = await third;
+
+        this.Output.WriteLine($"most processes seen at once: {most}; pids seen: {string.Join(", ", seen)}");
+        Assert.Equal(1, most);
+        await this.WaitForLogAsync(r => r.EventId == 2017 && r.Message.Contains("wx-free-c"));
+        Assert.Equal(3, new[] { stubborn.ProcessId, two.ProcessId, three.ProcessId }.Distinct().Count());
+        Assert.Equal(["wx-free-c"], this.Host.RunningMiniApps.Select(a => a.AppId));
+        Assert.Equal([three.ProcessId], this.Host.ProcessIds);
+
+        // Each process that made room ended as stopped by the host app: the stubborn one killed, the other by itself.
+        MiniProcessExitedEventArgs first = await this.WaitForExitNoticeAsync(stubborn.ProcessId);
+        Assert.Equal(((int?)9, true), (first.Signal, first.StoppedByHost));
+        MiniProcessExitedEventArgs next = await this.WaitForExitNoticeAsync(two.ProcessId);
+        Assert.Equal(("wx-free-b", 0, true), (next.AppId, next.ExitCode, next.StoppedByHost));
+    }
+
+    [Fact]
+    public async Task AStartWhoseRoomIsNotFreedInTimeFailsAndTheSlotStaysWithTheProcess()
+    {
+        this.StartHost(new MiniAppHostOptions
+        {
+            MiniExecutablePath = TestMiniAppPath,
+            MaxMiniProcesses = 1,
+
+            // Long enough for a mini process that heeds the shutdown message (the last one, when the host is disposed):
+            // only the stubborn one is killed.
+            ShutdownTimeout = TimeSpan.FromSeconds(3),
+
+            // No time at all to be reaped after the kill: making room fails, as it would with a wedged reaper.
+            ReapTimeout = TimeSpan.Zero,
+        });
+        MiniAppInfo stubborn = await this.OpenAsync("wx-reap-a");
+        await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-reap-a", TestEvents.IgnoreShutdown, null));
+
+        MiniAppStartException failed = await Assert.ThrowsAsync<MiniAppStartException>(() => this.WithTimeoutAsync(this.Host.StartMiniAppAsync("wx-reap-b", MiniAppVerType.Release, this.TimeoutToken)));
+        Assert.Contains($"process {stubborn.ProcessId} of wx-reap-a", failed.Message);
+        Assert.Equal(9, (await this.WaitForExitNoticeAsync(stubborn.ProcessId)).Signal);
+
+        // The slot went back with the process when it ended: the next open takes it, and the cap holds.
+        Task<MiniAppInfo> third = this.OpenAsync("wx-reap-c");
+        (int most, _) = await this.SampleProcessIdsUntilAsync(third);
+        MiniAppInfo next = await third;
+        Assert.Equal(1, most);
+        Assert.Equal([next.ProcessId], this.Host.ProcessIds);
+        Assert.Equal(["wx-reap-c"], this.Host.RunningMiniApps.Select(a => a.AppId));
+    }
+
+    [Fact]
+    public async Task ALogoutWhileAProcessIsStoppedToMakeRoomLeavesNothingBehind()
+    {
+        this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, MaxMiniProcesses = 1, ShutdownTimeout = TimeSpan.FromSeconds(3) });
+        this.Host.SignIn("alice");
+        MiniAppInfo stubborn = await this.OpenAsync("wx-swap-a");
+        await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-swap-a", TestEvents.IgnoreShutdown, null));
+        Task<MiniAppInfo> second = this.Host.StartMiniAppAsync("wx-swap-b", MiniAppVerType.Release, this.TimeoutToken);
+        await this.WaitForLogAsync(r => r.EventId == 2011 && r.Message.Contains("wx-swap-b"));
+
+        await this.WithTimeoutAsync(this.Host.LogoutAsync());
+
+        MiniAppStartException failed = await Assert.ThrowsAsync<MiniAppStartException>(() => this.WithTimeoutAsync(second));
+        this.Output.WriteLine("the start failed as expected: " + failed.Message);
+        Assert.Empty(this.Host.ProcessIds);
+        Assert.Empty(this.Host.RunningMiniApps);
+        Assert.Equal(9, (await this.WaitForExitNoticeAsync(stubborn.ProcessId)).Signal);
+        Assert.Equal([stubborn.ProcessId], this.Exits.Select(e => e.ProcessId));
+        Assert.False(Directory.Exists($"/proc/{stubborn.ProcessId}"));
+    }
+
+    [Fact]
+    public async Task DisposingTheHostWhileAProcessIsStoppedToMakeRoomLeavesNothingBehind()
+    {
+        this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, MaxMiniProcesses = 1, ShutdownTimeout = TimeSpan.FromSeconds(3) });
+        MiniAppInfo stubborn = await this.OpenAsync("wx-gone-a");
+        await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-gone-a", TestEvents.IgnoreShutdown, null));
+        Task<MiniAppInfo> second = this.Host.StartMiniAppAsync("wx-gone-b", MiniAppVerType.Release, this.TimeoutToken);
+        await this.WaitForLogAsync(r => r.EventId == 2011 && r.Message.Contains("wx-gone-b"));
+
+        await this.WithTimeoutAsync(this.Host.DisposeAsync().AsTask());
+
+        Exception failed = await Assert.ThrowsAnyAsync<Exception>(() => this.WithTimeoutAsync(second));
+        this.Output.WriteLine("the start failed as expected: " + failed);
+        Assert.True(failed is MiniAppStartException or ObjectDisposedException, failed.ToString());
+        Assert.Empty(this.Host.ProcessIds);
+        Assert.Empty(this.Host.RunningMiniApps);
+        Assert.Equal(9, (await this.WaitForExitNoticeAsync(stubborn.ProcessId)).Signal);
+        Assert.Equal([stubborn.ProcessId], this.Exits.Select(e => e.ProcessId));
+        Assert.False(Directory.Exists($"/proc/{stubborn.ProcessId}"));
+    }
+
+    [Fact]
+    public async Task AMiniProcessServesOneLaunchLineForItsLife()
+    {
+        // A bare listener stands in for the host, so that the test can do what the host never does: write a second launch line.
+        string pipePath = PipeLocation.CreatePrivateSocketPath();
+        try
+        {
+            await using var listener = new PipeListener(pipePath, TimeSpan.FromSeconds(10), this.LoggerFactory.CreateLogger("IpcBroker.MainProcess"));
+            listener.Start();
+            var startInfo = new ProcessStartInfo(ProcessProbe.DotnetHost) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+            startInfo.ArgumentList.Add(TestMiniAppPath);
+            using Process mini = Process.Start(startInfo)!;
+            this.TrackPid(mini.Id);
+            Task<string> stdout = mini.StandardOutput.ReadToEndAsync(this.TimeoutToken);
+            Task<string> stderr = mini.StandardError.ReadToEndAsync(this.TimeoutToken);
+            (PendingLaunch first, string firstLine) = Launch("wx-once-a");
+            (PendingLaunch second, string secondLine) = Launch("wx-once-b");
+
+            await mini.StandardInput.WriteLineAsync(firstLine);
+            await mini.StandardInput.FlushAsync();
+            (System.IO.Pipes.NamedPipeServerStream pipe, _) = await this.WithTimeoutAsync(first.Connected);
+            await using IpcConnection connection = IpcConnection.Start(pipe, new IpcEventRegistry(IpcSide.Main), new IpcCaller(IpcSide.Mini, "wx-once-a", MiniAppVerType.Release, mini.Id));
+            Assert.Equal("wx-once-a", (await this.WithTimeoutAsync(connection.CallAsync(TestEvents.WhoAmI, null))).Data.GetString("appId"));
+
+            // A second launch line, then the end of the session; standard input stays open: the process serves neither
+            // the line nor anything else, and exits.
+            await mini.StandardInput.WriteLineAsync(secondLine);
+            await mini.StandardInput.FlushAsync();
+            connection.Close(IpcErrorCode.PeerDisconnected, "the test ends the session");
+            await this.WithTimeoutAsync(mini.WaitForExitAsync(this.TimeoutToken));
+
+            this.Output.WriteLine(await this.WithTimeoutAsync(stderr));
+            Assert.Equal(0, mini.ExitCode);
+            Assert.False(second.Connected.IsCompleted, "the second launch line was used to connect");
+            Assert.Contains("second launch line", await this.WithTimeoutAsync(stderr), StringComparison.Ordinal);
+
+            (PendingLaunch Launch, string Line) Launch(string appId)
+            {
+                byte[] secret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(Handshake.SecretBytes);
+                var launch = new PendingLaunch(new MiniAppKey(appId, MiniAppVerType.Release), PipeListener.HashSecret(secret), mini.Id);
+                listener.Expect(launch);
+                return (launch, new MiniLaunchInfo(pipePath, Convert.ToBase64String(secret), appId, MiniAppVerType.Release, Handshake.ProtocolVersion, Environment.ProcessId).ToLine());
+            }
+        }
+        finally
+        {
+            PipeLocation.Delete(pipePath);
+        }
+    }
+
+    [Fact]
+    public async Task TheHostCannotWriteASecondLaunchLineToAProcess()
+    {
+        // cat echoes its standard input: what the handle wrote is what a mini process would have read.
+        var startInfo = new ProcessStartInfo("cat") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        using Process cat = Process.Start(startInfo)!;
+        this.TrackPid(cat.Id);
+        Task<string> echoed = cat.StandardOutput.ReadToEndAsync(this.TimeoutToken);
+        var handle = new MiniProcessHandle(cat, new StderrTail(), DateTimeOffset.UtcNow, Task.CompletedTask);
+        MiniLaunchInfo Line(string appId) => new("/nowhere/host.sock", Convert.ToBase64String(new byte[Handshake.SecretBytes]), appId, MiniAppVerType.Release, Handshake.ProtocolVersion, Environment.ProcessId);
+
+        Assert.True(handle.TrySendLaunchLine(Line("wx-line-a")));
+        Assert.Throws<InvalidOperationException>(() => handle.TrySendLaunchLine(Line("wx-line-b")));
+
+        await this.WithTimeoutAsync(handle.StopAsync(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), this.LoggerFactory.CreateLogger("test"), byHostApp: false));
+        string[] lines = (await this.WithTimeoutAsync(echoed)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["wx-line-a"], lines.Select(l => MiniLaunchInfo.Parse(l).AppId));
     }
 
     [Fact]
@@ -347,17 +537,21 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
         this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, MaxMiniProcesses = 1 });
 
         // The first open takes the only slot and is still starting when the second comes.
-        Task<MiniAppInfo> first = this.Host.StartMiniAppAsync("wx-slot-1", MiniAppVerType.Release, this.TimeoutToken);
-        Task<MiniAppInfo> second = this.Host.StartMiniAppAsync("wx-slot-2", MiniAppVerType.Release, this.TimeoutToken);
+        Task<MiniAppInfo> first = this.OpenAsync("wx-slot-1");
+        Task<MiniAppInfo> second = this.OpenAsync("wx-slot-2");
+        (int most, _) = await this.SampleProcessIdsUntilAsync(Task.WhenAll(first, second));
 
-        MiniAppInfo one = await this.WithTimeoutAsync(first);
-        this.TrackPid(one.ProcessId);
-        MiniAppInfo two = await this.WithTimeoutAsync(second);
+        MiniAppInfo one = await first;
+        MiniAppInfo two = await second;
 
-        // The second waited for the first to settle, then took its process as the least recently used.
-        Assert.Equal(one.ProcessId, two.ProcessId);
+        // The second waited for the first to settle, then stopped it as the least recently used and got a process of its own.
+        Assert.NotEqual(one.ProcessId, two.ProcessId);
+        Assert.Equal(1, most);
         Assert.Equal(["wx-slot-2"], this.Host.RunningMiniApps.Select(a => a.AppId));
+        Assert.Equal([two.ProcessId], this.Host.ProcessIds);
         Assert.Equal("wx-slot-2", (await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-slot-2", TestEvents.WhoAmI, null))).Data.GetString("appId"));
+        MiniProcessExitedEventArgs notice = await this.WaitForExitNoticeAsync(one.ProcessId);
+        Assert.Equal(("wx-slot-1", true), (notice.AppId, notice.StoppedByHost));
     }
 
     [Fact]
@@ -472,6 +666,31 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
         TestLogRecord logged = await this.WaitForLogAsync(r => r.EventId == 2015);
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, logged.Level);
         Assert.IsType<InvalidOperationException>(logged.Exception);
+    }
+
+    /// <summary>
+    /// Reads <see cref="MiniAppHost.ProcessIds"/> over and over until <paramref name="until"/> completes (or the test's
+    /// time is up): the most processes seen at once, and every pid seen. A sample, not a proof: it catches a cap exceeded
+    /// for longer than a few milliseconds.
+    /// </summary>
+    private async Task<(int Most, IReadOnlySet<int> Seen)> SampleProcessIdsUntilAsync(Task until)
+    {
+        int most = 0;
+        var seen = new HashSet<int>();
+        while (true)
+        {
+            bool last = until.IsCompleted || this.TimeoutToken.IsCancellationRequested;
+            IReadOnlyList<int> now = this.Host.ProcessIds;
+            most = Math.Max(most, now.Count);
+            seen.UnionWith(now);
+            if (last)
+            {
+                return (most, seen);
+            }
+
+            // Sampling, not synchronisation: the loop ends with the awaited task, whatever it sees.
+            await Task.WhenAny(until, Task.Delay(1, this.TimeoutToken));
+        }
     }
 
     /// <summary>Starts <c>tests/IpcBroker.TestHostApp</c> (usage in its Program.cs) with the test mini app, tracked for cleanup.</summary>

@@ -4,7 +4,7 @@ using IpcBroker.Plugins;
 namespace IpcBroker.TestMiniApp;
 
 /// <summary>Behaviours the end-to-end tests ask of a mini process.</summary>
-/// <remarks>One instance per mini program served: a reused process starts the next mini program with a fresh one.</remarks>
+/// <remarks>One instance per mini process, which serves one mini program for its life.</remarks>
 [IpcMiniPlugin]
 public sealed class TestMiniPlugin(ClientHolder holder, ApiLevelSetting apiLevel) : IpcPlugin, IAsyncDisposable
 {

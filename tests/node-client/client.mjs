@@ -16,8 +16,10 @@ const ChannelZeroReceiveWindow = 1024000; // docs/protocol.md section 3: both si
 const log = (...args) => console.error('[node-mini]', ...args);
 
 // 1. The launch line: the first line on stdin. Standard input stays open; its end means the host stopped us or died.
+// A process serves one mini program for its life: the host never sends a second line, and one that comes is not served.
 const lines = readline.createInterface({ input: process.stdin });
 const launch = JSON.parse(await new Promise((resolve) => lines.once('line', resolve)));
+lines.on('line', () => { log('ignored a second launch line: a mini process serves one mini program for its life; exiting'); process.exit(0); });
 lines.on('close', () => { log('stdin closed: exiting'); process.exit(0); });
 
 // 2. Connect to the host's socket and send the hello: "IPCB", version (u16 BE), secret length (u8), secret.
@@ -69,7 +71,7 @@ rpc.on('data', (chunk) => {
     onMessage(msg).catch((e) => log('handler failed', e));
   }
 });
-rpc.on('end', () => { log('connection closed by the host'); });
+rpc.on('end', () => { log('connection closed by the host: the session is over, exiting'); process.exit(0); });
 
 // Bundles: a map of key -> [kind, value]. Only what this client needs is built here; decoding keeps the pairs as they are.
 const bundle = (entries) => Object.fromEntries(entries);

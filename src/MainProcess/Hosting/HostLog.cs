@@ -35,8 +35,8 @@ internal static partial class HostLog
     [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Stopping {Key} pid {Pid}: {Reason}.")]
     internal static partial void Stopping(ILogger logger, MiniAppKey key, int pid, string reason);
 
-    [LoggerMessage(EventId = 2011, Level = LogLevel.Information, Message = "Reusing pid {Pid} of {Evicted} for {Key}: the cap of {Cap} processes is reached and {Evicted} was used least recently.")]
-    internal static partial void Reusing(ILogger logger, int pid, MiniAppKey evicted, MiniAppKey key, int cap);
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Information, Message = "Stopping {Evicted} pid {Pid} to make room for {Key}: the cap of {Cap} processes is reached and {Evicted} was used least recently; {Key} gets a new process.")]
+    internal static partial void MakingRoom(ILogger logger, int pid, MiniAppKey evicted, MiniAppKey key, int cap);
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "User logged out: {Sessions} mini program(s) stopped, {Pending} start(s) revoked.")]
     internal static partial void LoggedOut(ILogger logger, int sessions, int pending);

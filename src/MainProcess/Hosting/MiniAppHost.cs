@@ -7,10 +7,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace IpcBroker.MainProcess.Hosting;
 
 /// <summary>
-/// The main process's side of the broker: owns the pipe and the mini program processes — starts them (at most
-/// <see cref="MiniAppHostOptions.MaxMiniProcesses"/>, reusing the least recently used one at the cap), admits only them,
-/// serves the main-process plugins to them, calls their plugins (<c>callMiniProcessPlugin</c>), notices their deaths, and
-/// stops them all when the user logs out.
+/// The main process's side of the broker: owns the pipe and the mini program processes — starts them (one per mini program,
+/// at most <see cref="MiniAppHostOptions.MaxMiniProcesses"/>; at the cap the least recently used one is stopped to make
+/// room), admits only them, serves the main-process plugins to them, calls their plugins (<c>callMiniProcessPlugin</c>),
+/// notices their deaths, and stops them all when the user logs out.
 /// </summary>
 /// <remarks>
 /// <para>Thread-safe. Opening the same mini program twice at once starts it once. Disposal stops every mini program,
@@ -18,9 +18,11 @@ namespace IpcBroker.MainProcess.Hosting;
 /// <para>Each call's outcome arrives exactly once: the answer, the call's deadline, cancellation, the mini program's stop
 /// or eviction, the process's disconnection or death (noticed from the socket and from the process exit, whichever comes
 /// first), <see cref="IpcErrorCode.LoggedOut"/>, or <see cref="IpcErrorCode.ProcessNotRunning"/> when the target has no process.</para>
-/// <para>A reused process gets a new launch line (a new one-time secret) on its standard input after the evicted mini
-/// program's connection is closed; the mini process serves the next one with fresh state. Closing a process's standard
-/// input is the shutdown message; the process is killed if it has not exited within <see cref="MiniAppHostOptions.ShutdownTimeout"/>.</para>
+/// <para>A process serves one mini program for its whole life and gets one launch line: its sandbox cannot be widened once
+/// applied, and a process that ran one mini program (and may have been compromised there) must never hold another's
+/// one-time secret or files. So at the cap the least recently used mini program is stopped like any other, and the new one
+/// gets a fresh process in its slot. Closing a process's standard input is the shutdown message; the process is killed if it
+/// has not exited within <see cref="MiniAppHostOptions.ShutdownTimeout"/>.</para>
 /// </remarks>
 public sealed class MiniAppHost : IAsyncDisposable
 {
@@ -28,6 +30,13 @@ public sealed class MiniAppHost : IAsyncDisposable
     private readonly Dictionary<MiniAppKey, MiniAppSession> sessions = [];
     private readonly Dictionary<MiniAppKey, Task<MiniAppSession>> starting = [];
     private readonly HashSet<MiniProcessHandle> processes = [];
+
+    /// <summary>
+    /// Processes being stopped to make room for a start at the cap: when one leaves <see cref="processes"/>, its slot passes
+    /// to that start (counted in <see cref="reservedSlots"/>) instead of being freed, so the cap is never exceeded and no
+    /// other open takes the slot in between.
+    /// </summary>
+    private readonly HashSet<MiniProcessHandle> makingRoom = [];
     private readonly MiniAppHostOptions options;
     private readonly IpcConnectionOptions connectionOptions;
     private readonly ILoggerFactory loggerFactory;
@@ -107,7 +116,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Gets the ids of the mini program processes alive now, including ones starting or between two mini programs.</summary>
+    /// <summary>Gets the ids of the mini program processes alive now, including ones starting or stopping.</summary>
     public IReadOnlyList<int> ProcessIds
     {
         get
@@ -264,8 +273,9 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <summary>
     /// Opens a mini program. When it is already running it is reactivated (no new process; it becomes the most recently
     /// used). Below the cap it gets a new process; at the cap the least recently used mini program is stopped (its pending
-    /// calls fail with a reason) and its process serves the new one. When every process is starting or stopping, the open
-    /// waits for one to settle (at most <see cref="MiniAppHostOptions.StartTimeout"/>), then goes on as above.
+    /// calls fail with a reason naming the newcomer, its process ends and its exit is reported as stopped by the host app)
+    /// and the new one gets a new process in that slot. When every process is starting or stopping, the open waits for one
+    /// to settle (at most <see cref="MiniAppHostOptions.StartTimeout"/>), then goes on as above.
     /// </summary>
     /// <param name="appId">The mini program: 1 to 128 ASCII letters, digits, '-', '_' or '.'.</param>
     /// <param name="verType">Its build; each build is a mini program of its own.</param>
@@ -465,8 +475,8 @@ public sealed class MiniAppHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// Under the lock: starts <paramref name="key"/> in a new process below the cap, else in the least recently used running
-    /// mini program's process; null when every slot is starting or stopping.
+    /// Under the lock: starts <paramref name="key"/> in a new process below the cap, else in a new process in the slot of the
+    /// least recently used running mini program, which is stopped first; null when every slot is starting or stopping.
     /// </summary>
     private Task<MiniAppSession>? TryPlaceAsync(MiniAppKey key, string? user, long startEpoch)
     {
@@ -484,7 +494,8 @@ public sealed class MiniAppHost : IAsyncDisposable
 
         victim.TryBeginStopping();
         this.sessions.Remove(victim.Key);
-        return this.RunStartAsync(() => this.StartInReusedProcessAsync(victim, key, user, startEpoch));
+        this.makingRoom.Add(victim.Process);
+        return this.RunStartAsync(() => this.StartInSlotOfAsync(victim, key, user, startEpoch));
     }
 
     /// <summary>
@@ -589,15 +600,56 @@ public sealed class MiniAppHost : IAsyncDisposable
         return await this.BindAsync(handle, key, user, startEpoch).ConfigureAwait(false);
     }
 
-    private async Task<MiniAppSession> StartInReusedProcessAsync(MiniAppSession victim, MiniAppKey key, string? user, long startEpoch)
+    /// <summary>
+    /// At the cap: stops <paramref name="victim"/> (its calls fail with a reason naming <paramref name="key"/>, its process ends
+    /// and is reported as stopped by the host app), then starts <paramref name="key"/> in a new process in the slot it leaves.
+    /// </summary>
+    private async Task<MiniAppSession> StartInSlotOfAsync(MiniAppSession victim, MiniAppKey key, string? user, long startEpoch)
     {
-        HostLog.Reusing(this.logger, victim.Process.ProcessId, victim.Key, key, this.options.MaxMiniProcesses);
-        victim.Connection.Close(IpcErrorCode.PeerDisconnected, $"the mini program was stopped to make room for {key} (at most {this.options.MaxMiniProcesses} processes)");
-        await victim.Connection.Completion.ConfigureAwait(false);
-        return await this.BindAsync(victim.Process, key, user, startEpoch).ConfigureAwait(false);
+        MiniProcessHandle evicted = victim.Process;
+        HostLog.MakingRoom(this.logger, evicted.ProcessId, victim.Key, key, this.options.MaxMiniProcesses);
+        try
+        {
+            // Returns once the process has been reaped and reported: it has left the processes, and its slot is this start's.
+            await this.StopAsync([victim], [evicted], IpcErrorCode.PeerDisconnected, $"the mini program was stopped to make room for {key} (at most {this.options.MaxMiniProcesses} processes)").ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Whatever went wrong, the slot's count stays right and the start fails once, as a start failure.
+            lock (this.gate)
+            {
+                this.GiveUpSlotOf(evicted);
+            }
+
+            throw new MiniAppStartException($"{key} did not start: the process {evicted.ProcessId} of {victim.Key}, stopped to make room for it, did not end: {ex.Message}");
+        }
+
+        lock (this.gate)
+        {
+            if (startEpoch != this.epoch || this.disposed)
+            {
+                this.GiveUpSlotOf(evicted);
+                this.ThrowIfSuperseded(startEpoch, key);
+            }
+        }
+
+        return await this.StartInNewProcessAsync(key, user, startEpoch).ConfigureAwait(false);
     }
 
-    /// <summary>Hands a process a launch line for <paramref name="key"/> and waits until it has connected with that line's secret.</summary>
+    /// <summary>
+    /// Under the lock: a start that was to take the slot of <paramref name="evicted"/> gives it up: freed if the process has
+    /// left already, else left with the process (which frees it when it ends).
+    /// </summary>
+    private void GiveUpSlotOf(MiniProcessHandle evicted)
+    {
+        if (!this.makingRoom.Remove(evicted))
+        {
+            this.reservedSlots--;
+            this.SignalSlotsChanged();
+        }
+    }
+
+    /// <summary>Hands a new process its one launch line, for <paramref name="key"/>, and waits until it has connected with that line's secret.</summary>
     private async Task<MiniAppSession> BindAsync(MiniProcessHandle handle, MiniAppKey key, string? user, long startEpoch)
     {
         byte[] secret = RandomNumberGenerator.GetBytes(Handshake.SecretBytes);
@@ -706,6 +758,12 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <summary>Fails the sessions' calls with <paramref name="code"/>, stops the processes, and returns once each is reaped and reported.</summary>
     private async Task StopAsync(List<MiniAppSession> victims, List<MiniProcessHandle> processesToStop, IpcErrorCode code, string reason)
     {
+        // Before the connections close: a mini process exits when its session ends, and its exit must be reported as asked for.
+        foreach (MiniProcessHandle process in processesToStop)
+        {
+            process.MarkStopRequestedByHostApp();
+        }
+
         foreach (MiniAppSession victim in victims)
         {
             HostLog.Stopping(this.logger, victim.Key, victim.Process.ProcessId, reason);
@@ -776,6 +834,12 @@ public sealed class MiniAppHost : IAsyncDisposable
         lock (this.gate)
         {
             this.processes.Remove(handle);
+            if (this.makingRoom.Remove(handle))
+            {
+                // Its slot passes to the start it made room for, which starts its process next.
+                this.reservedSlots++;
+            }
+
             this.SignalSlotsChanged();
             current = handle.Current;
             handle.Current = null;

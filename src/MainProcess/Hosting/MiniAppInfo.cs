@@ -5,7 +5,7 @@ namespace IpcBroker.MainProcess.Hosting;
 /// <param name="VerType">The build.</param>
 /// <param name="ProcessId">The process it runs in.</param>
 /// <param name="State">Where it is in its life.</param>
-/// <param name="StartedAt">When it was opened (in a reused process: when it took the process over).</param>
+/// <param name="StartedAt">When it was opened: when its process had connected.</param>
 /// <param name="LastUsedAt">When it was last opened, reactivated or called.</param>
 /// <param name="ProcessStartedAt">When its process was started.</param>
 public sealed record MiniAppInfo(string AppId, MiniAppVerType VerType, int ProcessId, MiniAppState State, DateTimeOffset StartedAt, DateTimeOffset LastUsedAt, DateTimeOffset ProcessStartedAt);

@@ -5,14 +5,16 @@ using Microsoft.Extensions.Logging;
 namespace IpcBroker.MainProcess.Hosting;
 
 /// <summary>
-/// One mini program process, whichever mini program it serves at the moment: its standard input (launch lines in, and
-/// closing it is the shutdown message), its exit, and the stop sequence. Owned by <see cref="MiniAppHost"/>.
+/// One mini program process, which serves one mini program for its whole life: its standard input (its one launch line,
+/// then kept open as its lifeline; closing it is the shutdown message), its exit, and the stop sequence. Owned by
+/// <see cref="MiniAppHost"/>.
 /// </summary>
 internal sealed class MiniProcessHandle
 {
     private readonly TaskCompletionSource finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object stdinLock = new();
     private int stopRequestedByHostApp;
+    private bool launchLineSent;
 
     /// <summary>
     /// How long, after the process has exited, its output may take to reach its end: a descendant that outlived it may
@@ -65,6 +67,9 @@ internal sealed class MiniProcessHandle
 
     public void MarkFinished() => this.finished.TrySetResult();
 
+    /// <summary>Records that the host app asked for this process's end (reported as <see cref="MiniProcessExitedEventArgs.StoppedByHost"/>), before anything tells the process.</summary>
+    public void MarkStopRequestedByHostApp() => Interlocked.Exchange(ref this.stopRequestedByHostApp, 1);
+
     private async Task WaitForExitAsync()
     {
         await this.Process.WaitForExitAsync().ConfigureAwait(false);
@@ -74,11 +79,21 @@ internal sealed class MiniProcessHandle
         await Task.WhenAny(this.outputDrained, Task.Delay(OutputDrainTimeout)).ConfigureAwait(false);
     }
 
-    /// <summary>Writes a launch line; false when the process's standard input is already closed or broken.</summary>
+    /// <summary>Writes the process's one launch line; false when its standard input is already closed or broken.</summary>
+    /// <exception cref="InvalidOperationException">
+    /// When it has had its launch line (sent or not): a process never gets a second one, so that a process that ran one mini
+    /// program is never handed another's secret.
+    /// </exception>
     public bool TrySendLaunchLine(MiniLaunchInfo launchInfo)
     {
         lock (this.stdinLock)
         {
+            if (this.launchLineSent)
+            {
+                throw new InvalidOperationException($"The mini process {this.ProcessId} has had its launch line: a process serves one mini program for its life.");
+            }
+
+            this.launchLineSent = true;
             try
             {
                 this.Process.StandardInput.WriteLine(launchInfo.ToLine());
@@ -104,7 +119,7 @@ internal sealed class MiniProcessHandle
     {
         if (byHostApp)
         {
-            Interlocked.Exchange(ref this.stopRequestedByHostApp, 1);
+            this.MarkStopRequestedByHostApp();
         }
 
         lock (this.stdinLock)
