@@ -34,6 +34,12 @@ internal sealed unsafe class LandlockRuleset : IDisposable
     /// <exception cref="LaunchStepException">With <see cref="LauncherExitCode.Landlock"/>: e.g. the kernel's ABI is older.</exception>
     public static LandlockRuleset Create(int abi, bool network)
     {
+        int kernelAbi = KernelAbi();
+        if (kernelAbi < abi)
+        {
+            throw new LaunchStepException(LauncherExitCode.Landlock, kernelAbi == 0 ? "Landlock is not available in this kernel" : $"Landlock ABI {abi} was asked, the kernel has ABI {kernelAbi}");
+        }
+
         // struct landlock_ruleset_attr grew with the ABI: handled_access_fs (1), handled_access_net (4), scoped (6). The
         // size passed tells the kernel which fields we know.
         ulong* attribute = stackalloc ulong[3];
@@ -44,7 +50,7 @@ internal sealed unsafe class LandlockRuleset : IDisposable
         long fd = Libc.Syscall(CreateRulesetSyscall, (nint)attribute, size, 0, 0);
         if (fd < 0)
         {
-            throw new LaunchStepException(LauncherExitCode.Landlock, $"landlock_create_ruleset (ABI {abi}, kernel ABI {KernelAbi()}): {Libc.LastError()}");
+            throw new LaunchStepException(LauncherExitCode.Landlock, $"landlock_create_ruleset (ABI {abi}): {Libc.LastError()}");
         }
 
         return new LandlockRuleset((int)fd, attribute[0]);

@@ -89,6 +89,10 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "execve", SetLastError = true)]
     internal static partial int Execve(byte* path, byte** arguments, byte** environment);
 
+    /// <summary><c>write(2)</c>.</summary>
+    [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
+    internal static partial nint Write(int descriptor, byte* buffer, nuint count);
+
     /// <summary><c>getpid(2)</c>.</summary>
     [LibraryImport(Library, EntryPoint = "getpid")]
     internal static partial int GetProcessId();

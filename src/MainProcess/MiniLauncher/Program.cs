@@ -5,7 +5,11 @@ using IpcBroker.MiniLauncher;
 try
 {
     LauncherArguments arguments = LauncherArguments.Parse(args);
+
+    // What the steps after Landlock need is made before it: they may not be able to load anything from the runtime's
+    // directory (a node mini is not granted the dotnet root).
     ProgramExecution execution = ProgramExecution.Prepare(arguments.Program, arguments.ProgramArguments);
+    byte[]? seccompFilter = arguments.Seccomp ? SeccompFilter.BuildForThisProcess(arguments.Network) : null;
 
     // 1. cgroups, 2. resource limits.
     CgroupMembership.Join(arguments.Cgroups);
@@ -44,9 +48,9 @@ try
     }
 
     // 6. seccomp.
-    if (arguments.Seccomp)
+    if (seccompFilter is not null)
     {
-        SeccompFilter.Install(arguments.Network);
+        SeccompFilter.Install(seccompFilter);
     }
 
     // 7. execve; returns only on failure.
@@ -55,6 +59,6 @@ try
 }
 catch (LaunchStepException e)
 {
-    Console.Error.WriteLine("ipcbroker-launcher: " + e.Message);
+    LauncherDiagnostics.Report(e.Message);
     return (int)e.ExitCode;
 }

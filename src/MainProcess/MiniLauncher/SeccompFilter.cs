@@ -91,14 +91,22 @@ internal static unsafe class SeccompFilter
         return filter.Build();
     }
 
-    /// <summary>Installs the filter on the calling thread (needs no_new_privs, set in step 4).</summary>
+    /// <summary>Builds the filter for the architecture this process runs on.</summary>
     /// <param name="network">True to let the program create IPv4, IPv6 and netlink sockets.</param>
-    /// <exception cref="LaunchStepException">With <see cref="LauncherExitCode.Seccomp"/>.</exception>
-    public static void Install(bool network)
+    /// <returns>The encoded program.</returns>
+    /// <exception cref="LaunchStepException">With <see cref="LauncherExitCode.Seccomp"/>: an architecture without a table.</exception>
+    public static byte[] BuildForThisProcess(bool network)
     {
         SyscallTable table = SyscallTable.ForThisProcess()
             ?? throw new LaunchStepException(LauncherExitCode.Seccomp, $"no seccomp filter for {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}");
-        byte[] program = Build(table, network);
+        return Build(table, network);
+    }
+
+    /// <summary>Installs a filter on the calling thread (needs no_new_privs, set in step 4).</summary>
+    /// <param name="program">The program from <see cref="BuildForThisProcess"/>.</param>
+    /// <exception cref="LaunchStepException">With <see cref="LauncherExitCode.Seccomp"/>.</exception>
+    public static void Install(byte[] program)
+    {
         fixed (byte* instructions = program)
         {
             // struct sock_fprog: unsigned short len (padded to 8 bytes), then struct sock_filter *filter.
@@ -107,7 +115,7 @@ internal static unsafe class SeccompFilter
             header[1] = (nint)instructions;
             if (Libc.Prctl(SetSeccomp, SeccompModeFilter, (nuint)header, 0, 0) != 0)
             {
-                throw new LaunchStepException(LauncherExitCode.Seccomp, $"prctl(PR_SET_SECCOMP) on {table.Name}: {Libc.LastError()}");
+                throw new LaunchStepException(LauncherExitCode.Seccomp, $"prctl(PR_SET_SECCOMP): {Libc.LastError()}");
             }
         }
     }
