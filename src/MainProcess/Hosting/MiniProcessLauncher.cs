@@ -168,10 +168,12 @@ internal sealed class MiniProcessLauncher
         List<string> applied = ["clean environment", "private scratch directory"];
         if (launcher)
         {
-            List<string> readOnly = [Path.GetDirectoryName(this.executablePath)!, .. sandbox.ReadOnlyPaths.Select(Path.GetFullPath)];
-            if (isDll && Path.IsPathRooted(program))
+            // What it runs: its own directory, the programs on its PATH (a script's interpreter, node…), and the .NET
+            // runtime, which a .dll mini needs and a script or an app host often starts; all of it public, and read-only.
+            List<string> readOnly = [Path.GetDirectoryName(this.executablePath)!, .. SearchPathDirectories(), .. sandbox.ReadOnlyPaths.Select(Path.GetFullPath)];
+            if (Path.IsPathRooted(DotnetHost.Value))
             {
-                readOnly.Add(Path.GetDirectoryName(program)!);
+                readOnly.Add(Path.GetDirectoryName(DotnetHost.Value)!);
             }
 
             List<string> readWrite = [scratch, .. sandbox.ReadWritePaths.Select(Path.GetFullPath)];
@@ -275,6 +277,19 @@ internal sealed class MiniProcessLauncher
             : null;
         KernelSandboxFeatures kernel = sandbox.ProbeKernel?.Invoke() ?? KernelProbe.Probe();
         return MiniProcessProtections.Decide(sandbox.Mode, launcherMissing, kernel, this.cgroups.LimitsName, this.cgroups.Reason);
+    }
+
+    /// <summary>The directories of <see cref="MiniEnvironment.SearchPath"/> that exist, with symbolic links resolved (<c>/bin</c> is often one).</summary>
+    private static IEnumerable<string> SearchPathDirectories()
+    {
+        foreach (string directory in MiniEnvironment.SearchPath.Split(':'))
+        {
+            var info = new DirectoryInfo(directory);
+            if (info.Exists)
+            {
+                yield return info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? info.FullName;
+            }
+        }
     }
 
     private static async Task DrainAsync(Task stdout, Task stderr, ChildOutputLog log)
