@@ -172,6 +172,44 @@ public class MiniLauncherTests : HostTestBase
         Assert.Contains("environ=1", shell.Stdout, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public async Task NamespacesAreRefused()
+    {
+        Skip.IfNot(KernelSandboxProbe.FullSandbox, KernelSandboxProbe.FullSandboxMissing);
+        Skip.IfNot(File.Exists("/usr/bin/unshare"), "util-linux's unshare is not installed");
+
+        // A user namespace needs no privilege: only the filter stops it.
+        LaunchedProcess shell = await this.RunAsync([.. FullSandbox, "--ro", "/usr/bin", "--", "/bin/sh", "-c", "unshare -U true; echo unshare=$?"]);
+
+        Assert.DoesNotContain("unshare=0", shell.Stdout, StringComparison.Ordinal);
+        Assert.Contains("unshare failed: Operation not permitted", shell.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResourceLimitsAreSetSoftAndHard()
+    {
+        LaunchedProcess shell = await this.RunAsync(["--rlimit", "nofile=64", "--rlimit", "core=0", "--", "/bin/sh", "-c", "ulimit -Sn; ulimit -Hn; ulimit -Sc"]);
+
+        Assert.Equal(["64", "64", "0"], shell.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [SkippableTheory]
+    [InlineData(121, "--landlock 99 -- /bin/true")]
+    [InlineData(121, "--landlock 6 --ro /nonexistent/path -- /bin/true")]
+    [InlineData(123, "--cgroup /nonexistent/cgroup -- /bin/true")]
+    [InlineData(125, "--connect /nonexistent/host.sock -- /bin/true")]
+    [InlineData(127, "-- /nonexistent/program")]
+    [InlineData(127, "--landlock 6 -- /bin/true")]
+    public async Task EachFailedStepHasItsExitCode(int exitCode, string arguments)
+    {
+        Skip.IfNot(KernelSandboxProbe.FullSandbox, KernelSandboxProbe.FullSandboxMissing);
+
+        LaunchedProcess launcher = await this.RunAsync(arguments.Split(' '));
+
+        Assert.Equal(exitCode, launcher.ExitCode);
+        Assert.StartsWith("ipcbroker-launcher: ", launcher.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task CapabilitiesAreZeroEvenAfterAnotherExec()
     {

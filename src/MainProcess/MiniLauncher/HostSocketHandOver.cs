@@ -1,12 +1,14 @@
 namespace IpcBroker.MiniLauncher;
 
 /// <summary>
-/// Step 3: connects the host's Unix socket and makes it fd 3, then keeps every other descriptor above the standard
-/// three from reaching the program (close-on-exec).
+/// Step 3: connects the host's Unix socket, keeps every descriptor above the standard three from reaching the program
+/// (close-on-exec), and, as the very last thing before execve, places the connection on fd 3, inheritable.
 /// </summary>
 /// <remarks>
-/// The connection is made here, before any restriction, because the program itself gets no <c>socket()</c>: this one
-/// connection to its own host is the only socket it will ever have.
+/// The connection is made before any restriction, because the program itself gets no <c>socket()</c>: this one
+/// connection to its own host is the only socket it will ever have. It is moved to fd 3 only just before execve because
+/// the launcher's own runtime holds fd 3 until then (the .NET runtime opens a pipe on 3 and 4 at start-up, read by one
+/// of its threads); replacing it earlier would let that thread read what the host sends.
 /// </remarks>
 internal static unsafe class HostSocketHandOver
 {
@@ -17,10 +19,11 @@ internal static unsafe class HostSocketHandOver
     private const long CloseRangeSyscall = 436;
     private const int CloseRangeCloseOnExec = 4;
 
-    /// <summary>Connects <paramref name="socketPath"/> and places the connection on fd 3, inheritable.</summary>
+    /// <summary>Connects <paramref name="socketPath"/>.</summary>
     /// <param name="socketPath">The host's socket.</param>
+    /// <returns>The connected descriptor (close-on-exec until <see cref="MoveToDescriptor3"/>).</returns>
     /// <exception cref="LaunchStepException">With <see cref="LauncherExitCode.Descriptors"/>.</exception>
-    public static void ConnectAsDescriptor3(string socketPath)
+    public static int Connect(string socketPath)
     {
         byte[] path = System.Text.Encoding.UTF8.GetBytes(socketPath);
         if (path.Length >= SocketAddressPathLength)
@@ -45,6 +48,14 @@ internal static unsafe class HostSocketHandOver
             throw Failed($"connect {socketPath}: {Libc.LastError()}");
         }
 
+        return socket;
+    }
+
+    /// <summary>Places the connection on fd 3 without close-on-exec (replacing whatever the launcher's runtime had there).</summary>
+    /// <param name="socket">The descriptor from <see cref="Connect"/>.</param>
+    /// <exception cref="LaunchStepException">With <see cref="LauncherExitCode.Descriptors"/>.</exception>
+    public static void MoveToDescriptor3(int socket)
+    {
         if (socket == SocketDescriptor)
         {
             // Already on 3 (fd 3 was free): only its close-on-exec flag has to go.
@@ -61,8 +72,6 @@ internal static unsafe class HostSocketHandOver
         {
             throw Failed($"dup3({socket}, 3): {Libc.LastError()}");
         }
-
-        _ = Libc.Close(socket);
     }
 
     /// <summary>Marks every descriptor from <paramref name="first"/> up close-on-exec.</summary>

@@ -18,13 +18,10 @@ try
         limit.Apply();
     }
 
-    // 3. fd 3 = the connection to the host; nothing else above the standard descriptors is inherited.
-    if (arguments.ConnectSocket is not null)
-    {
-        HostSocketHandOver.ConnectAsDescriptor3(arguments.ConnectSocket);
-    }
-
-    HostSocketHandOver.MarkCloseOnExecFrom(arguments.ConnectSocket is null ? HostSocketHandOver.SocketDescriptor : HostSocketHandOver.SocketDescriptor + 1);
+    // 3. The connection to the host (it goes to fd 3 just before execve); nothing else above the standard
+    // descriptors is inherited.
+    int? hostConnection = arguments.ConnectSocket is null ? null : HostSocketHandOver.Connect(arguments.ConnectSocket);
+    HostSocketHandOver.MarkCloseOnExecFrom(HostSocketHandOver.SocketDescriptor);
 
     // 4. no_new_privs, no capabilities.
     PrivilegeDrop.Apply();
@@ -54,6 +51,11 @@ try
     }
 
     // 7. execve; returns only on failure.
+    if (hostConnection is int connection)
+    {
+        HostSocketHandOver.MoveToDescriptor3(connection);
+    }
+
     execution.Execute();
     return (int)LauncherExitCode.Exec;
 }

@@ -40,24 +40,25 @@ internal sealed record CgroupHierarchy(IReadOnlySet<string> Controllers, string 
                 var mount = mounts.FirstOrDefault(m => m.FileSystem == "cgroup2");
                 if (mount.MountPoint is not null && Below(mount.Root, parts[2]) is string relative)
                 {
-                    unified = new CgroupHierarchy(new HashSet<string>(), Path.Join(mount.MountPoint, relative));
+                    unified = new CgroupHierarchy(new HashSet<string>(), Directory(mount.MountPoint, relative));
                 }
 
                 continue;
             }
 
-            // A named hierarchy (name=systemd) has no controller; its line lists "name=..." which no mount option set
-            // of a controller hierarchy matches.
-            HashSet<string> controllers = [.. parts[1].Split(',', StringSplitOptions.RemoveEmptyEntries)];
+            // A named hierarchy (name=systemd) has no controller, and limits nothing: skipped.
+            HashSet<string> controllers = [.. parts[1].Split(',', StringSplitOptions.RemoveEmptyEntries).Where(c => !c.StartsWith("name=", StringComparison.Ordinal))];
             var legacyMount = mounts.FirstOrDefault(m => m.FileSystem == "cgroup" && controllers.All(m.Options.Contains));
             if (controllers.Count > 0 && legacyMount.MountPoint is not null && Below(legacyMount.Root, parts[2]) is string legacyRelative)
             {
-                legacy.Add(new CgroupHierarchy(controllers, Path.Join(legacyMount.MountPoint, legacyRelative)));
+                legacy.Add(new CgroupHierarchy(controllers, Directory(legacyMount.MountPoint, legacyRelative)));
             }
         }
 
         return (unified, legacy);
     }
+
+    private static string Directory(string mountPoint, string relative) => relative == "/" ? mountPoint : Path.Join(mountPoint, relative);
 
     // The path in /proc/self/cgroup is from the hierarchy's root; a mount may show a sub-tree of it (root != "/").
     private static string? Below(string mountRoot, string cgroupPath)

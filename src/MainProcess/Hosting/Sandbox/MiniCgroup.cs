@@ -8,7 +8,8 @@ namespace IpcBroker.MainProcess.Hosting.Sandbox;
 /// launcher (<c>--cgroup</c> for each of <see cref="Directories"/>), removed after the process has exited.
 /// </summary>
 /// <remarks>
-/// Thread-safe. <see cref="RemoveAsync"/> may be called more than once; only the first call removes.
+/// Thread-safe. <see cref="RemoveAsync"/> may be called again (it tries again what is left; a directory already gone
+/// counts as removed).
 /// </remarks>
 internal sealed class MiniCgroup
 {
@@ -16,7 +17,6 @@ internal sealed class MiniCgroup
     private static readonly TimeSpan RemoveRetryDelay = TimeSpan.FromMilliseconds(50);
 
     private readonly ILogger logger;
-    private int removing;
 
     /// <summary>Initializes a new instance of the <see cref="MiniCgroup"/> class.</summary>
     /// <param name="name">The cgroup's name, <c>ipcb-mini-&lt;16 hex&gt;</c>.</param>
@@ -76,11 +76,6 @@ internal sealed class MiniCgroup
     /// <returns>True when every directory is gone.</returns>
     public async Task<bool> RemoveAsync(CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref this.removing, 1) != 0)
-        {
-            return this.Hierarchies.All(h => !Directory.Exists(h.Directory));
-        }
-
         bool removedAll = true;
         foreach ((_, string directory) in this.Hierarchies)
         {
