@@ -6,6 +6,9 @@ namespace IpcBroker.MainProcess.Hosting.Sandbox;
 /// <c>rlimits</c>, <c>pre-connected socket</c>, <c>no new privileges</c>, <c>capabilities dropped</c>,
 /// <c>landlock ABI N</c>, <c>seccomp</c>.
 /// </param>
-/// <param name="Network">Whether it may open network connections (its appId is in <see cref="MiniSandboxOptions.NetworkAppIds"/>).</param>
+/// <param name="Network">
+/// Whether it may open network connections: its appId is in <see cref="MiniSandboxOptions.NetworkAppIds"/>, or nothing
+/// stops it (no seccomp filter: the sandbox is off or the kernel lacks it).
+/// </param>
 /// <param name="Limits">Its resource limits, each with what enforces it.</param>
 public sealed record MiniProcessSandbox(IReadOnlyList<string> Protections, bool Network, IReadOnlyList<MiniProcessLimit> Limits);

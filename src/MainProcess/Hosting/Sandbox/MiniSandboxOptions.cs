@@ -31,10 +31,17 @@ public sealed record MiniSandboxOptions
     /// <summary>Gets how many processes and threads a mini process may have at once (256); null for no limit. Enforced only by a cgroup.</summary>
     public int? MaxTasks { get; init; } = 256;
 
-    /// <summary>Gets more paths every mini process may read and execute (besides the system's, the runtime's and its executable's directory).</summary>
+    /// <summary>
+    /// Gets more paths every mini process may read and execute. Granted already: the system's libraries and a few files
+    /// of /etc, /dev and /proc (the launcher's own list), the directories of the mini's <c>PATH</c>
+    /// (<c>/usr/local/bin:/usr/bin:/bin</c>), the .NET runtime the host runs on, and the mini executable's directory.
+    /// </summary>
     public IReadOnlyList<string> ReadOnlyPaths { get; init; } = [];
 
-    /// <summary>Gets more paths every mini process may read and write (besides its sandbox and scratch directories).</summary>
+    /// <summary>
+    /// Gets more paths every mini process may read and write, besides its own sandbox and scratch directories. A path given
+    /// here is shared by every mini program: keep the host's own data out of it.
+    /// </summary>
     public IReadOnlyList<string> ReadWritePaths { get; init; } = [];
 
     /// <summary>Gets more environment variables every mini process gets (they override the host's allow-listed ones).</summary>
