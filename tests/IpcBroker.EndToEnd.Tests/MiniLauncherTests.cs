@@ -15,6 +15,7 @@ public class MiniLauncherTests : HostTestBase
     internal static readonly string LauncherPath = Path.Combine(AppContext.BaseDirectory, "launcher", "IpcBroker.MiniLauncher.dll");
 
     private const string NodePath = "/usr/bin/node";
+    private const string SetprivPath = "/usr/bin/setpriv";
 
     private static readonly string[] FullSandbox = ["--landlock", "6", "--seccomp"];
 
@@ -173,6 +174,30 @@ public class MiniLauncherTests : HostTestBase
     }
 
     [SkippableFact]
+    public async Task AnUnprivilegedHostGetsTheSameSandbox()
+    {
+        Skip.IfNot(KernelSandboxProbe.FullSandbox, KernelSandboxProbe.FullSandboxMissing);
+        Skip.IfNot(System.Environment.IsPrivilegedProcess && File.Exists(SetprivPath), $"needs root and {SetprivPath} to run the launcher as nobody");
+        File.SetUnixFileMode(this.Scratch, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute);
+        string elsewhere = this.NewDirectory("ipcb-launcher-elsewhere-");
+        await File.WriteAllTextAsync(Path.Combine(elsewhere, "readable.txt"), "world-readable\n", this.TimeoutToken);
+        File.SetUnixFileMode(elsewhere, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        string dotnetRoot = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+        string[] asNobody = ["--reuid=65534", "--regid=65534", "--clear-groups", ProcessProbe.DotnetHost, LauncherPath];
+
+        LaunchedProcess mini = await this.RunAsync(
+            SetprivPath, [.. asNobody, .. FullSandbox, "--ro", dotnetRoot, "--ro", Path.GetDirectoryName(TestMiniAppPath)!, "--rw", this.Scratch, "--", ProcessProbe.DotnetHost, TestMiniAppPath]);
+        LaunchedProcess shell = await this.RunAsync(
+            SetprivPath, [.. asNobody, .. FullSandbox, "--ro", "/usr/bin", "--", "/bin/sh", "-c", $"id -u; cat {elsewhere}/readable.txt; echo cat=$?; grep -E '^Cap(Prm|Eff)' /proc/$$/status"]);
+
+        Assert.Contains("launch line is empty", mini.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("65534\n", shell.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("world-readable", shell.Stdout, StringComparison.Ordinal);
+        Assert.Contains("cat=1", shell.Stdout, StringComparison.Ordinal);
+        Assert.Contains("CapEff:\t0000000000000000", shell.Stdout, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task NamespacesAreRefused()
     {
         Skip.IfNot(KernelSandboxProbe.FullSandbox, KernelSandboxProbe.FullSandboxMissing);
@@ -274,9 +299,12 @@ public class MiniLauncherTests : HostTestBase
     }
 
     /// <summary>Runs the launcher with <paramref name="arguments"/> and empty stdin, to its exit.</summary>
-    private async Task<LaunchedProcess> RunAsync(IEnumerable<string> arguments)
+    private Task<LaunchedProcess> RunAsync(IEnumerable<string> arguments) => this.RunAsync(ProcessProbe.DotnetHost, [LauncherPath, .. arguments]);
+
+    /// <summary>Runs <paramref name="fileName"/> with empty stdin, to its exit.</summary>
+    private async Task<LaunchedProcess> RunAsync(string fileName, IEnumerable<string> arguments)
     {
-        LaunchedProcess launched = LaunchedProcess.Start(ProcessProbe.DotnetHost, [LauncherPath, .. arguments], this.Environment());
+        LaunchedProcess launched = LaunchedProcess.Start(fileName, arguments, this.Environment());
         this.TrackPid(launched.Id);
         launched.Input.Close();
         await this.WaitForExitAsync(launched);

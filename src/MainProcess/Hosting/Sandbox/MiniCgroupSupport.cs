@@ -13,6 +13,11 @@ namespace IpcBroker.MainProcess.Hosting.Sandbox;
 /// lists them) and a child can be made; else v1 when a child can be made in the memory hierarchy (and, each where it
 /// can, the cpu and pids hierarchies); else none. The probe proves writability by making and removing a child, since
 /// permissions, read-only mounts and delegation all decide it. Thread-safe: instances are immutable.
+/// <para>
+/// Under v2's no-internal-processes rule a cgroup that holds processes (the host's own) cannot enable controllers for
+/// its children, so v2 is found only where the host's cgroup already delegates them (the root cgroup, or a delegated
+/// cgroup set up that way by whoever started the host). The host is never moved to another cgroup to make it so.
+/// </para>
 /// </remarks>
 internal sealed class MiniCgroupSupport
 {
