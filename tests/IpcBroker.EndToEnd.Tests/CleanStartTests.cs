@@ -15,7 +15,7 @@ namespace IpcBroker.EndToEnd.Tests;
 public class CleanStartTests(ITestOutputHelper output) : HostTestBase(output)
 {
     /// <summary>Every name a mini process's environment may hold.</summary>
-    private static readonly HashSet<string> AllowedNames = ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "DOTNET_EnableDiagnostics", "DOTNET_GCHeapHardLimit"];
+    private static readonly HashSet<string> AllowedNames = ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "DOTNET_EnableDiagnostics", "DOTNET_GCHeapHardLimit", "HOST_APP_SETTING"];
 
     private readonly string root = Path.Combine(Path.GetTempPath(), "ipcb-clean-" + Guid.NewGuid().ToString("N")[..8]);
 
@@ -26,7 +26,7 @@ public class CleanStartTests(ITestOutputHelper output) : HostTestBase(output)
     {
         // A variable only the host has: it must not reach the mini process.
         Environment.SetEnvironmentVariable("IPCB_TEST_HOST_SECRET", "do-not-pass");
-        this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, SandboxRoot = this.root, Sandbox = new MiniSandboxOptions { Mode = mode } });
+        this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, SandboxRoot = this.root, Sandbox = new MiniSandboxOptions { Mode = mode, Environment = new Dictionary<string, string> { ["HOST_APP_SETTING"] = "on" } } });
         this.Host.SignIn("u-clean");
 
         MiniAppInfo mini = await this.OpenAsync("wx-env");
@@ -38,6 +38,7 @@ public class CleanStartTests(ITestOutputHelper output) : HostTestBase(output)
         Assert.Equal("/usr/local/bin:/usr/bin:/bin", environment["PATH"]);
         Assert.Equal("0", environment["DOTNET_EnableDiagnostics"]);
         Assert.Equal("0x18000000", environment["DOTNET_GCHeapHardLimit"]); // three quarters of the default 512 MiB
+        Assert.Equal("on", environment["HOST_APP_SETTING"]);
 
         string sandbox = Path.Combine(this.root, SandboxLayout.UserKey("u-clean"), "wx-env-release");
         Assert.Equal(sandbox, environment["HOME"]);
@@ -114,7 +115,7 @@ public class CleanStartTests(ITestOutputHelper output) : HostTestBase(output)
     [Fact]
     public async Task TheProtectionsAreLoggedAtStartAndShownPerMiniProgram()
     {
-        this.StartHost();
+        this.StartHost(this.HostOptions with { Sandbox = new MiniSandboxOptions { NetworkAppIds = new HashSet<string> { "wx-online" } } });
         MiniProcessProtections protections = this.Host.Protections;
         TestLogRecord logged = await this.WaitForLogAsync(r => r.EventId is 2040 or 2041);
         Assert.Equal(protections.IsComplete ? Microsoft.Extensions.Logging.LogLevel.Information : Microsoft.Extensions.Logging.LogLevel.Warning, logged.Level);
@@ -130,6 +131,10 @@ public class CleanStartTests(ITestOutputHelper output) : HostTestBase(output)
         Assert.Equal(protections.Seccomp, sandbox.Protections.Contains("seccomp"));
         Assert.Equal(!protections.Seccomp, sandbox.Network);
         Assert.Contains(sandbox.Limits, l => l.Name == "memoryBytes" && l.Value == 512.0 * 1024 * 1024);
+
+        // Only the appId granted network has it (where seccomp would stop it otherwise).
+        MiniAppInfo online = await this.OpenAsync("wx-online");
+        Assert.True(online.Sandbox!.Network);
     }
 
     [Fact]
