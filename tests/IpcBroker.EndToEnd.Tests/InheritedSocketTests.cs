@@ -60,8 +60,12 @@ public class InheritedSocketTests(ITestOutputHelper output) : TestBase(output)
     [Fact]
     public async Task ADescriptorThatIsNotASocketIsAClearError()
     {
-        int fd = Open("/dev/null", OCloExec);
-        Assert.True(fd >= 0);
+        // A number no other test of this process has handed a client (they use low ones): a process takes a number once.
+        int devNull = Open("/dev/null", OCloExec);
+        Assert.True(devNull >= 0);
+        int fd = Fcntl(devNull, FDupFdCloExec, 1000 + Random.Shared.Next(1000));
+        Assert.True(fd >= 1000, $"fcntl(F_DUPFD_CLOEXEC) failed with errno {Marshal.GetLastPInvokeError()}");
+        Assert.Equal(0, Close(devNull));
         var launch = new MiniLaunchInfo("/nonexistent/host.sock", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), "wx-fd", MiniAppVerType.Release, Handshake.ProtocolVersion, Environment.ProcessId, null, fd);
 
         var ex = await Assert.ThrowsAsync<IOException>(() => MiniProcessClient.ConnectAsync(launch, new IpcEventRegistry(IpcSide.Mini), cancellationToken: this.TimeoutToken));
@@ -106,6 +110,7 @@ public class InheritedSocketTests(ITestOutputHelper output) : TestBase(output)
     }
 
     private const int FGetFd = 1;
+    private const int FDupFdCloExec = 1030;
     private const int FdCloExec = 1;
     private const int OCloExec = 0x80000;
 
@@ -114,6 +119,9 @@ public class InheritedSocketTests(ITestOutputHelper output) : TestBase(output)
 
     [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static extern int Fcntl(int fd, int command, int argument);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int Close(int fd);
 
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]
     private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
