@@ -11,6 +11,8 @@ using IpcBroker.Sessions;
 //   dotnet run -c Release --project tests/IpcBroker.Benchmarks -- [calls-per-round] [rounds]
 // A good mini program's latency and the host's memory, quiet and while a hostile mini process floods the host:
 //   dotnet run -c Release --project tests/IpcBroker.Benchmarks -- flood [window-seconds] [rounds]
+// What the sandbox costs a start (start to first call, sandbox off and on, interleaved):
+//   dotnet run -c Release --project tests/IpcBroker.Benchmarks -- start [rounds]
 if (args is ["raw-echo-server", string path])
 {
     return await RawPipeEcho.ServeAsync(path);
@@ -19,6 +21,11 @@ if (args is ["raw-echo-server", string path])
 if (args is ["flood", ..])
 {
     return await FloodBenchmark.RunAsync(args[1..]);
+}
+
+if (args is ["start", ..])
+{
+    return await StartBenchmark.RunAsync(args[1..]);
 }
 
 int callsPerRound = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 10_000;

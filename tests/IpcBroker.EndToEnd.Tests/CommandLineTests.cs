@@ -13,6 +13,7 @@ public sealed class CommandLineTests : HostTestBase
 
     private readonly string root = Path.Combine(Path.GetTempPath(), "ipcb-cli-" + Guid.NewGuid().ToString("N")[..8]);
     private string? pipeDirectory;
+    private string? sandboxLine;
 
     public CommandLineTests(ITestOutputHelper output)
         : base(output)
@@ -38,6 +39,21 @@ public sealed class CommandLineTests : HostTestBase
 
         JsonArray list = JsonNode.Parse((await this.RunAsync("list", "--json")).Stdout)!.AsArray();
         Assert.Equal(("wx-cli", "develop", pid), (list[0]!["appId"]!.GetValue<string>(), list[0]!["build"]!.GetValue<string>(), list[0]!["pid"]!.GetValue<int>()));
+
+        // serve said which protections apply, and list shows the mini program's: applied, network, limits and their enforcers.
+        Assert.NotNull(this.sandboxLine);
+        Assert.Contains("clean environment", this.sandboxLine);
+        JsonNode sandbox = list[0]!["sandbox"]!;
+        string[] protections = [.. sandbox["protections"]!.AsArray().Select(p => p!.GetValue<string>())];
+        Assert.Contains("clean environment", protections);
+        Assert.False(sandbox["network"]!.GetValue<bool>() && protections.Contains("seccomp"), "network without a grant");
+        JsonNode memory = sandbox["limits"]!.AsArray().Single(l => l!["name"]!.GetValue<string>() == "memoryBytes")!;
+        Assert.Equal(512.0 * 1024 * 1024, memory["value"]!.GetValue<double>());
+        Assert.False(string.IsNullOrEmpty(memory["enforcedBy"]!.GetValue<string>()));
+        foreach (string applied in protections.Where(p => p.StartsWith("landlock", StringComparison.Ordinal) || p == "seccomp"))
+        {
+            Assert.Contains(applied, this.sandboxLine);
+        }
 
         JsonNode asMini = JsonNode.Parse((await this.RunAsync("call", "OPEN_DATA_IPC_EVENT_GET_USER_ID", "n=5", "--json")).Stdout)!;
         Assert.Equal("u-7", asMini["data"]!["userId"]!.GetValue<string>());
@@ -192,6 +208,10 @@ public sealed class CommandLineTests : HostTestBase
         while (await this.WithTimeoutAsync(serve.StandardOutput.ReadLineAsync()) is { } line && !line.StartsWith("ready", StringComparison.Ordinal))
         {
             this.Output.WriteLine("serve: " + line);
+            if (line.StartsWith("sandbox: ", StringComparison.Ordinal))
+            {
+                this.sandboxLine = line;
+            }
             if (line.Contains(": pipe ", StringComparison.Ordinal))
             {
                 this.pipeDirectory = Path.GetDirectoryName(line.Split(' ')[line.Split(' ').ToList().IndexOf("pipe") + 1].TrimEnd(','));

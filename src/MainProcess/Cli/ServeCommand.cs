@@ -101,6 +101,7 @@ internal static class ServeCommand
         {
             new ConnectionFile(controlPath, token, Environment.ProcessId).Write(connectionPath);
             await output.WriteLineAsync($"serving as {user}: pipe {host.PipePath}, control {controlPath}, connection file {connectionPath}, data {dataDirectory}");
+            await output.WriteLineAsync($"sandbox: {host.Protections.Describe()}");
             await output.WriteLineAsync(DiagnosticPort.Describe());
             await output.WriteLineAsync("ready (Ctrl+C to stop)");
             await Task.Delay(Timeout.Infinite, stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);

@@ -70,4 +70,13 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 2020, Level = LogLevel.Warning, Message = "Refused to start {Key}: the host's policy does not list it among the mini programs it starts.")]
     internal static partial void StartDenied(ILogger logger, MiniAppKey key);
+
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Information, Message = "Mini processes are sandboxed: {Protections}.")]
+    internal static partial void SandboxComplete(ILogger logger, string protections);
+
+    [LoggerMessage(EventId = 2041, Level = LogLevel.Warning, Message = "Mini processes are sandboxed only in part: {Protections}. Missing: {Missing}.")]
+    internal static partial void SandboxIncomplete(ILogger logger, string protections, string missing);
+
+    [LoggerMessage(EventId = 2042, Level = LogLevel.Warning, Message = "{Key} pid {Pid} has exited, but its scratch directory {Directory} could not be removed: {Reason}.")]
+    internal static partial void SandboxCleanupFailed(ILogger logger, MiniAppKey key, int pid, string directory, string reason);
 }
