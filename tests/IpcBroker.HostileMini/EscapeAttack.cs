@@ -311,10 +311,11 @@ internal sealed class EscapeAttack(HostileConnection c, MiniLaunchInfo launch)
         return Reached($"read {path}: {entries.Length} entries, e.g. {string.Join(", ", entries.Take(3).Select(e => e.Split('=')[0]))}");
     }
 
+    /// <summary>The first 6 bytes, as text: enough to show what was read (SQLite's header, a JSON brace), never a secret.</summary>
     private static string Printable(ReadOnlySpan<byte> bytes)
     {
         var text = new StringBuilder();
-        foreach (byte b in bytes[..Math.Min(bytes.Length, 24)])
+        foreach (byte b in bytes[..Math.Min(bytes.Length, 6)])
         {
             text.Append(b is >= 0x20 and < 0x7f ? (char)b : '.');
         }
