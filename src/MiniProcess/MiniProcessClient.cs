@@ -45,7 +45,11 @@ public sealed class MiniProcessClient : IMainProcessCaller, IAsyncDisposable
     /// <summary>Gets a task that completes when the connection to the host has closed.</summary>
     public Task Completion => this.connection.Completion;
 
-    /// <summary>Connects to the host named in <paramref name="launchInfo"/> and proves the secret.</summary>
+    /// <summary>
+    /// Connects to the host named in <paramref name="launchInfo"/> and proves the secret: on the socket the launch line's
+    /// <see cref="MiniLaunchInfo.SocketFd"/> names when it names one (already connected by the host's launcher), else on a
+    /// new connection to its pipe.
+    /// </summary>
     /// <param name="launchInfo">What the host wrote on standard input.</param>
     /// <param name="registry">The mini-side events this process answers.</param>
     /// <param name="options">Connection settings, or null.</param>
@@ -55,7 +59,7 @@ public sealed class MiniProcessClient : IMainProcessCaller, IAsyncDisposable
     /// <returns>The connected client.</returns>
     /// <exception cref="HandshakeException">When the host refused.</exception>
     /// <exception cref="TimeoutException">When the host did not accept within <paramref name="timeout"/>.</exception>
-    /// <exception cref="IOException">When the pipe is gone.</exception>
+    /// <exception cref="IOException">When the pipe is gone, or the inherited descriptor is not a socket or was used before.</exception>
     /// <exception cref="ObjectDisposedException">When the host closed the connection as soon as it had accepted it.</exception>
     public static async Task<MiniProcessClient> ConnectAsync(MiniLaunchInfo launchInfo, IpcEventRegistry registry, IpcConnectionOptions? options = null, ILoggerFactory? loggerFactory = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
@@ -79,22 +83,20 @@ public sealed class MiniProcessClient : IMainProcessCaller, IAsyncDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout ?? TimeSpan.FromSeconds(10));
-        var pipe = new NamedPipeClientStream(".", launchInfo.PipePath, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+        Stream? transport = null;
         try
         {
-            // The host creates its pipe before it starts any mini process, so a missing pipe means the host is gone:
-            // the deadline, not a retry loop, ends the wait.
-            await pipe.ConnectAsync(deadline.Token).ConfigureAwait(false);
-            await Handshake.SendHelloAsync(pipe, secret, Handshake.ProtocolVersion, deadline.Token).ConfigureAwait(false);
+            transport = await OpenTransportAsync(launchInfo, deadline.Token).ConfigureAwait(false);
+            await Handshake.SendHelloAsync(transport, secret, Handshake.ProtocolVersion, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            await pipe.DisposeAsync().ConfigureAwait(false);
+            await DisposeAsync(transport).ConfigureAwait(false);
             throw new TimeoutException($"The host at {launchInfo.PipePath} did not accept the connection in time.");
         }
         catch
         {
-            await pipe.DisposeAsync().ConfigureAwait(false);
+            await DisposeAsync(transport).ConfigureAwait(false);
             throw;
         }
 
@@ -102,12 +104,12 @@ public sealed class MiniProcessClient : IMainProcessCaller, IAsyncDisposable
         IpcConnection connection;
         try
         {
-            connection = IpcConnection.Start(pipe, registry, host, options, loggerFactory.CreateLogger("IpcBroker.MiniProcess"));
+            connection = IpcConnection.Start(transport, registry, host, options, loggerFactory.CreateLogger("IpcBroker.MiniProcess"));
         }
         catch
         {
             // A host that closes the connection right after the handshake makes the start throw ObjectDisposedException.
-            await pipe.DisposeAsync().ConfigureAwait(false);
+            await transport.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
@@ -133,4 +135,29 @@ public sealed class MiniProcessClient : IMainProcessCaller, IAsyncDisposable
 
     /// <inheritdoc/>
     public ValueTask DisposeAsync() => this.connection.DisposeAsync();
+
+    /// <summary>Opens the stream to the host: the inherited connected socket, or a new connection to the pipe.</summary>
+    private static async Task<Stream> OpenTransportAsync(MiniLaunchInfo launchInfo, CancellationToken cancellationToken)
+    {
+        if (launchInfo.SocketFd is { } fd)
+        {
+            return InheritedSocket.Take(fd);
+        }
+
+        var pipe = new NamedPipeClientStream(".", launchInfo.PipePath, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+        try
+        {
+            // The host creates its pipe before it starts any mini process, so a missing pipe means the host is gone:
+            // the deadline, not a retry loop, ends the wait.
+            await pipe.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            return pipe;
+        }
+        catch
+        {
+            await pipe.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static ValueTask DisposeAsync(Stream? transport) => transport?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

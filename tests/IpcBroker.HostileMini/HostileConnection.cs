@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.IO.Pipes;
+using System.Net.Sockets;
 using IpcBroker.Sessions;
 using Nerdbank.Streams;
 
@@ -14,15 +15,15 @@ internal sealed class HostileConnection
 {
     private long nextId;
 
-    private HostileConnection(NamedPipeClientStream socket, MultiplexingStream? multiplexor, MultiplexingStream.Channel? channel0)
+    private HostileConnection(Stream socket, MultiplexingStream? multiplexor, MultiplexingStream.Channel? channel0)
     {
         this.Socket = socket;
         this.Multiplexor = multiplexor;
         this.Channel0 = channel0;
     }
 
-    /// <summary>Gets the socket.</summary>
-    public NamedPipeClientStream Socket { get; }
+    /// <summary>Gets the socket: the one the host's launcher connected (the launch line's <c>socketFd</c>), or one of its own.</summary>
+    public Stream Socket { get; }
 
     /// <summary>Gets the multiplexer, or null when the attack asked for the bare socket.</summary>
     public MultiplexingStream? Multiplexor { get; }
@@ -36,9 +37,19 @@ internal sealed class HostileConnection
     /// <summary>Connects, proves the secret, and makes the multiplexer unless <paramref name="bareSocket"/>.</summary>
     public static async Task<HostileConnection> ConnectAsync(MiniLaunchInfo launch, bool bareSocket)
     {
-        var socket = new NamedPipeClientStream(".", launch.PipePath, PipeDirection.InOut, System.IO.Pipes.PipeOptions.Asynchronous);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        await socket.ConnectAsync(deadline.Token).ConfigureAwait(false);
+        Stream socket;
+        if (launch.SocketFd is { } fd)
+        {
+            socket = new NetworkStream(new Socket(new SafeSocketHandle(fd, ownsHandle: true)), ownsSocket: true);
+        }
+        else
+        {
+            var pipe = new NamedPipeClientStream(".", launch.PipePath, PipeDirection.InOut, System.IO.Pipes.PipeOptions.Asynchronous);
+            await pipe.ConnectAsync(deadline.Token).ConfigureAwait(false);
+            socket = pipe;
+        }
+
         await Handshake.SendHelloAsync(socket, Convert.FromBase64String(launch.Secret), Handshake.ProtocolVersion, deadline.Token).ConfigureAwait(false);
         if (bareSocket)
         {

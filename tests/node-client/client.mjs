@@ -1,5 +1,5 @@
 // A mini program process in JavaScript, written from docs/protocol.md alone. It reads the launch line on stdin,
-// connects and proves its secret, then speaks JSON-RPC (MessagePack, length-prefixed) on channel 0 of a
+// takes its connection to the host (inherited, or made) and proves its secret, then speaks JSON-RPC (MessagePack, length-prefixed) on channel 0 of a
 // MultiplexingStream (protocol 3). It calls OPEN_DATA_IPC_EVENT_GET_USER_ID on the main process at launch, and answers
 // node.echo (the request bundle, as received; above 64 KiB on a channel of its own both ways), node.add (a + b as
 // an int, with the launch call's outcome) and node.callHost (makes `count` calls to `event` on the main process, each
@@ -11,7 +11,7 @@ import { MultiplexingStream } from 'nerdbank-streams';
 
 const Kind = { Null: 0, String: 1, Boolean: 2, Int: 3, Long: 4, Double: 5, ByteArray: 6, StringArray: 7, IntArray: 8, LongArray: 9, DoubleArray: 10, Bundle: 11, BundleList: 12 };
 const msgpack = { useBigInt64: true };
-const ProtocolVersion = 2; // docs/protocol.md, the version this client speaks
+const ProtocolVersion = 3; // docs/protocol.md, the version this client speaks
 const ChannelZeroReceiveWindow = 1024000; // docs/protocol.md section 3: both sides assume it for the seeded channel 0
 const log = (...args) => console.error('[node-mini]', ...args);
 
@@ -20,9 +20,16 @@ const lines = readline.createInterface({ input: process.stdin });
 const launch = JSON.parse(await new Promise((resolve) => lines.once('line', resolve)));
 lines.on('close', () => { log('stdin closed: exiting'); process.exit(0); });
 
-// 2. Connect to the host's socket and send the hello: "IPCB", version (u16 BE), secret length (u8), secret.
-const socket = net.createConnection(launch.pipe);
-await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+// 2. The socket to the host: the one the host's launcher connected and left at `socketFd` (a sandboxed process may open
+// no socket of its own), else a new connection to `pipe`. Then the hello: "IPCB", version (u16 BE), secret length (u8),
+// secret.
+let socket;
+if (Number.isInteger(launch.socketFd)) {
+  socket = new net.Socket({ fd: launch.socketFd, readable: true, writable: true });
+} else {
+  socket = net.createConnection(launch.pipe);
+  await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+}
 socket.pause();
 const secret = Buffer.from(launch.secret, 'base64');
 const hello = Buffer.alloc(7 + secret.length);

@@ -17,8 +17,8 @@ namespace IpcBroker.Sessions;
 /// </remarks>
 public static class Handshake
 {
-    /// <summary>The protocol version this build speaks.</summary>
-    public const int ProtocolVersion = 2;
+    /// <summary>The protocol version this build speaks: 3 since the launch line may hand over a connected socket (<c>socketFd</c>).</summary>
+    public const int ProtocolVersion = 3;
 
     /// <summary>The length of the secrets the host generates, in bytes.</summary>
     public const int SecretBytes = 32;

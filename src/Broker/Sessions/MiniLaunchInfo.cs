@@ -14,6 +14,11 @@ namespace IpcBroker.Sessions;
 /// <param name="ProtocolVersion">The protocol version the host speaks.</param>
 /// <param name="HostProcessId">The host's process id.</param>
 /// <param name="SandboxDirectory">The mini program's private directory for this user (mode 0700), or null when the host keeps none.</param>
+/// <param name="SocketFd">
+/// The descriptor (3) of a socket the host's launcher has already connected to <paramref name="PipePath"/> and left open in
+/// this process, or null when the mini process connects to <paramref name="PipePath"/> itself. A sandboxed mini process may
+/// create no socket of its own: this one is its only way to the host, and it serves one connection.
+/// </param>
 public sealed record MiniLaunchInfo(
     [property: JsonPropertyName("pipe")] string PipePath,
     [property: JsonPropertyName("secret")] string Secret,
@@ -21,7 +26,8 @@ public sealed record MiniLaunchInfo(
     [property: JsonPropertyName("verType")] MiniAppVerType VerType,
     [property: JsonPropertyName("protocol")] int ProtocolVersion,
     [property: JsonPropertyName("hostPid")] int HostProcessId,
-    [property: JsonPropertyName("sandbox")] string? SandboxDirectory = null)
+    [property: JsonPropertyName("sandbox")] string? SandboxDirectory = null,
+    [property: JsonPropertyName("socketFd")] int? SocketFd = null)
 {
     /// <summary>The longest launch line accepted, in characters.</summary>
     public const int MaxLineLength = 4096;
@@ -61,9 +67,14 @@ public sealed record MiniLaunchInfo(
             throw new FormatException("The launch line lacks pipe, secret or appId.");
         }
 
+        if (info.SocketFd is < 0)
+        {
+            throw new FormatException($"The launch line's socketFd {info.SocketFd} is not a descriptor.");
+        }
+
         return info;
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"MiniLaunchInfo {{ PipePath = {this.PipePath}, AppId = {this.AppId}, VerType = {this.VerType}, Secret = (hidden) }}";
+    public override string ToString() => $"MiniLaunchInfo {{ PipePath = {this.PipePath}, SocketFd = {this.SocketFd}, AppId = {this.AppId}, VerType = {this.VerType}, Secret = (hidden) }}";
 }

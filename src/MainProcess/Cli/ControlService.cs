@@ -110,7 +110,7 @@ internal sealed class ControlService(ServeContext context, JsonRpc client)
         context.Broadcaster.Subscribe(client);
     }
 
-    private static MiniAppDto ToDto(MiniAppInfo info) => new(info.AppId, info.VerType.ToString().ToLowerInvariant(), info.ProcessId, info.State.ToString(), info.StartedAt, info.LastUsedAt);
+    private static MiniAppDto ToDto(MiniAppInfo info) => new(info.AppId, info.VerType.ToString().ToLowerInvariant(), info.ProcessId, info.State.ToString(), info.StartedAt, info.LastUsedAt, info.Sandbox);
 
     private void Check()
     {

@@ -83,6 +83,7 @@ internal static class ServeCommand
         Task controlLoop = new ControlServer(controlPath, context, provider.GetRequiredService<ILoggerFactory>().CreateLogger("IpcBroker.MainProcess.Control")).RunAsync(stopping.Token);
         new ConnectionFile(controlPath, token, Environment.ProcessId).Write(connectionPath);
         await output.WriteLineAsync($"serving as {user}: pipe {host.PipePath}, control {controlPath}, connection file {connectionPath}, data {dataDirectory}");
+        await output.WriteLineAsync($"sandbox: {host.Protections.Describe()}");
         await output.WriteLineAsync("ready (Ctrl+C to stop)");
         try
         {

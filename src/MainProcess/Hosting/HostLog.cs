@@ -61,4 +61,13 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 2019, Level = LogLevel.Warning, Message = "{Key} did not start, and its process {Pid} could not be cleaned up: {Reason}.")]
     internal static partial void StartCleanupFailed(ILogger logger, MiniAppKey key, int pid, string reason);
+
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Information, Message = "Mini processes are sandboxed: {Protections}.")]
+    internal static partial void SandboxComplete(ILogger logger, string protections);
+
+    [LoggerMessage(EventId = 2041, Level = LogLevel.Warning, Message = "Mini processes are sandboxed only in part: {Protections}. Missing: {Missing}.")]
+    internal static partial void SandboxIncomplete(ILogger logger, string protections, string missing);
+
+    [LoggerMessage(EventId = 2042, Level = LogLevel.Warning, Message = "{Key} pid {Pid} has exited, but its scratch directory {Directory} could not be removed: {Reason}.")]
+    internal static partial void SandboxCleanupFailed(ILogger logger, MiniAppKey key, int pid, string directory, string reason);
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using IpcBroker.MainProcess.Hosting.Sandbox;
 using IpcBroker.Plugins;
 using IpcBroker.Sessions;
 using Microsoft.Extensions.Logging;
@@ -57,9 +58,9 @@ public sealed class MiniAppHost : IAsyncDisposable
             : options.Connection;
         this.loggerFactory = loggerFactory;
         this.logger = loggerFactory.CreateLogger("IpcBroker.MainProcess");
-        this.launcher = new MiniProcessLauncher(options.MiniExecutablePath, options, loggerFactory.CreateLogger("IpcBroker.MainProcess.ChildOutput"));
+        this.launcher = new MiniProcessLauncher(options.MiniExecutablePath, options, pipePath, loggerFactory.CreateLogger("IpcBroker.MainProcess.ChildOutput"), this.logger);
         this.launcher.Validate();
-        this.listener = new PipeListener(pipePath, options.HandshakeTimeout, this.logger, options.AfterAccept);
+        this.listener = new PipeListener(pipePath, options.HandshakeTimeout, this.logger, options.AfterAccept) { StartTimeout = options.StartTimeout };
     }
 
     /// <summary>Raised once for every mini program process that ends, for whatever reason, after its calls have been failed (Binder's linkToDeath).</summary>
@@ -68,6 +69,9 @@ public sealed class MiniAppHost : IAsyncDisposable
 
     /// <summary>Gets the socket path mini processes connect to.</summary>
     public string PipePath => this.listener.PipePath;
+
+    /// <summary>Gets the protections every mini process this host starts gets, and what this machine lacks (probed once, at start).</summary>
+    public MiniProcessProtections Protections => this.launcher.Protections;
 
     /// <summary>Gets the main-process events this host answers.</summary>
     public IpcEventRegistry Registry { get; }
@@ -133,6 +137,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             var host = new MiniAppHost(registry, options, loggerFactory ?? NullLoggerFactory.Instance, pipePath);
             host.listener.Start();
             HostLog.Listening(host.logger, pipePath);
+            host.launcher.LogProtections();
             if (!OperatingSystem.IsWindows())
             {
                 foreach (string stale in StalePipeDirectories.Remove(Path.GetDirectoryName(Path.GetDirectoryName(pipePath))!, DateTime.UtcNow))
@@ -544,11 +549,14 @@ public sealed class MiniAppHost : IAsyncDisposable
     private async Task<MiniAppSession> StartInNewProcessAsync(MiniAppKey key, string? user, long startEpoch)
     {
         MiniProcessHandle? handle = null;
+        string? sandbox;
         try
         {
-            handle = this.launcher.Start(() => handle?.LastKey ?? key);
+            // Before the process starts: the launcher grants it this directory.
+            sandbox = SandboxLayout.Prepare(this.options.SandboxRoot, user, key);
+            handle = this.launcher.Start(() => handle?.LastKey ?? key, key, sandbox);
         }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException)
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
         {
             throw new MiniAppStartException($"Could not start a process for {key}: {ex.Message}");
         }
@@ -571,7 +579,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         handle.LastKey = key;
         HostLog.Started(this.logger, key, handle.ProcessId);
         _ = this.WatchProcessAsync(handle);
-        return await this.BindAsync(handle, key, user, startEpoch).ConfigureAwait(false);
+        return await this.BindAsync(handle, key, sandbox, startEpoch).ConfigureAwait(false);
     }
 
     private async Task<MiniAppSession> StartInReusedProcessAsync(MiniAppSession victim, MiniAppKey key, string? user, long startEpoch)
@@ -579,11 +587,23 @@ public sealed class MiniAppHost : IAsyncDisposable
         HostLog.Reusing(this.logger, victim.Process.ProcessId, victim.Key, key, this.options.MaxMiniProcesses);
         victim.Connection.Close(IpcErrorCode.PeerDisconnected, $"the mini program was stopped to make room for {key} (at most {this.options.MaxMiniProcesses} processes)");
         await victim.Connection.Completion.ConfigureAwait(false);
-        return await this.BindAsync(victim.Process, key, user, startEpoch).ConfigureAwait(false);
+        string? sandbox;
+        try
+        {
+            sandbox = SandboxLayout.Prepare(this.options.SandboxRoot, user, key);
+        }
+        catch
+        {
+            // The process has let go of its mini program and gets no other: it goes.
+            await victim.Process.StopAsync(this.options.ShutdownTimeout, this.options.ReapTimeout, this.logger, byHostApp: false).ConfigureAwait(false);
+            throw;
+        }
+
+        return await this.BindAsync(victim.Process, key, sandbox, startEpoch).ConfigureAwait(false);
     }
 
     /// <summary>Hands a process a launch line for <paramref name="key"/> and waits until it has connected with that line's secret.</summary>
-    private async Task<MiniAppSession> BindAsync(MiniProcessHandle handle, MiniAppKey key, string? user, long startEpoch)
+    private async Task<MiniAppSession> BindAsync(MiniProcessHandle handle, MiniAppKey key, string? sandbox, long startEpoch)
     {
         byte[] secret = RandomNumberGenerator.GetBytes(Handshake.SecretBytes);
         var launch = new PendingLaunch(key, PipeListener.HashSecret(secret), handle.ProcessId);
@@ -592,7 +612,6 @@ public sealed class MiniAppHost : IAsyncDisposable
         bool pipeOwned = false;
         try
         {
-            string? sandbox = SandboxLayout.Prepare(this.options.SandboxRoot, user, key);
             lock (this.gate)
             {
                 this.ThrowIfSuperseded(startEpoch, key);
@@ -600,7 +619,7 @@ public sealed class MiniAppHost : IAsyncDisposable
                 this.listener.Expect(launch);
             }
 
-            var info = new MiniLaunchInfo(this.PipePath, Convert.ToBase64String(secret), key.AppId, key.VerType, Handshake.ProtocolVersion, Environment.ProcessId, sandbox);
+            var info = new MiniLaunchInfo(this.PipePath, Convert.ToBase64String(secret), key.AppId, key.VerType, Handshake.ProtocolVersion, Environment.ProcessId, sandbox, handle.SocketFd);
             if (!handle.TrySendLaunchLine(info))
             {
                 throw new MiniAppStartException($"{key} did not start: its process {handle.ProcessId} no longer reads its standard input.");

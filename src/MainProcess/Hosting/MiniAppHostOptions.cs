@@ -1,3 +1,5 @@
+using IpcBroker.MainProcess.Hosting.Sandbox;
+
 namespace IpcBroker.MainProcess.Hosting;
 
 /// <summary>Settings of a <see cref="MiniAppHost"/>.</summary>
@@ -20,6 +22,12 @@ public sealed record MiniAppHostOptions
     /// <c>&lt;root&gt;/&lt;user key&gt;/&lt;appId&gt;-&lt;build&gt;</c>; null (the default) keeps none.
     /// </summary>
     public string? SandboxRoot { get; init; }
+
+    /// <summary>
+    /// Gets how each mini process is boxed in: a clean environment and private directories always; on Linux, the launcher
+    /// with Landlock, seccomp and resource limits unless its <see cref="MiniSandboxOptions.Mode"/> is Off.
+    /// </summary>
+    public MiniSandboxOptions Sandbox { get; init; } = new();
 
     /// <summary>Gets the directory below which the host makes its private pipe directory; null for the system temp directory.</summary>
     public string? RuntimeDirectory { get; init; }

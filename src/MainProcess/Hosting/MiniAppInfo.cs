@@ -1,3 +1,5 @@
+using IpcBroker.MainProcess.Hosting.Sandbox;
+
 namespace IpcBroker.MainProcess.Hosting;
 
 /// <summary>A snapshot of one mini program.</summary>
@@ -8,4 +10,8 @@ namespace IpcBroker.MainProcess.Hosting;
 /// <param name="StartedAt">When it was opened (in a reused process: when it took the process over).</param>
 /// <param name="LastUsedAt">When it was last opened, reactivated or called.</param>
 /// <param name="ProcessStartedAt">When its process was started.</param>
-public sealed record MiniAppInfo(string AppId, MiniAppVerType VerType, int ProcessId, MiniAppState State, DateTimeOffset StartedAt, DateTimeOffset LastUsedAt, DateTimeOffset ProcessStartedAt);
+public sealed record MiniAppInfo(string AppId, MiniAppVerType VerType, int ProcessId, MiniAppState State, DateTimeOffset StartedAt, DateTimeOffset LastUsedAt, DateTimeOffset ProcessStartedAt)
+{
+    /// <summary>Gets the sandbox its process was started in: the protections applied, its network grant and its limits.</summary>
+    public MiniProcessSandbox? Sandbox { get; init; }
+}

@@ -33,5 +33,5 @@ internal sealed class MiniAppSession
     /// <summary>Marks the session as stopping; true for the one caller that did it.</summary>
     public bool TryBeginStopping() => Interlocked.Exchange(ref this.state, (int)MiniAppState.Stopping) != (int)MiniAppState.Stopping;
 
-    public MiniAppInfo Snapshot() => new(this.Key.AppId, this.Key.VerType, this.Process.ProcessId, this.State, this.StartedAt, this.LastUsedAt, this.Process.StartedAt);
+    public MiniAppInfo Snapshot() => new(this.Key.AppId, this.Key.VerType, this.Process.ProcessId, this.State, this.StartedAt, this.LastUsedAt, this.Process.StartedAt) { Sandbox = this.Process.Sandbox };
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using IpcBroker.MainProcess.Hosting.Sandbox;
 using IpcBroker.Sessions;
 using Microsoft.Extensions.Logging;
 
@@ -21,14 +22,20 @@ internal sealed class MiniProcessHandle
     private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(2);
 
     private readonly Task outputDrained;
+    private readonly Action? afterExit;
 
     /// <param name="process">The started process; disposed by the host once it has exited.</param>
     /// <param name="stderrTail">The last lines of its standard error.</param>
     /// <param name="startedAt">When it was started.</param>
     /// <param name="outputDrained">Completes when its standard output and error have been read to their end.</param>
-    public MiniProcessHandle(Process process, StderrTail stderrTail, DateTimeOffset startedAt, Task outputDrained)
+    /// <param name="afterExit">
+    /// Runs once the process has exited and its output is read, before <see cref="Exited"/> completes: removes what it was
+    /// given for its life (scratch directory, cgroup). Must not throw.
+    /// </param>
+    public MiniProcessHandle(Process process, StderrTail stderrTail, DateTimeOffset startedAt, Task outputDrained, Action? afterExit = null)
     {
         this.outputDrained = outputDrained;
+        this.afterExit = afterExit;
         this.Process = process;
         this.ProcessId = process.Id;
         this.StderrTail = stderrTail;
@@ -48,6 +55,12 @@ internal sealed class MiniProcessHandle
     public StderrTail StderrTail { get; }
 
     public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Gets the descriptor at which the process holds its connection to the host, already connected by the launcher; null when it connects itself.</summary>
+    public int? SocketFd { get; init; }
+
+    /// <summary>Gets the sandbox it was started in, or null.</summary>
+    public MiniProcessSandbox? Sandbox { get; init; }
 
     /// <summary>Gets a task that completes when the process has exited and been reaped, and its output read to its end (or <see cref="OutputDrainTimeout"/> after).</summary>
     public Task Exited { get; }
@@ -72,6 +85,7 @@ internal sealed class MiniProcessHandle
 
         // Its last lines (often why it died) are read before the host disposes the process and its pipes with it.
         await Task.WhenAny(this.outputDrained, Task.Delay(OutputDrainTimeout)).ConfigureAwait(false);
+        this.afterExit?.Invoke();
     }
 
     /// <summary>Writes a launch line; false when the process's standard input is already closed or broken.</summary>

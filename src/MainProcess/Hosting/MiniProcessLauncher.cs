@@ -1,15 +1,27 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using IpcBroker.MainProcess.Hosting.Sandbox;
 using Microsoft.Extensions.Logging;
 
 namespace IpcBroker.MainProcess.Hosting;
 
-/// <summary>Starts mini program processes and hands them their launch line over standard input.</summary>
-/// <param name="executablePath">The mini program executable.</param>
-/// <param name="options">The host's settings: the caps of the children's output.</param>
-/// <param name="childOutputLogger">Where the children's output lines go (their own category, at Debug).</param>
-internal sealed class MiniProcessLauncher(string executablePath, MiniAppHostOptions options, ILogger childOutputLogger)
+/// <summary>
+/// Starts mini program processes, each in a clean start and (on Linux, unless the sandbox is off) through the launcher
+/// that boxes it in before its own code runs; hands them their launch line over standard input.
+/// </summary>
+/// <remarks>
+/// <para>Every process gets a cleared environment (<see cref="MiniEnvironment"/>), a private scratch directory
+/// (<see cref="ScratchDirectory"/>) and its sandbox directory, else the scratch directory, as working directory.</para>
+/// <para>With the launcher the process the host starts is <c>dotnet IpcBroker.MiniLauncher.dll ARGS -- PROGRAM ARGS</c>: the
+/// launcher connects to the host's socket (fd 3), sets the limits, drops privileges, applies Landlock and seccomp to
+/// itself and <c>execve</c>s the mini program, so the pid started, the pid connected and the mini process are one.</para>
+/// <para>The scratch directory (and the process's cgroup) are removed once the process has exited, in its handle's exit path.</para>
+/// </remarks>
+internal sealed class MiniProcessLauncher
 {
+    /// <summary>The descriptor the launcher leaves the connected socket at.</summary>
+    public const int InheritedSocketFd = 3;
+
     /// <summary>The dotnet host that runs framework-dependent apps, found from the running runtime's own location.</summary>
     private static readonly Lazy<string> DotnetHost = new(() =>
     {
@@ -18,60 +30,222 @@ internal sealed class MiniProcessLauncher(string executablePath, MiniAppHostOpti
         return File.Exists(candidate) ? candidate : "dotnet";
     });
 
+    private readonly string executablePath;
+    private readonly MiniAppHostOptions options;
+    private readonly string pipePath;
+    private readonly ILogger childOutputLogger;
+    private readonly ILogger logger;
+    private readonly string launcherPath;
+
+    /// <param name="executablePath">The mini program executable.</param>
+    /// <param name="options">The host's settings: the sandbox, the caps of the children's output.</param>
+    /// <param name="pipePath">The host's socket, which the launcher connects for the mini process.</param>
+    /// <param name="childOutputLogger">Where the children's output lines go (their own category, at Debug).</param>
+    /// <param name="logger">Where the host's own messages go (the protections, cleanup failures).</param>
+    public MiniProcessLauncher(string executablePath, MiniAppHostOptions options, string pipePath, ILogger childOutputLogger, ILogger logger)
+    {
+        this.executablePath = Path.GetFullPath(executablePath);
+        this.options = options;
+        this.pipePath = pipePath;
+        this.childOutputLogger = childOutputLogger;
+        this.logger = logger;
+        this.launcherPath = Path.GetFullPath(options.Sandbox.LauncherPath ?? Path.Combine(AppContext.BaseDirectory, "launcher", "IpcBroker.MiniLauncher.dll"));
+        this.Protections = this.Probe();
+    }
+
+    /// <summary>Gets the protections every process this launcher starts gets, probed once.</summary>
+    public MiniProcessProtections Protections { get; }
+
     /// <summary>Checks that the executable exists and the output caps make sense.</summary>
     /// <exception cref="IpcConfigurationException">When they do not.</exception>
     public void Validate()
     {
-        if (!File.Exists(executablePath))
+        if (!File.Exists(this.executablePath))
         {
-            throw new IpcConfigurationException($"The mini program executable '{executablePath}' does not exist. Build the solution, or set MiniAppHostOptions.MiniExecutablePath.");
+            throw new IpcConfigurationException($"The mini program executable '{this.executablePath}' does not exist. Build the solution, or set MiniAppHostOptions.MiniExecutablePath.");
         }
 
-        if (options.ChildOutputMaxLineLength < 16 || options.ChildOutputLinesPerSecond < 0)
+        if (this.options.ChildOutputMaxLineLength < 16 || this.options.ChildOutputLinesPerSecond < 0)
         {
-            throw new IpcConfigurationException($"ChildOutputMaxLineLength must be at least 16 and ChildOutputLinesPerSecond at least 0, not {options.ChildOutputMaxLineLength} and {options.ChildOutputLinesPerSecond}.");
+            throw new IpcConfigurationException($"ChildOutputMaxLineLength must be at least 16 and ChildOutputLinesPerSecond at least 0, not {this.options.ChildOutputMaxLineLength} and {this.options.ChildOutputLinesPerSecond}.");
+        }
+
+        if (this.options.Sandbox.MemoryLimitBytes is <= 0 || this.options.Sandbox.CpuLimit is <= 0 || this.options.Sandbox.MaxTasks is <= 0)
+        {
+            throw new IpcConfigurationException("MiniSandboxOptions' MemoryLimitBytes, CpuLimit and MaxTasks must be positive, or null for no limit.");
+        }
+    }
+
+    /// <summary>Logs the protections: Information when complete, else a Warning naming each missing one.</summary>
+    public void LogProtections()
+    {
+        if (this.Protections.IsComplete)
+        {
+            HostLog.SandboxComplete(this.logger, this.Protections.Describe());
+        }
+        else
+        {
+            HostLog.SandboxIncomplete(this.logger, this.Protections.Describe(), string.Join("; ", this.Protections.Missing));
         }
     }
 
     /// <summary>Starts a mini program process; it waits for a launch line on its standard input, which stays open as its lifeline.</summary>
-    /// <param name="lastKey">Whom the process is started for, for its log lines.</param>
+    /// <param name="lastKey">Whom the process serves, for its log lines.</param>
+    /// <param name="key">The mini program it is started for (its network grant).</param>
+    /// <param name="sandboxDirectory">The mini program's directory for the signed-in user, or null when the host keeps none.</param>
     /// <returns>The started process.</returns>
+    /// <exception cref="MiniAppStartException">When the sandbox is <see cref="MiniSandboxMode.Required"/> and this machine lacks part of it.</exception>
+    /// <exception cref="IOException">When the scratch directory cannot be made.</exception>
+    /// <exception cref="System.ComponentModel.Win32Exception">When the process cannot be started.</exception>
     /// <remarks>
     /// Its standard output and error are read from the raw streams by <see cref="ChildOutputReader"/> (bounded lines), logged
     /// through a <see cref="ChildOutputLog"/> (rate limited), and standard error also feeds the <see cref="StderrTail"/>.
     /// </remarks>
-    public MiniProcessHandle Start(Func<MiniAppKey> lastKey)
+    public MiniProcessHandle Start(Func<MiniAppKey> lastKey, MiniAppKey key, string? sandboxDirectory)
     {
+        if (this.options.Sandbox.Mode == MiniSandboxMode.Required && this.Protections.RequiredShortfall is { } shortfall)
+        {
+            throw new MiniAppStartException($"{key} did not start: the sandbox is required (MiniSandboxOptions.Mode) and this machine lacks {shortfall}. Missing: {string.Join("; ", this.Protections.Missing)}.");
+        }
+
+        string scratch = ScratchDirectory.Create();
+        try
+        {
+            return this.StartIn(lastKey, key, sandboxDirectory, scratch);
+        }
+        catch
+        {
+            ScratchDirectory.TryRemove(scratch);
+            throw;
+        }
+    }
+
+    private MiniProcessHandle StartIn(Func<MiniAppKey> lastKey, MiniAppKey key, string? sandboxDirectory, string scratch)
+    {
+        string home = sandboxDirectory ?? scratch;
         var startInfo = new ProcessStartInfo
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            WorkingDirectory = home,
         };
-        if (executablePath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+
+        bool isDll = this.executablePath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        string program = isDll ? DotnetHost.Value : this.executablePath;
+        List<string> programArguments = isDll ? [this.executablePath] : [];
+        MiniSandboxOptions sandbox = this.options.Sandbox;
+        if (!OperatingSystem.IsWindows())
         {
+            startInfo.Environment.Clear();
+            foreach ((string name, string value) in MiniEnvironment.Build(home, scratch, sandbox.MemoryLimitBytes, sandbox.Environment, Environment.GetEnvironmentVariable))
+            {
+                startInfo.Environment[name] = value;
+            }
+        }
+
+        bool launcher = this.Protections.UsesLauncher;
+        bool network = sandbox.NetworkAppIds.Contains(key.AppId);
+        List<string> applied = ["clean environment", "private scratch directory"];
+        if (launcher)
+        {
+            List<string> readOnly = [Path.GetDirectoryName(this.executablePath)!, .. sandbox.ReadOnlyPaths.Select(Path.GetFullPath)];
+            if (isDll && Path.IsPathRooted(program))
+            {
+                readOnly.Add(Path.GetDirectoryName(program)!);
+            }
+
+            List<string> readWrite = [scratch, .. sandbox.ReadWritePaths.Select(Path.GetFullPath)];
+            if (sandboxDirectory is not null)
+            {
+                readWrite.Add(sandboxDirectory);
+            }
+
+            var commandLine = new LauncherCommandLine(
+                this.launcherPath,
+                this.pipePath,
+                this.Protections.LandlockAbi,
+                this.Protections.Seccomp,
+                network,
+                readOnly,
+                readWrite,
+                [],
+                MiniProcessLimits.ResourceLimits(),
+                program,
+                programArguments);
             startInfo.FileName = DotnetHost.Value;
-            startInfo.ArgumentList.Add(executablePath);
+            foreach (string argument in commandLine.ToArguments())
+            {
+                startInfo.ArgumentList.Add(argument);
+            }
+
+            applied.Add("rlimits");
+            applied.Add("pre-connected socket");
+            applied.Add("no new privileges");
+            applied.Add("capabilities dropped");
+            if (this.Protections.LandlockAbi > 0)
+            {
+                applied.Add($"landlock ABI {this.Protections.LandlockAbi}");
+            }
+
+            if (this.Protections.Seccomp)
+            {
+                applied.Add("seccomp");
+            }
         }
         else
         {
-            startInfo.FileName = executablePath;
+            startInfo.FileName = program;
+            foreach (string argument in programArguments)
+            {
+                startInfo.ArgumentList.Add(argument);
+            }
         }
 
+        var report = new MiniProcessSandbox(applied, network || !this.Protections.Seccomp, MiniProcessLimits.Describe(sandbox, null, launcher));
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var stderrTail = new StderrTail();
-        var log = new ChildOutputLog(childOutputLogger, lastKey, options.ChildOutputLinesPerSecond, options.ChildOutputRateWindow);
+        var log = new ChildOutputLog(this.childOutputLogger, lastKey, this.options.ChildOutputLinesPerSecond, this.options.ChildOutputRateWindow);
         DateTimeOffset startedAt = DateTimeOffset.UtcNow;
         process.Start();
         log.ProcessId = process.Id;
-        Task stdout = ChildOutputReader.PumpAsync(process.StandardOutput.BaseStream, options.ChildOutputMaxLineLength, line => log.Write("stdout", line));
-        Task stderr = ChildOutputReader.PumpAsync(process.StandardError.BaseStream, options.ChildOutputMaxLineLength, line =>
+        Task stdout = ChildOutputReader.PumpAsync(process.StandardOutput.BaseStream, this.options.ChildOutputMaxLineLength, line => log.Write("stdout", line));
+        Task stderr = ChildOutputReader.PumpAsync(process.StandardError.BaseStream, this.options.ChildOutputMaxLineLength, line =>
         {
             stderrTail.Add(line);
             log.Write("stderr", line);
         });
-        return new MiniProcessHandle(process, stderrTail, startedAt, DrainAsync(stdout, stderr, log));
+        int pid = process.Id;
+        return new MiniProcessHandle(process, stderrTail, startedAt, DrainAsync(stdout, stderr, log), () => this.CleanUp(lastKey(), pid, scratch))
+        {
+            SocketFd = launcher ? InheritedSocketFd : null,
+            Sandbox = report,
+        };
+    }
+
+    /// <summary>Removes what the process was given for its life, once it has exited.</summary>
+    private void CleanUp(MiniAppKey key, int pid, string scratch)
+    {
+        if (ScratchDirectory.TryRemove(scratch) is { } why)
+        {
+            HostLog.SandboxCleanupFailed(this.logger, key, pid, scratch, why);
+        }
+    }
+
+    private MiniProcessProtections Probe()
+    {
+        MiniSandboxOptions sandbox = this.options.Sandbox;
+        if (sandbox.Mode == MiniSandboxMode.Off)
+        {
+            return MiniProcessProtections.Decide(sandbox.Mode, null, new KernelSandboxFeatures(0, null, false, null), null, null);
+        }
+
+        string? launcherMissing = !OperatingSystem.IsLinux() ? "the launcher runs on Linux only"
+            : !File.Exists(this.launcherPath) ? $"not found at {this.launcherPath}"
+            : null;
+        KernelSandboxFeatures kernel = sandbox.ProbeKernel?.Invoke() ?? KernelProbe.Probe();
+        return MiniProcessProtections.Decide(sandbox.Mode, launcherMissing, kernel, null, "the host may create none here");
     }
 
     private static async Task DrainAsync(Task stdout, Task stderr, ChildOutputLog log)

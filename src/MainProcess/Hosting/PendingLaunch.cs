@@ -18,6 +18,9 @@ internal sealed class PendingLaunch(MiniAppKey key, string secretHash, int proce
     /// <summary>Gets the pid of the process the secret is handed to.</summary>
     public int ProcessId { get; } = processId;
 
+    /// <summary>Gets when the launch was registered (a <see cref="System.Diagnostics.Stopwatch"/> timestamp): its start's deadline counts from here.</summary>
+    public long CreatedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
     /// <summary>Gets the accepted connection, or the reason there is none.</summary>
     public Task<(NamedPipeServerStream Pipe, PeerCredentials Peer)> Connected => this.connected.Task;
 

@@ -39,6 +39,13 @@ internal sealed class PipeListener : IAsyncDisposable
 
     public string PipePath { get; }
 
+    /// <summary>
+    /// Gets how long a start may take from its launch line to an accepted handshake. A connection whose peer is the
+    /// process of a pending launch gets the rest of it for its hello, instead of the handshake timeout: the host's launcher
+    /// connects before the mini program's runtime has even started.
+    /// </summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
     public static string HashSecret(ReadOnlySpan<byte> secret) => Convert.ToHexString(SHA256.HashData(secret));
 
     public void Start() => this.acceptLoop = Task.Run(this.AcceptLoopAsync);
@@ -184,14 +191,56 @@ internal sealed class PipeListener : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Reads the hello within the handshake timeout; when that passes and the peer is the process of a launch still pending,
+    /// within the rest of that launch's <see cref="StartTimeout"/> instead. The check is made when the handshake timeout
+    /// passes, not at accept, so a launcher that connects before its host has registered the launch still gets its time.
+    /// </summary>
+    /// <param name="server">The accepted connection.</param>
+    /// <param name="peerPid">The peer's pid by SO_PEERCRED, or null where there is none.</param>
+    /// <param name="deadline">Cancelled when the time is up (this method cancels it; disposal does too).</param>
+    private async Task<(int Version, byte[] Secret)> ReadHelloAsync(NamedPipeServerStream server, int? peerPid, CancellationTokenSource deadline)
+    {
+        Task<(int, byte[])> hello = Handshake.ReadHelloAsync(server, deadline.Token);
+        TimeSpan wait = this.handshakeTimeout;
+        while (await Task.WhenAny(hello, Task.Delay(wait, deadline.Token)).ConfigureAwait(false) != hello)
+        {
+            TimeSpan? left = peerPid is { } pid && !deadline.IsCancellationRequested ? this.StartTimeLeft(pid) : null;
+            if (left is not { } more || more <= TimeSpan.Zero)
+            {
+                await deadline.CancelAsync().ConfigureAwait(false);
+                break;
+            }
+
+            wait = more;
+        }
+
+        return await hello.ConfigureAwait(false);
+    }
+
+    /// <summary>The rest of the start time of the pending launch whose process is <paramref name="pid"/>, or null when none is.</summary>
+    private TimeSpan? StartTimeLeft(int pid)
+    {
+        foreach (PendingLaunch launch in this.pending.Values)
+        {
+            if (launch.ProcessId == pid)
+            {
+                return this.StartTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(launch.CreatedAt);
+            }
+        }
+
+        return null;
+    }
+
     private async Task AdmitAsync(NamedPipeServerStream server)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(this.disposal.Token);
-        deadline.CancelAfter(this.handshakeTimeout);
         bool admitted = false;
         try
         {
-            (int version, byte[] secret) = await Handshake.ReadHelloAsync(server, deadline.Token).ConfigureAwait(false);
+            // Read now, before the hello: whom the kernel says connected decides how long the hello may take.
+            int? peerPid = OperatingSystem.IsLinux() ? PeerCredentials.Of(server).ProcessId : null;
+            (int version, byte[] secret) = await this.ReadHelloAsync(server, peerPid, deadline).ConfigureAwait(false);
             if (version != Handshake.ProtocolVersion)
             {
                 await Handshake.WriteVerdictAsync(server, HandshakeStatus.VersionMismatch, $"this host speaks protocol version {Handshake.ProtocolVersion}, the mini process {version}", deadline.Token).ConfigureAwait(false);
@@ -220,7 +269,7 @@ internal sealed class PipeListener : IAsyncDisposable
             await Handshake.WriteVerdictAsync(server, HandshakeStatus.Accepted, "accepted", deadline.Token).ConfigureAwait(false);
             admitted = launch.TryAccept(server, peer);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or HandshakeException or ObjectDisposedException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or HandshakeException or ObjectDisposedException or EndOfStreamException)
         {
             HostLog.ConnectionRefused(this.logger, ex is OperationCanceledException ? "no hello within the handshake timeout" : ex.Message);
         }

@@ -1,0 +1,51 @@
+namespace IpcBroker.MainProcess.Hosting.Sandbox;
+
+/// <summary>
+/// How the host boxes in each mini process it starts: which protections it insists on, which mini programs may use the
+/// network, the resource limits, and what each mini process may read and write besides its own directories.
+/// </summary>
+/// <remarks>
+/// Every mini process gets, whatever the mode: a cleared environment (see <see cref="Environment"/>), its sandbox
+/// directory (or a private scratch directory) as working directory and <c>HOME</c>, and a scratch directory as
+/// <c>TMPDIR</c>, removed once the process has exited. On Linux, unless <see cref="Mode"/> is
+/// <see cref="MiniSandboxMode.Off"/>, it is started through the host's launcher, which applies Landlock, seccomp, no new
+/// privileges, no capabilities and the limits before the mini executable's own code runs.
+/// </remarks>
+public sealed record MiniSandboxOptions
+{
+    /// <summary>Gets how much of the sandbox is insisted on (<see cref="MiniSandboxMode.Auto"/>).</summary>
+    public MiniSandboxMode Mode { get; init; } = MiniSandboxMode.Auto;
+
+    /// <summary>Gets the appIds whose processes may open network connections (TCP, UDP, netlink); none by default.</summary>
+    public IReadOnlySet<string> NetworkAppIds { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gets the memory a mini process may use, in bytes (512 MiB); null for no limit. Enforced by its cgroup where the host
+    /// may create one; the .NET heap limit (<c>DOTNET_GCHeapHardLimit</c>) is set in every case.
+    /// </summary>
+    public long? MemoryLimitBytes { get; init; } = 512L * 1024 * 1024;
+
+    /// <summary>Gets the CPU time a mini process may use, in cores (1.0); null for no limit. Enforced only by a cgroup.</summary>
+    public double? CpuLimit { get; init; } = 1.0;
+
+    /// <summary>Gets how many processes and threads a mini process may have at once (256); null for no limit. Enforced only by a cgroup.</summary>
+    public int? MaxTasks { get; init; } = 256;
+
+    /// <summary>Gets more paths every mini process may read and execute (besides the system's, the runtime's and its executable's directory).</summary>
+    public IReadOnlyList<string> ReadOnlyPaths { get; init; } = [];
+
+    /// <summary>Gets more paths every mini process may read and write (besides its sandbox and scratch directories).</summary>
+    public IReadOnlyList<string> ReadWritePaths { get; init; } = [];
+
+    /// <summary>Gets more environment variables every mini process gets (they override the host's allow-listed ones).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gets the launcher's dll, run with the dotnet host; null for <c>launcher/IpcBroker.MiniLauncher.dll</c> beside the
+    /// host. A seam for the tests (a path that does not exist is a machine without the launcher).
+    /// </summary>
+    internal string? LauncherPath { get; init; }
+
+    /// <summary>Gets a replacement of the kernel probe (null: probe the kernel); a seam for the tests.</summary>
+    internal Func<KernelSandboxFeatures>? ProbeKernel { get; init; }
+}
