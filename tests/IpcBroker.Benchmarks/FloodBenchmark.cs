@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using IpcBroker.HostileMini;
 using IpcBroker.MainProcess.Hosting;
+using IpcBroker.MainProcess.Hosting.Sandbox;
 using IpcBroker.Plugins;
 
 namespace IpcBroker.Benchmarks;
@@ -36,7 +37,11 @@ internal static class FloodBenchmark
         Console.WriteLine($"IpcBroker flood benchmark: windows of {window.TotalSeconds:0.#} s, {rounds} rounds, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
         Console.WriteLine($"command: {Command}");
 
-        await using MiniAppHost host = MiniAppHost.Start(registry, new MiniAppHostOptions { MiniExecutablePath = script.ScriptPath });
+        await using MiniAppHost host = MiniAppHost.Start(registry, new MiniAppHostOptions
+        {
+            MiniExecutablePath = script.ScriptPath,
+            Sandbox = new MiniSandboxOptions { ReadOnlyPaths = script.ReadOnlyPaths, ReadWritePaths = script.ReadWritePaths },
+        });
         var exits = new System.Collections.Concurrent.ConcurrentDictionary<int, TaskCompletionSource>();
         host.MiniProcessExited += (_, e) => exits.GetOrAdd(e.ProcessId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         try

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using IpcBroker.HostileMini;
 using IpcBroker.MainProcess.Hosting;
+using IpcBroker.MainProcess.Hosting.Sandbox;
 using IpcBroker.MainProcess.OpenApi;
 using IpcBroker.OpenApi;
 using IpcBroker.TestMiniApp;
@@ -295,7 +296,8 @@ public sealed partial class FaultTests : HostTestBase, IAsyncLifetime
 
     private async Task<Attack> BeginAsync(string? attack, bool go, params string[] arguments)
     {
-        this.script = HostileMiniScript.Create(this.scratch, HostileMiniPath, TestMiniAppPath);
+        // The script's directory of its own: every mini process may write it, and the store is next to it, not in it.
+        this.script = HostileMiniScript.Create(Path.Combine(this.scratch, "script"), HostileMiniPath, TestMiniAppPath);
         this.store = await this.WithinBudgetAsync(OpenApiStore.OpenAsync(Path.Combine(this.scratch, "data", "openapi.db")));
         this.StartOpenApiHost(this.store);
         MiniAppInfo good = await this.OpenWithinBudgetAsync(Good);
@@ -339,7 +341,12 @@ public sealed partial class FaultTests : HostTestBase, IAsyncLifetime
         this.MainRegistry.Register(new OpenDataPlugin(service));
         this.MainRegistry.Register(new PaymentPlugin(service, this.provider));
         this.MainRegistry.AddHandler(WellKnownEvents.GetUserId, _ => Task.FromResult(new Bundle().PutString("userId", host?.UserId).PutString("nickName", "Ada")));
-        host = this.StartHost(new MiniAppHostOptions { MiniExecutablePath = this.script!.ScriptPath, Connection = FaultConnection });
+        host = this.StartHost(new MiniAppHostOptions
+        {
+            MiniExecutablePath = this.script!.ScriptPath,
+            Connection = FaultConnection,
+            Sandbox = new MiniSandboxOptions { ReadOnlyPaths = this.script.ReadOnlyPaths, ReadWritePaths = this.script.ReadWritePaths },
+        });
         host.SignIn(User);
         return host;
     }

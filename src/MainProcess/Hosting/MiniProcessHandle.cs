@@ -22,7 +22,7 @@ internal sealed class MiniProcessHandle
     private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(2);
 
     private readonly Task outputDrained;
-    private readonly Action? afterExit;
+    private readonly Func<Task>? afterExit;
 
     /// <param name="process">The started process; disposed by the host once it has exited.</param>
     /// <param name="stderrTail">The last lines of its standard error.</param>
@@ -32,7 +32,7 @@ internal sealed class MiniProcessHandle
     /// Runs once the process has exited and its output is read, before <see cref="Exited"/> completes: removes what it was
     /// given for its life (scratch directory, cgroup). Must not throw.
     /// </param>
-    public MiniProcessHandle(Process process, StderrTail stderrTail, DateTimeOffset startedAt, Task outputDrained, Action? afterExit = null)
+    public MiniProcessHandle(Process process, StderrTail stderrTail, DateTimeOffset startedAt, Task outputDrained, Func<Task>? afterExit = null)
     {
         this.outputDrained = outputDrained;
         this.afterExit = afterExit;
@@ -85,7 +85,10 @@ internal sealed class MiniProcessHandle
 
         // Its last lines (often why it died) are read before the host disposes the process and its pipes with it.
         await Task.WhenAny(this.outputDrained, Task.Delay(OutputDrainTimeout)).ConfigureAwait(false);
-        this.afterExit?.Invoke();
+        if (this.afterExit is not null)
+        {
+            await this.afterExit().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Writes a launch line; false when the process's standard input is already closed or broken.</summary>

@@ -36,6 +36,7 @@ internal sealed class MiniProcessLauncher
     private readonly ILogger childOutputLogger;
     private readonly ILogger logger;
     private readonly string launcherPath;
+    private readonly MiniCgroupSupport cgroups;
 
     /// <param name="executablePath">The mini program executable.</param>
     /// <param name="options">The host's settings: the sandbox, the caps of the children's output.</param>
@@ -50,6 +51,7 @@ internal sealed class MiniProcessLauncher
         this.childOutputLogger = childOutputLogger;
         this.logger = logger;
         this.launcherPath = Path.GetFullPath(options.Sandbox.LauncherPath ?? Path.Combine(AppContext.BaseDirectory, "launcher", "IpcBroker.MiniLauncher.dll"));
+        this.cgroups = options.Sandbox.Cgroups ?? MiniCgroupSupport.Current;
         this.Protections = this.Probe();
     }
 
@@ -109,18 +111,34 @@ internal sealed class MiniProcessLauncher
         }
 
         string scratch = ScratchDirectory.Create();
+        MiniCgroup? cgroup = null;
         try
         {
-            return this.StartIn(lastKey, key, sandboxDirectory, scratch);
+            cgroup = this.CreateCgroup();
+            return this.StartIn(lastKey, key, sandboxDirectory, scratch, cgroup);
         }
         catch
         {
+            // Nothing joined the cgroup: it is empty, and goes at once.
+            cgroup?.RemoveEmpty();
             ScratchDirectory.TryRemove(scratch);
             throw;
         }
     }
 
-    private MiniProcessHandle StartIn(Func<MiniAppKey> lastKey, MiniAppKey key, string? sandboxDirectory, string scratch)
+    /// <summary>Makes the process's cgroup, when the launcher is used, the host may make one and a limit is set; else null.</summary>
+    private MiniCgroup? CreateCgroup()
+    {
+        MiniSandboxOptions sandbox = this.options.Sandbox;
+        if (!this.Protections.UsesLauncher || this.cgroups.Mode == MiniCgroupMode.None || (sandbox.MemoryLimitBytes, sandbox.CpuLimit, sandbox.MaxTasks) is (null, null, null))
+        {
+            return null;
+        }
+
+        return this.cgroups.Create(new MiniCgroupLimits(sandbox.MemoryLimitBytes, sandbox.CpuLimit, sandbox.MaxTasks), this.logger);
+    }
+
+    private MiniProcessHandle StartIn(Func<MiniAppKey> lastKey, MiniAppKey key, string? sandboxDirectory, string scratch, MiniCgroup? cgroup)
     {
         string home = sandboxDirectory ?? scratch;
         var startInfo = new ProcessStartInfo
@@ -150,10 +168,12 @@ internal sealed class MiniProcessLauncher
         List<string> applied = ["clean environment", "private scratch directory"];
         if (launcher)
         {
-            List<string> readOnly = [Path.GetDirectoryName(this.executablePath)!, .. sandbox.ReadOnlyPaths.Select(Path.GetFullPath)];
-            if (isDll && Path.IsPathRooted(program))
+            // What it runs: its own directory, the programs on its PATH (a script's interpreter, node…), and the .NET
+            // runtime, which a .dll mini needs and a script or an app host often starts; all of it public, and read-only.
+            List<string> readOnly = [Path.GetDirectoryName(this.executablePath)!, .. SearchPathDirectories(), .. sandbox.ReadOnlyPaths.Select(Path.GetFullPath)];
+            if (Path.IsPathRooted(DotnetHost.Value))
             {
-                readOnly.Add(Path.GetDirectoryName(program)!);
+                readOnly.Add(Path.GetDirectoryName(DotnetHost.Value)!);
             }
 
             List<string> readWrite = [scratch, .. sandbox.ReadWritePaths.Select(Path.GetFullPath)];
@@ -170,7 +190,7 @@ internal sealed class MiniProcessLauncher
                 network,
                 readOnly,
                 readWrite,
-                [],
+                cgroup?.Directories ?? [],
                 MiniProcessLimits.ResourceLimits(),
                 program,
                 programArguments);
@@ -178,6 +198,11 @@ internal sealed class MiniProcessLauncher
             foreach (string argument in commandLine.ToArguments())
             {
                 startInfo.ArgumentList.Add(argument);
+            }
+
+            if (cgroup is not null)
+            {
+                applied.Add("cgroup");
             }
 
             applied.Add("rlimits");
@@ -203,7 +228,7 @@ internal sealed class MiniProcessLauncher
             }
         }
 
-        var report = new MiniProcessSandbox(applied, network || !this.Protections.Seccomp, MiniProcessLimits.Describe(sandbox, null, launcher));
+        var report = new MiniProcessSandbox(applied, network || !this.Protections.Seccomp, MiniProcessLimits.Describe(sandbox, cgroup is null ? null : this.cgroups.LimitsName, launcher));
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var stderrTail = new StderrTail();
         var log = new ChildOutputLog(this.childOutputLogger, lastKey, this.options.ChildOutputLinesPerSecond, this.options.ChildOutputRateWindow);
@@ -217,19 +242,25 @@ internal sealed class MiniProcessLauncher
             log.Write("stderr", line);
         });
         int pid = process.Id;
-        return new MiniProcessHandle(process, stderrTail, startedAt, DrainAsync(stdout, stderr, log), () => this.CleanUp(lastKey(), pid, scratch))
+        return new MiniProcessHandle(process, stderrTail, startedAt, DrainAsync(stdout, stderr, log), () => this.CleanUpAsync(lastKey(), pid, scratch, cgroup))
         {
             SocketFd = launcher ? InheritedSocketFd : null,
             Sandbox = report,
         };
     }
 
-    /// <summary>Removes what the process was given for its life, once it has exited.</summary>
-    private void CleanUp(MiniAppKey key, int pid, string scratch)
+    /// <summary>Removes what the process was given for its life, once it has exited; logs what could not be removed, throws nothing.</summary>
+    private async Task CleanUpAsync(MiniAppKey key, int pid, string scratch, MiniCgroup? cgroup)
     {
         if (ScratchDirectory.TryRemove(scratch) is { } why)
         {
             HostLog.SandboxCleanupFailed(this.logger, key, pid, scratch, why);
+        }
+
+        if (cgroup is not null)
+        {
+            // Bounded by its own retries; a cgroup a descendant keeps alive is logged (CgroupLeft) and left.
+            await cgroup.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -245,7 +276,20 @@ internal sealed class MiniProcessLauncher
             : !File.Exists(this.launcherPath) ? $"not found at {this.launcherPath}"
             : null;
         KernelSandboxFeatures kernel = sandbox.ProbeKernel?.Invoke() ?? KernelProbe.Probe();
-        return MiniProcessProtections.Decide(sandbox.Mode, launcherMissing, kernel, null, "the host may create none here");
+        return MiniProcessProtections.Decide(sandbox.Mode, launcherMissing, kernel, this.cgroups.LimitsName, this.cgroups.Reason);
+    }
+
+    /// <summary>The directories of <see cref="MiniEnvironment.SearchPath"/> that exist, with symbolic links resolved (<c>/bin</c> is often one).</summary>
+    private static IEnumerable<string> SearchPathDirectories()
+    {
+        foreach (string directory in MiniEnvironment.SearchPath.Split(':'))
+        {
+            var info = new DirectoryInfo(directory);
+            if (info.Exists)
+            {
+                yield return info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? info.FullName;
+            }
+        }
     }
 
     private static async Task DrainAsync(Task stdout, Task stderr, ChildOutputLog log)

@@ -14,14 +14,27 @@ public sealed class HostileMiniScript
 {
     private readonly string directory;
 
-    private HostileMiniScript(string directory, string scriptPath)
+    private HostileMiniScript(string directory, string scriptPath, IReadOnlyList<string> readOnlyPaths)
     {
         this.directory = directory;
         this.ScriptPath = scriptPath;
+        this.ReadOnlyPaths = readOnlyPaths;
     }
 
     /// <summary>Gets the wrapper script: the path to set as the host's mini executable.</summary>
     public string ScriptPath { get; }
+
+    /// <summary>
+    /// Gets what a sandboxed mini process started through the script must be able to read and execute besides the host's
+    /// own grants: the two mini programs' directories (give them as the host's sandbox read-only paths).
+    /// </summary>
+    public IReadOnlyList<string> ReadOnlyPaths { get; }
+
+    /// <summary>
+    /// Gets what it must be able to write: the script's directory, where it claims the armed attack by renaming a file
+    /// (give them as the host's sandbox read-write paths). Keep nothing else there: every mini process can write it.
+    /// </summary>
+    public IReadOnlyList<string> ReadWritePaths => [this.directory];
 
     /// <summary>Writes the wrapper script into <paramref name="directory"/> (created if needed).</summary>
     /// <param name="directory">A directory of the caller's own.</param>
@@ -61,7 +74,7 @@ public sealed class HostileMiniScript
             File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        return new HostileMiniScript(directory, script);
+        return new HostileMiniScript(directory, script, [Path.GetDirectoryName(Path.GetFullPath(hostileMiniDll))!, Path.GetDirectoryName(Path.GetFullPath(goodMiniDll))!]);
     }
 
     /// <summary>Makes the next process the host starts run <paramref name="attack"/> with <paramref name="arguments"/>.</summary>

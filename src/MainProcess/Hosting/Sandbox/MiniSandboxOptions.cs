@@ -46,6 +46,9 @@ public sealed record MiniSandboxOptions
     /// </summary>
     internal string? LauncherPath { get; init; }
 
+    /// <summary>Gets the cgroups to use (null: what this machine offers, probed once per process); a seam for the tests.</summary>
+    internal MiniCgroupSupport? Cgroups { get; init; }
+
     /// <summary>Gets a replacement of the kernel probe (null: probe the kernel); a seam for the tests.</summary>
     internal Func<KernelSandboxFeatures>? ProbeKernel { get; init; }
 }
