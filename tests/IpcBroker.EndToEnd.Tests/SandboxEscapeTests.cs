@@ -152,15 +152,14 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
         string sandboxRoot = Path.Combine(this.scratch, "sandboxes");
         string scriptDirectory = Path.Combine(this.scratch, "script");
         var script = HostileMiniScript.Create(scriptDirectory, FaultTests.HostileMiniPath, TestMiniAppPath);
-        string dotnetRoot = Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
         var sandbox = new MiniSandboxOptions
         {
             NetworkAppIds = grantNetwork ? new HashSet<string>(StringComparer.Ordinal) { Hostile } : new HashSet<string>(StringComparer.Ordinal),
 
-            // The mini executable is the wrapper script: it runs /bin/sh, mv and cat, claims its attack by renaming a file
-            // in its own directory, then runs dotnet with one of the two test dlls. Nothing here holds a target.
-            ReadOnlyPaths = [dotnetRoot, Path.GetDirectoryName(FaultTests.HostileMiniPath)!, Path.GetDirectoryName(TestMiniAppPath)!, "/usr/bin"],
-            ReadWritePaths = [scriptDirectory],
+            // The mini executable is the wrapper script: it claims its attack by renaming a file in its own directory and
+            // runs one of the two test dlls. Nothing there holds a target.
+            ReadOnlyPaths = script.ReadOnlyPaths,
+            ReadWritePaths = script.ReadWritePaths,
         };
         MiniAppHost host = this.StartHost(new MiniAppHostOptions { MiniExecutablePath = script.ScriptPath, SandboxRoot = sandboxRoot, Sandbox = sandbox });
         host.SignIn(User);
