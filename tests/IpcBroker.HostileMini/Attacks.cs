@@ -15,16 +15,25 @@ internal static class Attacks
         "flood", "stop-reading", "trickle", "unnamed-offers", "named-never-completed",
         "garbage", "unknown-result", "unknown-method", "wrong-params", "huge-array-frame",
         "bundle-deep", "bundle-keys", "bundle-huge-array", "bundle-bad-utf8", "bundle-ext",
-        "stdout-spew",
+        "stdout-spew", "escape",
     ];
 
-    /// <summary>Waits for the go call (except for stop-reading), runs <paramref name="attack"/>, then waits to be cut off.</summary>
-    public static async Task RunAsync(string attack, int count, HostileConnection c)
+    /// <summary>
+    /// Waits for the go call (except for stop-reading and escape), runs <paramref name="attack"/>, then waits to be cut off.
+    /// </summary>
+    public static async Task RunAsync(string attack, int count, HostileConnection c, Sessions.MiniLaunchInfo launch)
     {
         if (attack == "stop-reading")
         {
             // The bare socket is never read again: the host's writes fill the kernel's buffer and then block.
             Program.Say("stop-reading: connected and never reading the socket again");
+            return;
+        }
+
+        if (attack == "escape")
+        {
+            // At once after the handshake: the test has everything in place before it opens this mini program.
+            await new EscapeAttack(c, launch).RunAsync().ConfigureAwait(false);
             return;
         }
 

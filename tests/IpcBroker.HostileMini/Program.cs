@@ -31,7 +31,7 @@ _ = Task.Run(() =>
 
 HostileConnection connection = await HostileConnection.ConnectAsync(launch, bareSocket: attack == "stop-reading");
 Program.Say("handshake accepted");
-await Attacks.RunAsync(attack, count, connection);
+await Attacks.RunAsync(attack, count, connection, launch);
 await Task.Delay(Timeout.Infinite);
 return 0;
 

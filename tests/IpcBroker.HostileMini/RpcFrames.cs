@@ -139,7 +139,12 @@ internal static class RpcFrames
                     message.IsResult = true;
                     message.Status = reader.ReadInt32();
                     message.Text = reader.TryReadNil() ? null : reader.ReadString();
-                    for (int p = 2; p < r; p++)
+                    if (r > 2)
+                    {
+                        message.Payload = reader.TryReadNil() ? null : reader.ReadBytes()?.ToArray();
+                    }
+
+                    for (int p = 3; p < r; p++)
                     {
                         reader.Skip();
                     }
@@ -180,6 +185,9 @@ internal static class RpcFrames
         public int Status { get; set; }
 
         public string? Text { get; set; }
+
+        /// <summary>Gets or sets a result's inline answer bundle, encoded (null when nil or sent on a channel).</summary>
+        public byte[]? Payload { get; set; }
 
         public override string ToString() =>
             this.Method is not null ? $"request id {this.Id} {this.Method} '{this.EventId}'"
