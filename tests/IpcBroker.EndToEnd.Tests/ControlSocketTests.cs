@@ -2,6 +2,7 @@ using System.IO.Pipes;
 using System.Text;
 using IpcBroker.MainProcess.Cli;
 using IpcBroker.MainProcess.Hosting;
+using IpcBroker.MainProcess.Hosting.Sandbox;
 using IpcBroker.Tests;
 using StreamJsonRpc;
 
@@ -112,7 +113,14 @@ public sealed class ControlSocketTests : HostTestBase
             echo $? > '{clientCode}'
             """.ReplaceLineEndings("\n"));
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var server = new ControlServer(this.SocketPath, this.Context(this.HostOptions with { MiniExecutablePath = script, StartTimeout = TimeSpan.FromSeconds(60) }), this.LoggerFactory.CreateLogger("control"));
+        var server = new ControlServer(this.SocketPath, this.Context(this.HostOptions with
+        {
+            MiniExecutablePath = script,
+            StartTimeout = TimeSpan.FromSeconds(60),
+
+            // This test is about the peer check: sandboxed, the client could not even create its socket (the escape tests show that).
+            Sandbox = new MiniSandboxOptions { Mode = MiniSandboxMode.Off },
+        }), this.LoggerFactory.CreateLogger("control"));
         this.Serve(server);
         new ConnectionFile(this.SocketPath, Token, Environment.ProcessId).Write(connection);
 
