@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using IpcBroker.HostileMini;
 using IpcBroker.MainProcess.Hosting;
@@ -40,6 +42,7 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
     [
         "write-data-dir", "write-other-app-sandbox", "write-other-user-sandbox", "write-outside",
         "connect-control-socket", "connect-abstract-socket", "connect-other-host-socket", "tcp-connect", "udp-send",
+        "chmod-data-file", "set-xattr-data-file", "utimes-data-file", "dgram-sendto", "shm-attach",
     ];
 
     private readonly string scratch = Path.Combine(Path.GetTempPath(), "ipcb-escape-test-" + Guid.NewGuid().ToString("N")[..12]);
@@ -50,6 +53,7 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
     private readonly TestLoggerProvider otherHostLogs;
     private readonly ILoggerFactory otherHostLoggerFactory;
     private MiniAppHost? otherHost;
+    private int sharedMemoryId = -1;
 
     public SandboxEscapeTests(ITestOutputHelper output)
         : base(output)
@@ -102,6 +106,11 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
         }
 
         this.otherHostLoggerFactory.Dispose();
+        if (this.sharedMemoryId >= 0 && SystemV.ShmCtl(this.sharedMemoryId, SystemV.IpcRemove, 0) != 0)
+        {
+            this.Output.WriteLine($"cleanup: could not remove shared memory segment {this.sharedMemoryId}: errno {Marshal.GetLastPInvokeError()}");
+        }
+
         foreach (string path in new[] { this.scratch, this.writeOutside })
         {
             try
@@ -132,6 +141,59 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
 
     private static bool HasPendingConnection(Socket listener) => listener.Poll(0, SelectMode.SelectRead);
 
+    /// <summary>Reads this process's <c>RLIMIT_NOFILE</c> (soft, hard) as the kernel has it.</summary>
+    private static (ulong Soft, ulong Hard) OpenFilesLimit()
+    {
+        ulong[] limit = new ulong[2];
+        Assert.True(SystemV.GetRLimit(SystemV.RlimitNoFile, limit) == 0, $"getrlimit(RLIMIT_NOFILE): errno {Marshal.GetLastPInvokeError()}");
+        return (limit[0], limit[1]);
+    }
+
+    private static bool HasExtendedAttribute(string path) =>
+        SystemV.GetXattr(path, EscapeChecks.ExtendedAttributeName, 0, 0) >= 0;
+
+    /// <summary>
+    /// Creates a System V shared memory segment with a fresh key and writes <paramref name="content"/> at its start, as a
+    /// host's own segment would hold its data; returns its id and key.
+    /// </summary>
+    private static (int Id, int Key) CreateSharedMemory(string content)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            int key = System.Security.Cryptography.RandomNumberGenerator.GetInt32(0x10000, int.MaxValue);
+            int id = SystemV.ShmGet(key, 4096, SystemV.IpcCreate | SystemV.IpcExclusive | Convert.ToInt32("600", 8));
+            if (id < 0)
+            {
+                Assert.True(attempt < 8, $"shmget(IPC_CREAT|IPC_EXCL): errno {Marshal.GetLastPInvokeError()}");
+                continue;
+            }
+
+            nint address = SystemV.ShmAt(id, 0, 0);
+            Assert.True(address != -1, $"shmat: errno {Marshal.GetLastPInvokeError()}");
+            byte[] bytes = Encoding.ASCII.GetBytes(content);
+            Marshal.Copy(bytes, 0, address, bytes.Length);
+            SystemV.ShmDt(address);
+            return (id, key);
+        }
+    }
+
+    /// <summary>Reads the start of the segment <paramref name="id"/> as text, <paramref name="length"/> bytes.</summary>
+    private static string ReadSharedMemory(int id, int length)
+    {
+        nint address = SystemV.ShmAt(id, 0, SystemV.ShmReadOnly);
+        Assert.True(address != -1, $"shmat: errno {Marshal.GetLastPInvokeError()}");
+        try
+        {
+            byte[] bytes = new byte[length];
+            Marshal.Copy(address, bytes, 0, length);
+            return Encoding.ASCII.GetString(bytes);
+        }
+        finally
+        {
+            SystemV.ShmDt(address);
+        }
+    }
+
     /// <summary>
     /// Sets up every target, opens the good mini program and then the hostile one (armed with the escape attack), waits for
     /// its whole report, prints it, and checks what does not depend on the sandbox: every check reported once, the controls
@@ -145,6 +207,8 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
         // The host's data directory with its SQLite store, and the command line's connection file: outside every sandbox.
         string dataFile = Path.Combine(Private(Path.Combine(this.scratch, "data")), "openapi.db");
         await (await this.WithTimeoutAsync(OpenApiStore.OpenAsync(dataFile))).DisposeAsync();
+        UnixFileMode dataFileMode = File.GetUnixFileMode(dataFile);
+        DateTime dataFileWritten = File.GetLastWriteTimeUtc(dataFile);
         string testFile = Path.Combine(this.scratch, "test-secret.txt");
         await File.WriteAllTextAsync(testFile, "the test's own file");
 
@@ -181,6 +245,16 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
         var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         this.listeners.Add(udp);
 
+        // A pathname datagram socket (as journald's or /dev/log), a shared memory segment with the host's data in it, and
+        // this process's open-files limit, which the hostile mini sets to what it is if it can.
+        string datagramPath = Path.Combine(this.scratch, "dgram.sock");
+        var datagram = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        this.listeners.Add(datagram);
+        datagram.Bind(new UnixDomainSocketEndPoint(datagramPath));
+        const string HostSegmentData = "the host's segment";
+        (this.sharedMemoryId, int sharedMemoryKey) = CreateSharedMemory(HostSegmentData);
+        (ulong Soft, ulong Hard) openFilesBefore = OpenFilesLimit();
+
         // Another host of the same user, whose accept loop says when anything connects to its host.sock.
         var otherHostAccepted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         this.otherHost = MiniAppHost.Start(new IpcEventRegistry(IpcSide.Main), new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, AfterAccept = () => otherHostAccepted.TrySetResult() }, this.otherHostLoggerFactory);
@@ -210,7 +284,9 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
             .PutString(EscapeChecks.HostPidKey, Environment.ProcessId.ToString(CultureInfo.InvariantCulture))
             .PutString(EscapeChecks.OtherMiniPidKey, good.ProcessId.ToString(CultureInfo.InvariantCulture))
             .PutString(EscapeChecks.TcpPortKey, ((IPEndPoint)tcp.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture))
-            .PutString(EscapeChecks.UdpPortKey, ((IPEndPoint)udp.Client.LocalEndPoint!).Port.ToString(CultureInfo.InvariantCulture));
+            .PutString(EscapeChecks.UdpPortKey, ((IPEndPoint)udp.Client.LocalEndPoint!).Port.ToString(CultureInfo.InvariantCulture))
+            .PutString(EscapeChecks.DatagramSocketKey, datagramPath)
+            .PutString(EscapeChecks.SharedMemoryKey, sharedMemoryKey.ToString(CultureInfo.InvariantCulture));
         this.MainRegistry.AddHandler(EscapeChecks.TargetsEvent, request =>
             Task.FromResult(request.Caller.AppId == Hostile ? targets : new Bundle()));
         this.MainRegistry.AddHandler(EscapeChecks.ReportEvent, request => Task.FromResult(this.Record(request)));
@@ -231,6 +307,11 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
             ["connect-abstract-socket"] = HasPendingConnection(abstractListener),
             ["tcp-connect"] = tcp.Pending(),
             ["udp-send"] = udp.Available > 0,
+            ["chmod-data-file"] = File.GetUnixFileMode(dataFile) != dataFileMode,
+            ["set-xattr-data-file"] = HasExtendedAttribute(dataFile),
+            ["utimes-data-file"] = File.GetLastWriteTimeUtc(dataFile) != dataFileWritten,
+            ["dgram-sendto"] = datagram.Available > 0,
+            ["shm-attach"] = ReadSharedMemory(this.sharedMemoryId, HostSegmentData.Length) != HostSegmentData,
         };
 
         // The other host accepts on a thread of its own: a connection it got may be accepted a moment after it was made.
@@ -253,6 +334,9 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
 
         // The controls show that the attack's primitives work where the mini may go.
         Assert.All(EscapeChecks.Controls, name => Assert.StartsWith(EscapeChecks.ReachedPrefix, escape.Outcomes[name], StringComparison.Ordinal));
+
+        // Whether or not prlimit got through, the host's limit is what it was (the hostile sets it to its current value).
+        Assert.Equal(openFilesBefore, OpenFilesLimit());
 
         // From the other side: each observable escape was seen exactly when it was reported reached.
         Assert.All(Observed, name => Assert.True(
@@ -307,6 +391,30 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
             string side = seen.TryGetValue(name, out bool s) ? (s ? " [the test's side saw it]" : " [the test's side saw nothing]") : string.Empty;
             this.Output.WriteLine($"ESCAPE {name}: {e.Outcomes.GetValueOrDefault(name, "(not reported)")}{side}");
         }
+    }
+
+    /// <summary>The System V and resource-limit calls the test makes from its own side.</summary>
+    private static class SystemV
+    {
+        public const int IpcCreate = 0x200, IpcExclusive = 0x400, IpcRemove = 0, ShmReadOnly = 0x1000, RlimitNoFile = 7;
+
+        [DllImport("libc", EntryPoint = "shmget", SetLastError = true)]
+        public static extern int ShmGet(int key, nint size, int flags);
+
+        [DllImport("libc", EntryPoint = "shmat", SetLastError = true)]
+        public static extern nint ShmAt(int id, nint address, int flags);
+
+        [DllImport("libc", EntryPoint = "shmdt", SetLastError = true)]
+        public static extern int ShmDt(nint address);
+
+        [DllImport("libc", EntryPoint = "shmctl", SetLastError = true)]
+        public static extern int ShmCtl(int id, int command, nint buffer);
+
+        [DllImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
+        public static extern int GetRLimit(int resource, ulong[] limit);
+
+        [DllImport("libc", EntryPoint = "getxattr", SetLastError = true)]
+        public static extern nint GetXattr([MarshalAs(UnmanagedType.LPUTF8Str)] string path, [MarshalAs(UnmanagedType.LPUTF8Str)] string name, nint value, nint size);
     }
 
     /// <summary>What the hostile reported, and what the host applied.</summary>

@@ -311,6 +311,107 @@ internal sealed class EscapeAttack(HostileConnection c, MiniLaunchInfo launch)
         return Reached($"read {path}: {entries.Length} entries, e.g. {string.Join(", ", entries.Take(3).Select(e => e.Split('=')[0]))}");
     }
 
+    /// <summary>Changes a file's metadata by its path (<paramref name="what"/> names the call): Landlock does not control it.</summary>
+    private static string ChangeMetadata(int result, string what) => result == 0 ? Reached(what + " returned 0") : Blocked(Libc.Errno, what);
+
+    /// <summary>
+    /// Reads the host's <c>RLIMIT_NOFILE</c> and sets it to what it read: harmless when it gets through, and the same call
+    /// with <c>RLIMIT_CPU</c> would have the kernel kill the host.
+    /// </summary>
+    private static string PrlimitHost(int pid)
+    {
+        ulong[] current = new ulong[2];
+        if (Libc.Prlimit(pid, Libc.RlimitNoFile, null, current) != 0)
+        {
+            return Blocked(Libc.Errno, $"prlimit({pid}, RLIMIT_NOFILE) to read it");
+        }
+
+        return Libc.Prlimit(pid, Libc.RlimitNoFile, current, null) == 0
+            ? Reached($"set pid {pid}'s RLIMIT_NOFILE to its current {current[0]}/{current[1]}")
+            : Blocked(Libc.Errno, $"prlimit({pid}, RLIMIT_NOFILE, {current[0]}/{current[1]})");
+    }
+
+    /// <summary>
+    /// Makes an unconnected datagram pair (<c>socket()</c> is refused, <c>socketpair</c> is another call) and sends from
+    /// it to, or connects it to, a pathname datagram socket outside the box.
+    /// </summary>
+    private static string DatagramTo(string path, bool connect)
+    {
+        int[] pair = new int[2];
+        if (Libc.SocketPair(Libc.AfUnix, Libc.SockDgram | Libc.SockCloExec, 0, pair) != 0)
+        {
+            return Blocked(Libc.Errno, "socketpair(AF_UNIX, SOCK_DGRAM)");
+        }
+
+        try
+        {
+            byte[] address = Libc.UnixAddress(path, isAbstract: false, out int length);
+            if (connect)
+            {
+                return Libc.Connect(pair[0], address, length) == 0 ? Reached("connected a datagram socket to " + path) : Blocked(Libc.Errno, "connect " + path);
+            }
+
+            byte[] datagram = Encoding.UTF8.GetBytes("escaped");
+            nint n = Libc.SendTo(pair[0], datagram, datagram.Length, 0, address, length);
+            return n >= 0 ? Reached($"sent {n} bytes to {path}") : Blocked(Libc.Errno, "sendto " + path);
+        }
+        finally
+        {
+            Libc.Close(pair[0]);
+            Libc.Close(pair[1]);
+        }
+    }
+
+    /// <summary>Attaches the test's System V shared memory segment and writes <see cref="EscapeChecks.SharedMemoryScribble"/> at its start.</summary>
+    private static string AttachSharedMemory(int key)
+    {
+        int id = Libc.ShmGet(key, 0, 0);
+        if (id < 0)
+        {
+            return Blocked(Libc.Errno, $"shmget(0x{key:x})");
+        }
+
+        nint address = Libc.ShmAt(id, 0, 0);
+        if (address == -1)
+        {
+            return Blocked(Libc.Errno, $"shmat({id})");
+        }
+
+        try
+        {
+            byte[] before = new byte[6];
+            System.Runtime.InteropServices.Marshal.Copy(address, before, 0, before.Length);
+            byte[] scribble = Encoding.ASCII.GetBytes(EscapeChecks.SharedMemoryScribble);
+            System.Runtime.InteropServices.Marshal.Copy(scribble, 0, address, scribble.Length);
+            return Reached($"attached segment {id} (key 0x{key:x}), read '{Printable(before)}' and overwrote it");
+        }
+        finally
+        {
+            Libc.ShmDt(address);
+        }
+    }
+
+    /// <summary>Creates a file in <paramref name="directory"/>, <c>fchmod</c>s it to 0600 through its descriptor, and deletes it.</summary>
+    private static string FChmodOwnFile(string directory)
+    {
+        string path = Path.Combine(directory, "ipcb-escape-fchmod-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        int fd = Libc.Open(path, Libc.OWrOnly | Libc.OCreat | Libc.OExcl | Libc.OCloExec, Convert.ToInt32("644", 8));
+        if (fd < 0)
+        {
+            return EscapeChecks.ErrorPrefix + $"create {path}: {Libc.Name(Libc.Errno)}";
+        }
+
+        try
+        {
+            return Libc.FChmod(fd, Convert.ToInt32("600", 8)) == 0 ? Reached($"fchmod {path} to 0600") : Blocked(Libc.Errno, $"fchmod {path} to 0600");
+        }
+        finally
+        {
+            Libc.Close(fd);
+            File.Delete(path);
+        }
+    }
+
     /// <summary>The first 6 bytes, as text: enough to show what was read (SQLite's header, a JSON brace), never a secret.</summary>
     private static string Printable(ReadOnlySpan<byte> bytes)
     {
@@ -358,6 +459,15 @@ internal sealed class EscapeAttack(HostileConnection c, MiniLaunchInfo launch)
         "read-mini-stdin" => OpenStandardInput(this.TargetInt(EscapeChecks.OtherMiniPidKey)),
         "tcp-connect" => TcpConnect(this.TargetInt(EscapeChecks.TcpPortKey)),
         "udp-send" => UdpSend(this.TargetInt(EscapeChecks.UdpPortKey)),
+        "chmod-data-file" => ChangeMetadata(Libc.Chmod(this.Target(EscapeChecks.DataFileKey), Convert.ToInt32("666", 8)), $"chmod {this.Target(EscapeChecks.DataFileKey)} 0666"),
+        "chown-data-file" => ChangeMetadata(Libc.Chown(this.Target(EscapeChecks.DataFileKey), Libc.GetUid(), Libc.GetGid()), $"chown {this.Target(EscapeChecks.DataFileKey)} {Libc.GetUid()}:{Libc.GetGid()}"),
+        "set-xattr-data-file" => ChangeMetadata(Libc.SetXattr(this.Target(EscapeChecks.DataFileKey), EscapeChecks.ExtendedAttributeName, [(byte)'1'], 1, 0), $"setxattr {this.Target(EscapeChecks.DataFileKey)} {EscapeChecks.ExtendedAttributeName}"),
+        "utimes-data-file" => ChangeMetadata(Libc.UtimensAt(Libc.AtFdCwd, this.Target(EscapeChecks.DataFileKey), 0, 0), $"utimensat(AT_FDCWD, {this.Target(EscapeChecks.DataFileKey)}, now)"),
+        "prlimit-host" => PrlimitHost(this.TargetInt(EscapeChecks.HostPidKey)),
+        "dgram-sendto" => DatagramTo(this.Target(EscapeChecks.DatagramSocketKey), connect: false),
+        "dgram-connect" => DatagramTo(this.Target(EscapeChecks.DatagramSocketKey), connect: true),
+        "shm-attach" => AttachSharedMemory(this.TargetInt(EscapeChecks.SharedMemoryKey)),
+        "control-own-fchmod" => FChmodOwnFile(Path.GetTempPath()),
         "control-own-sandbox" => WriteReadDelete(launch.SandboxDirectory),
         "control-own-temp" => WriteReadDelete(Path.GetTempPath()),
         _ => EscapeChecks.ErrorPrefix + "no such check",

@@ -20,6 +20,8 @@ internal static class Libc
 
     public const int EPerm = 1, EAcces = 13;
 
+    public const int AtFdCwd = -100, RlimitNoFile = 7;
+
     /// <summary>Gets the errno of the last call made here.</summary>
     public static int Errno => Marshal.GetLastPInvokeError();
 
@@ -35,6 +37,8 @@ internal static class Libc
         20 => "ENOTDIR",
         22 => "EINVAL",
         38 => "ENOSYS",
+        43 => "EIDRM",
+        61 => "ENODATA",
         95 => "EOPNOTSUPP",
         97 => "EAFNOSUPPORT",
         110 => "ETIMEDOUT",
@@ -88,6 +92,44 @@ internal static class Libc
 
     [DllImport("libc", EntryPoint = "sendto", SetLastError = true)]
     public static extern nint SendTo(int fd, byte[] buffer, nint count, int flags, byte[] address, int length);
+
+    [DllImport("libc", EntryPoint = "socketpair", SetLastError = true)]
+    public static extern int SocketPair(int domain, int type, int protocol, int[] pair);
+
+    [DllImport("libc", EntryPoint = "chmod", SetLastError = true)]
+    public static extern int Chmod([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);
+
+    [DllImport("libc", EntryPoint = "fchmod", SetLastError = true)]
+    public static extern int FChmod(int fd, int mode);
+
+    [DllImport("libc", EntryPoint = "chown", SetLastError = true)]
+    public static extern int Chown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint owner, uint group);
+
+    [DllImport("libc", EntryPoint = "getuid")]
+    public static extern uint GetUid();
+
+    [DllImport("libc", EntryPoint = "getgid")]
+    public static extern uint GetGid();
+
+    [DllImport("libc", EntryPoint = "setxattr", SetLastError = true)]
+    public static extern int SetXattr([MarshalAs(UnmanagedType.LPUTF8Str)] string path, [MarshalAs(UnmanagedType.LPUTF8Str)] string name, byte[] value, nint size, int flags);
+
+    /// <summary><c>utimensat(dirfd, path, times, flags)</c>; a null <paramref name="times"/> sets both to now.</summary>
+    [DllImport("libc", EntryPoint = "utimensat", SetLastError = true)]
+    public static extern int UtimensAt(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, nint times, int flags);
+
+    /// <summary><c>prlimit(pid, resource, new, old)</c>; each limit is a pair of 64-bit values (soft, hard), or null.</summary>
+    [DllImport("libc", EntryPoint = "prlimit", SetLastError = true)]
+    public static extern int Prlimit(int pid, int resource, ulong[]? newLimit, ulong[]? oldLimit);
+
+    [DllImport("libc", EntryPoint = "shmget", SetLastError = true)]
+    public static extern int ShmGet(int key, nint size, int flags);
+
+    [DllImport("libc", EntryPoint = "shmat", SetLastError = true)]
+    public static extern nint ShmAt(int id, nint address, int flags);
+
+    [DllImport("libc", EntryPoint = "shmdt", SetLastError = true)]
+    public static extern int ShmDt(nint address);
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static extern int Kill(int pid, int signal);

@@ -87,6 +87,18 @@ public static class EscapeChecks
     /// <summary>Target: the port of a UDP socket on 127.0.0.1 (decimal).</summary>
     public const string UdpPortKey = "udpPort";
 
+    /// <summary>Target: the path of a datagram Unix socket the test has bound, outside every sandbox.</summary>
+    public const string DatagramSocketKey = "datagramSocket";
+
+    /// <summary>Target: the key (decimal) of a System V shared memory segment the test created and filled.</summary>
+    public const string SharedMemoryKey = "sharedMemoryKey";
+
+    /// <summary>The extended attribute <c>set-xattr-data-file</c> sets on the data file; the test checks it is absent after.</summary>
+    public const string ExtendedAttributeName = "user.x";
+
+    /// <summary>The bytes <c>shm-attach</c> writes at the start of the test's segment when it gets it; the test checks they are not there.</summary>
+    public const string SharedMemoryScribble = "escaped!";
+
     /// <summary>Gets every escape the attack tries, in order; each must come back blocked when the sandbox is in force.</summary>
     public static IReadOnlyList<string> Escapes { get; } =
     [
@@ -98,11 +110,14 @@ public static class EscapeChecks
         "ptrace-host", "ptrace-mini",
         "read-host-environ", "read-host-mem", "read-host-cmdline", "read-mini-environ", "read-mini-stdin",
         "tcp-connect", "udp-send",
+        "chmod-data-file", "chown-data-file", "set-xattr-data-file", "utimes-data-file",
+        "prlimit-host", "dgram-sendto", "dgram-connect", "shm-attach",
     ];
 
     /// <summary>
-    /// Gets the checks that must get through even in the sandbox (the mini's own sandbox and temp directory): they show that
-    /// the attack's file primitives work where it is allowed, so that a "blocked" elsewhere means the sandbox refused.
+    /// Gets the checks that must get through even in the sandbox (the mini's own sandbox and temp directory, and a
+    /// <c>fchmod</c> to 0600 of a file of its own, which node's and .NET's file copy make): they show that the attack's
+    /// primitives work where it is allowed, so that a "blocked" elsewhere means the sandbox refused.
     /// </summary>
-    public static IReadOnlyList<string> Controls { get; } = ["control-own-sandbox", "control-own-temp"];
+    public static IReadOnlyList<string> Controls { get; } = ["control-own-sandbox", "control-own-temp", "control-own-fchmod"];
 }
