@@ -25,6 +25,9 @@ internal sealed class BpfProgramBuilder
     /// <summary><c>BPF_JMP | BPF_JA</c>.</summary>
     private const ushort JumpAlways = 0x05 | 0x00;
 
+    /// <summary><c>BPF_ALU | BPF_AND | BPF_K</c>.</summary>
+    private const ushort AndConstant = 0x04 | 0x50;
+
     /// <summary><c>BPF_RET | BPF_K</c>.</summary>
     private const ushort ReturnConstant = 0x06;
 
@@ -65,6 +68,11 @@ internal sealed class BpfProgramBuilder
     /// <param name="otherwise">The label when none is; null for the next instruction.</param>
     /// <returns>This builder.</returns>
     public BpfProgramBuilder IfAnyBitSet(uint bits, string? ifAnySet, string? otherwise = null) => this.Add(JumpIfAnyBitSet, ifAnySet, otherwise, bits);
+
+    /// <summary>Masks the accumulator with <paramref name="bits"/>.</summary>
+    /// <param name="bits">The mask.</param>
+    /// <returns>This builder.</returns>
+    public BpfProgramBuilder And(uint bits) => this.Add(AndConstant, null, null, bits);
 
     /// <summary>Jumps to <paramref name="label"/>.</summary>
     /// <param name="label">The label.</param>

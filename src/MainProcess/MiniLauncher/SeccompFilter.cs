@@ -4,7 +4,10 @@ namespace IpcBroker.MiniLauncher;
 /// Step 6: the seccomp deny-list. Everything is allowed except: a foreign architecture's or x32 call (kills the
 /// process); <c>socket()</c> (EACCES, except IPv4, IPv6 and netlink with the network); the calls that reach into other
 /// processes or the kernel's global state (EPERM); <c>clone3</c> (ENOSYS, whose flags live in memory a filter cannot
-/// read, so glibc falls back to <c>clone</c>); <c>clone</c> with a namespace flag and <c>ioctl(TIOCSTI)</c> (EPERM).
+/// read, so glibc falls back to <c>clone</c>); <c>clone</c> with a namespace flag and <c>ioctl(TIOCSTI)</c> (EPERM); the
+/// metadata writes Landlock does not control (chmod, chown, xattr and utimes by path or descriptor; EPERM), with
+/// <c>fchmod</c> kept for harmless modes and <c>utimensat</c> for its descriptor form; <c>prlimit64</c> on another process,
+/// System V IPC and POSIX message queues (EPERM); <c>socketpair(SOCK_DGRAM)</c> (EACCES).
 /// </summary>
 /// <remarks>
 /// A deny-list, not an allow-list: the programs it runs (.NET, node, shells) use hundreds of calls that change between
@@ -46,7 +49,23 @@ internal static unsafe class SeccompFilter
         "mount", "umount2", "pivot_root", "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
         "unshare", "setns", "chroot", "open_by_handle_at", "name_to_handle_at",
         "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot", "swapon", "swapoff", "acct",
+
+        // Metadata writes Landlock does not control (ABI <= 7): a capability-less uid 0 (or the host's own uid) owns the
+        // host's files, /etc/passwd and the system's binaries, so chmod/chown/xattr/utimes would reach every one of them by
+        // path, or through a read-only descriptor of a granted file.
+        // fchmod is allowed below with a harmless mode only (node's and .NET's file copy set the copy's mode with it);
+        // utimensat only in its descriptor form (futimens).
+        "chmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat",
+        "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr", "setxattrat", "removexattrat",
+        "utime", "utimes", "futimesat",
+
+        // System V IPC and POSIX message queues live in the host's IPC namespace, shared by uid, outside Landlock.
+        "shmget", "shmat", "shmctl", "semget", "semop", "semtimedop", "semctl", "msgget", "msgsnd", "msgrcv", "msgctl",
+        "mq_open", "mq_unlink", "fanotify_init",
     ];
+
+    // The path calls that newer architectures (aarch64) do not have: their libc uses the *at forms, refused above too.
+    private static readonly HashSet<string> LegacyPathCalls = ["chmod", "chown", "lchown", "utime", "utimes", "futimesat"];
 
     /// <summary>Builds the filter for an architecture.</summary>
     /// <param name="table">The architecture's system call numbers.</param>
@@ -64,14 +83,43 @@ internal static unsafe class SeccompFilter
 
         foreach (string name in Refused)
         {
-            filter.IfEqual(table.Numbers[name], "eperm");
+            // aarch64 has only the *at forms: the legacy path calls are absent from its table, and only they may be.
+            if (table.Numbers.TryGetValue(name, out uint number))
+            {
+                filter.IfEqual(number, "eperm");
+            }
+            else if (!LegacyPathCalls.Contains(name))
+            {
+                throw new InvalidOperationException($"the {table.Name} system call table has no number for {name}");
+            }
         }
 
         filter.IfEqual(table.Numbers["clone3"], "enosys")
             .IfEqual(table.Numbers["socket"], "socket")
             .IfEqual(table.Numbers["clone"], "clone")
             .IfEqual(table.Numbers["ioctl"], "ioctl")
+            .IfEqual(table.Numbers["prlimit64"], "prlimit")
+            .IfEqual(table.Numbers["socketpair"], "socketpair")
+            .IfEqual(table.Numbers["fchmod"], "fchmod")
+            .IfEqual(table.Numbers["utimensat"], "utimensat")
             .Jump("allow");
+
+        // fchmod works on a read-only descriptor too, e.g. of a granted root-owned library or /etc/passwd: no set-id bit,
+        // no group or other write bit, and at least the owner's read (so that a granted file cannot be made unreadable).
+        filter.Label("fchmod").Load(SecondArgumentOffset).And(0x800 | 0x400 | 0x12 /* S_ISUID | S_ISGID | S_IWGRP | S_IWOTH */).IfEqual(0, null, "eperm")
+            .Load(SecondArgumentOffset).And(0x100).IfEqual(0x100, "allow", "eperm");
+
+        // utimensat(fd, NULL, ...) is futimens; a path names any file.
+        filter.Label("utimensat").Load(SecondArgumentOffset).IfEqual(0, null, "eperm").Load(SecondArgumentOffset + 4).IfEqual(0, "allow", "eperm");
+
+        // prlimit64 on another process (same uid suffices, Landlock does not scope it) could set the host's RLIMIT_CPU
+        // and so have the kernel kill it: only pid 0 (the caller, as glibc's setrlimit/getrlimit pass it) is allowed.
+        filter.Label("prlimit").Load(FirstArgumentOffset).IfEqual(0, "allow", "eperm");
+
+        // An unconnected AF_UNIX datagram socket from socketpair can connect() or sendto() any pathname datagram socket
+        // (journald, /dev/log, another program's): Landlock below ABI 8 does not control that. Stream and seqpacket pairs
+        // stay allowed (they cannot be re-connected).
+        filter.Label("socketpair").Load(SecondArgumentOffset).And(0xF).IfEqual(2 /* SOCK_DGRAM */, "eacces", "allow");
 
         filter.Label("socket").Load(FirstArgumentOffset);
         if (network)

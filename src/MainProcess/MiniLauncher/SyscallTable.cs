@@ -51,6 +51,14 @@ internal sealed class SyscallTable
         ["init_module"] = 175, ["finit_module"] = 313, ["delete_module"] = 176,
         ["kexec_load"] = 246, ["kexec_file_load"] = 320, ["reboot"] = 169,
         ["swapon"] = 167, ["swapoff"] = 168, ["acct"] = 163,
+        ["prlimit64"] = 302, ["socketpair"] = 53,
+        ["chmod"] = 90, ["fchmod"] = 91, ["fchmodat"] = 268, ["fchmodat2"] = 452,
+        ["chown"] = 92, ["fchown"] = 93, ["lchown"] = 94, ["fchownat"] = 260,
+        ["setxattr"] = 188, ["lsetxattr"] = 189, ["fsetxattr"] = 190, ["removexattr"] = 197, ["lremovexattr"] = 198, ["fremovexattr"] = 199,
+        ["setxattrat"] = 463, ["removexattrat"] = 466,
+        ["utime"] = 132, ["utimes"] = 235, ["futimesat"] = 261, ["utimensat"] = 280,
+        ["shmget"] = 29, ["shmat"] = 30, ["shmctl"] = 31, ["semget"] = 64, ["semop"] = 65, ["semtimedop"] = 220, ["semctl"] = 66,
+        ["msgget"] = 68, ["msgsnd"] = 69, ["msgrcv"] = 70, ["msgctl"] = 71, ["mq_open"] = 240, ["mq_unlink"] = 241, ["fanotify_init"] = 300,
     });
 
     private static SyscallTable Aarch64() => new("aarch64", 0xC00000B7 /* EM_AARCH64 | 64BIT | LE */, hasX32: false, new()
@@ -67,5 +75,11 @@ internal sealed class SyscallTable
         ["init_module"] = 105, ["finit_module"] = 273, ["delete_module"] = 106,
         ["kexec_load"] = 104, ["kexec_file_load"] = 294, ["reboot"] = 142,
         ["swapon"] = 224, ["swapoff"] = 225, ["acct"] = 89,
+        ["prlimit64"] = 261, ["socketpair"] = 199,
+        ["fchmod"] = 52, ["fchmodat"] = 53, ["fchmodat2"] = 452, ["fchownat"] = 54, ["fchown"] = 55,
+        ["setxattr"] = 5, ["lsetxattr"] = 6, ["fsetxattr"] = 7, ["removexattr"] = 14, ["lremovexattr"] = 15, ["fremovexattr"] = 16,
+        ["setxattrat"] = 463, ["removexattrat"] = 466, ["utimensat"] = 88,
+        ["shmget"] = 194, ["shmat"] = 196, ["shmctl"] = 195, ["semget"] = 190, ["semop"] = 193, ["semtimedop"] = 192, ["semctl"] = 191,
+        ["msgget"] = 186, ["msgsnd"] = 189, ["msgrcv"] = 188, ["msgctl"] = 187, ["mq_open"] = 180, ["mq_unlink"] = 181, ["fanotify_init"] = 262,
     });
 }
