@@ -172,6 +172,64 @@ public class CleanStartTests(ITestOutputHelper output) : HostTestBase(output)
         Assert.Empty(this.Host.ProcessIds);
     }
 
+    /// <summary>
+    /// A read-write grant over the mini executable's directory (the script or dll every later process runs), the
+    /// launcher's directory or the sandbox root (every other program's and user's sandbox) would let one mini program
+    /// plant code in, or read, another's: the host refuses it at start.
+    /// </summary>
+    [Theory]
+    [InlineData("the mini directory")]
+    [InlineData("the mini directory, with a trailing slash")]
+    [InlineData("a directory inside the mini directory")]
+    [InlineData("a directory holding the mini directory")]
+    [InlineData("the launcher directory")]
+    [InlineData("the sandbox root")]
+    [InlineData("a sandbox inside the sandbox root")]
+    public void AReadWriteGrantOverTheMiniTheLauncherOrTheSandboxRootIsRefusedAtStart(string which)
+    {
+        string miniDirectory = Path.GetDirectoryName(Path.GetFullPath(TestMiniAppPath))!;
+        string grant = which switch
+        {
+            "the mini directory" => miniDirectory,
+            "the mini directory, with a trailing slash" => miniDirectory + "/",
+            "a directory inside the mini directory" => Path.Combine(miniDirectory, "plugins"),
+            "a directory holding the mini directory" => Path.GetDirectoryName(miniDirectory)!,
+            "the launcher directory" => Path.Combine(AppContext.BaseDirectory, "launcher"),
+            "the sandbox root" => this.root,
+            "a sandbox inside the sandbox root" => Path.Combine(this.root, "u-other", "wx-other-release"),
+            _ => throw new ArgumentOutOfRangeException(nameof(which)),
+        };
+
+        var ex = Assert.Throws<IpcConfigurationException>(() => this.StartHost(new MiniAppHostOptions
+        {
+            MiniExecutablePath = TestMiniAppPath,
+            SandboxRoot = this.root,
+            Sandbox = new MiniSandboxOptions { ReadWritePaths = [grant] },
+        }));
+        this.Output.WriteLine(ex.Message);
+        Assert.Contains("ReadWritePaths", ex.Message);
+        Assert.Contains(Path.TrimEndingDirectorySeparator(Path.GetFullPath(grant)), ex.Message);
+    }
+
+    /// <summary>A grant whose name only starts like the sandbox root's is another directory: it is accepted and the mini runs.</summary>
+    [Fact]
+    public async Task AReadWriteGrantBesideTheSandboxRootIsAccepted()
+    {
+        string beside = this.root + "-beside";
+        Directory.CreateDirectory(beside);
+        try
+        {
+            this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, SandboxRoot = this.root, Sandbox = new MiniSandboxOptions { ReadWritePaths = [beside] } });
+            this.Host.SignIn("u-beside");
+            MiniAppInfo mini = await this.OpenAsync("wx-beside");
+            Assert.True(mini.ProcessId > 0, $"the mini program did not start: {mini}");
+        }
+        finally
+        {
+            Directory.Delete(beside, recursive: true);
+        }
+    }
+
     public override void Dispose()
     {
         base.Dispose();

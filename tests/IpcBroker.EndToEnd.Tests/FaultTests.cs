@@ -296,7 +296,8 @@ public sealed partial class FaultTests : HostTestBase, IAsyncLifetime
 
     private async Task<Attack> BeginAsync(string? attack, bool go, params string[] arguments)
     {
-        // The script's directory of its own: every mini process may write it, and the store is next to it, not in it.
+        // The script and its arm directory of their own: every mini process may write the arm directory and only read the
+        // script's; the store is next to them, not in them.
         this.script = HostileMiniScript.Create(Path.Combine(this.scratch, "script"), HostileMiniPath, TestMiniAppPath);
         this.store = await this.WithinBudgetAsync(OpenApiStore.OpenAsync(Path.Combine(this.scratch, "data", "openapi.db")));
         this.StartOpenApiHost(this.store);

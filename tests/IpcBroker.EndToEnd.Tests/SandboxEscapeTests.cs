@@ -220,8 +220,8 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
         {
             NetworkAppIds = grantNetwork ? new HashSet<string>(StringComparer.Ordinal) { Hostile } : new HashSet<string>(StringComparer.Ordinal),
 
-            // The mini executable is the wrapper script: it claims its attack by renaming a file in its own directory and
-            // runs one of the two test dlls. Nothing there holds a target.
+            // The mini executable is the wrapper script, in a directory the minis may only read: it claims its attack by
+            // renaming a file in the arm directory (read-write) and runs one of the two test dlls. Neither holds a target.
             ReadOnlyPaths = script.ReadOnlyPaths,
             ReadWritePaths = script.ReadWritePaths,
         };

@@ -12,16 +12,20 @@ namespace IpcBroker.HostileMini;
 /// <remarks>Open the mini programs one at a time: arm, open the hostile one, then open the others.</remarks>
 public sealed class HostileMiniScript
 {
-    private readonly string directory;
+    private readonly string armDirectory;
 
-    private HostileMiniScript(string directory, string scriptPath, IReadOnlyList<string> readOnlyPaths)
+    private HostileMiniScript(string armDirectory, string scriptPath, IReadOnlyList<string> readOnlyPaths)
     {
-        this.directory = directory;
+        this.armDirectory = armDirectory;
         this.ScriptPath = scriptPath;
         this.ReadOnlyPaths = readOnlyPaths;
     }
 
-    /// <summary>Gets the wrapper script: the path to set as the host's mini executable.</summary>
+    /// <summary>
+    /// Gets the wrapper script: the path to set as the host's mini executable. Its directory holds nothing else and the
+    /// mini processes may only read it (the host grants the executable's directory read-only and refuses a read-write
+    /// grant over it), so that no mini process can rewrite what the next one runs.
+    /// </summary>
     public string ScriptPath { get; }
 
     /// <summary>
@@ -31,26 +35,32 @@ public sealed class HostileMiniScript
     public IReadOnlyList<string> ReadOnlyPaths { get; }
 
     /// <summary>
-    /// Gets what it must be able to write: the script's directory, where it claims the armed attack by renaming a file
-    /// (give them as the host's sandbox read-write paths). Keep nothing else there: every mini process can write it.
+    /// Gets what it must be able to write: the arm directory, where it claims the armed attack by renaming a file (give
+    /// them as the host's sandbox read-write paths). It holds the attack files only: every mini process can write it.
     /// </summary>
-    public IReadOnlyList<string> ReadWritePaths => [this.directory];
+    public IReadOnlyList<string> ReadWritePaths => [this.armDirectory];
 
-    /// <summary>Writes the wrapper script into <paramref name="directory"/> (created if needed).</summary>
+    /// <summary>
+    /// Writes the wrapper script into <c>script/</c> under <paramref name="directory"/> and makes the arm directory,
+    /// <c>arm/</c>, beside it (both created if needed).
+    /// </summary>
     /// <param name="directory">A directory of the caller's own.</param>
     /// <param name="hostileMiniDll">The hostile mini process's dll.</param>
     /// <param name="goodMiniDll">The well-behaved mini app's dll.</param>
     /// <returns>The script.</returns>
     public static HostileMiniScript Create(string directory, string hostileMiniDll, string goodMiniDll)
     {
-        Directory.CreateDirectory(directory);
+        string scriptDirectory = Path.Combine(Path.GetFullPath(directory), "script");
+        string armDirectory = Path.Combine(Path.GetFullPath(directory), "arm");
+        Directory.CreateDirectory(scriptDirectory);
+        Directory.CreateDirectory(armDirectory);
         string dotnet = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", "dotnet"));
         if (!File.Exists(dotnet))
         {
             dotnet = "dotnet";
         }
 
-        foreach (string path in new[] { directory, hostileMiniDll, goodMiniDll, dotnet })
+        foreach (string path in new[] { armDirectory, hostileMiniDll, goodMiniDll, dotnet })
         {
             if (path.Contains('\'', StringComparison.Ordinal))
             {
@@ -58,10 +68,10 @@ public sealed class HostileMiniScript
             }
         }
 
-        string script = Path.Combine(directory, "mini.sh");
+        string script = Path.Combine(scriptDirectory, "mini.sh");
         File.WriteAllText(script, $"""
             #!/bin/sh
-            dir='{directory}'
+            dir='{armDirectory}'
             if mv "$dir/attack" "$dir/attack.$$" 2>/dev/null; then
               set -- $(cat "$dir/attack.$$")
               exec '{dotnet}' '{hostileMiniDll}' "$@"
@@ -71,10 +81,11 @@ public sealed class HostileMiniScript
             """);
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            // Read and execute for its owner only: the processes that run it are the host's own user.
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserExecute);
         }
 
-        return new HostileMiniScript(directory, script, [Path.GetDirectoryName(Path.GetFullPath(hostileMiniDll))!, Path.GetDirectoryName(Path.GetFullPath(goodMiniDll))!]);
+        return new HostileMiniScript(armDirectory, script, [Path.GetDirectoryName(Path.GetFullPath(hostileMiniDll))!, Path.GetDirectoryName(Path.GetFullPath(goodMiniDll))!]);
     }
 
     /// <summary>Makes the next process the host starts run <paramref name="attack"/> with <paramref name="arguments"/>.</summary>
@@ -83,8 +94,8 @@ public sealed class HostileMiniScript
     public void Arm(string attack, params string[] arguments)
     {
         string line = string.Join(' ', [attack, .. arguments]);
-        string temporary = Path.Combine(this.directory, "attack.new");
+        string temporary = Path.Combine(this.armDirectory, "attack.new");
         File.WriteAllText(temporary, line + "\n");
-        File.Move(temporary, Path.Combine(this.directory, "attack"), overwrite: true);
+        File.Move(temporary, Path.Combine(this.armDirectory, "attack"), overwrite: true);
     }
 }
