@@ -58,7 +58,10 @@ internal sealed class MiniProcessLauncher
     /// <summary>Gets the protections every process this launcher starts gets, probed once.</summary>
     public MiniProcessProtections Protections { get; }
 
-    /// <summary>Checks that the executable exists and the output caps make sense.</summary>
+    /// <summary>
+    /// Checks that the executable exists, the output caps and limits make sense, and no read-write grant contains or is
+    /// inside the mini executable's directory, the launcher's directory or the sandbox root.
+    /// </summary>
     /// <exception cref="IpcConfigurationException">When they do not.</exception>
     public void Validate()
     {
@@ -75,6 +78,30 @@ internal sealed class MiniProcessLauncher
         if (this.options.Sandbox.MemoryLimitBytes is <= 0 || this.options.Sandbox.CpuLimit is <= 0 || this.options.Sandbox.MaxTasks is <= 0)
         {
             throw new IpcConfigurationException("MiniSandboxOptions' MemoryLimitBytes, CpuLimit and MaxTasks must be positive, or null for no limit.");
+        }
+
+        // A mini process that could write what every later process runs (the mini executable, the launcher) or every
+        // other program's and user's sandbox would carry its code, or its reach, into them.
+        List<(string What, string Path)> guarded =
+        [
+            ("the mini executable's directory", Path.GetDirectoryName(this.executablePath)!),
+            ("the launcher's directory", Path.GetDirectoryName(this.launcherPath)!),
+        ];
+        if (this.options.SandboxRoot is { } root)
+        {
+            guarded.Add(("the sandbox root", Path.GetFullPath(root)));
+        }
+
+        foreach (string grant in this.options.Sandbox.ReadWritePaths)
+        {
+            string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(grant));
+            foreach ((string what, string path) in guarded)
+            {
+                if (Overlaps(full, Path.TrimEndingDirectorySeparator(path)))
+                {
+                    throw new IpcConfigurationException($"MiniSandboxOptions.ReadWritePaths entry '{full}' {(IsWithin(full, path) ? "is or is inside" : "contains")} {what} ('{path}'): every mini process could write there. Grant a directory of its own.");
+                }
+            }
         }
     }
 
@@ -277,6 +304,19 @@ internal sealed class MiniProcessLauncher
             : null;
         KernelSandboxFeatures kernel = sandbox.ProbeKernel?.Invoke() ?? KernelProbe.Probe();
         return MiniProcessProtections.Decide(sandbox.Mode, launcherMissing, kernel, this.cgroups.LimitsName, this.cgroups.Reason);
+    }
+
+    /// <summary>Whether one of the two full paths is the other or inside it.</summary>
+    private static bool Overlaps(string a, string b) => IsWithin(a, b) || IsWithin(b, a);
+
+    /// <summary>Whether <paramref name="path"/> is <paramref name="directory"/> or inside it (full paths, by name: not through links).</summary>
+    private static bool IsWithin(string path, string directory)
+    {
+        StringComparison comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        string trimmed = Path.TrimEndingDirectorySeparator(directory);
+        return path.Equals(trimmed, comparison)
+            || path.StartsWith(trimmed + Path.DirectorySeparatorChar, comparison)
+            || (trimmed.Length > 0 && trimmed[^1] == Path.DirectorySeparatorChar && path.StartsWith(trimmed, comparison));
     }
 
     /// <summary>The directories of <see cref="MiniEnvironment.SearchPath"/> that exist, with symbolic links resolved (<c>/bin</c> is often one).</summary>
