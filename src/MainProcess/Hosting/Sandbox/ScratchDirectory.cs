@@ -34,11 +34,23 @@ internal static class ScratchDirectory
         return path;
     }
 
-    /// <summary>Removes a scratch directory and everything in it; symbolic links in it are removed, never followed.</summary>
+    /// <summary>How long a removal may hold up the process's exit path; the rest goes on in the background.</summary>
+    public static readonly TimeSpan RemovalBudget = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Removes a scratch directory and everything in it, never following a symbolic link in it — also not one a descendant
+    /// of the process swaps in meanwhile (<see cref="NoFollowDirectoryRemoval"/>).
+    /// </summary>
     /// <param name="path">A path <see cref="Create"/> returned.</param>
+    /// <param name="deadline">When to stop and leave the rest; null for no deadline.</param>
     /// <returns>Null when it is gone, else why it could not be removed (a descendant of the process may still write in it).</returns>
-    public static string? TryRemove(string path)
+    public static string? TryRemove(string path, DateTime? deadline = null)
     {
+        if (OperatingSystem.IsLinux())
+        {
+            return NoFollowDirectoryRemoval.Remove(path, deadline ?? DateTime.MaxValue);
+        }
+
         try
         {
             if (Directory.Exists(path))
