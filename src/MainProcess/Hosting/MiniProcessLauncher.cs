@@ -91,6 +91,25 @@ internal sealed class MiniProcessLauncher
         }
     }
 
+    /// <summary>
+    /// Removes, and logs, what the mini processes of hosts that ended without cleaning up (SIGKILL, a crash) left: their
+    /// scratch directories (<see cref="ScratchDirectory.RemoveStale"/>) and their empty cgroups below this host's cgroup
+    /// (<see cref="MiniCgroupSupport.RemoveStale"/>), each when older than <see cref="ScratchDirectory.MinimumAge"/>.
+    /// </summary>
+    /// <param name="now">The current time.</param>
+    public void RemoveStaleLeftovers(DateTime now)
+    {
+        foreach (string directory in ScratchDirectory.RemoveStale(Path.GetTempPath(), now))
+        {
+            HostLog.RemovedStaleScratchDirectory(this.logger, directory);
+        }
+
+        foreach (string directory in this.cgroups.RemoveStale(now, ScratchDirectory.MinimumAge))
+        {
+            HostLog.RemovedStaleCgroup(this.logger, directory);
+        }
+    }
+
     /// <summary>Starts a mini program process; it waits for a launch line on its standard input, which stays open as its lifeline.</summary>
     /// <param name="lastKey">Whom the process serves, for its log lines.</param>
     /// <param name="key">The mini program it is started for (its network grant).</param>
