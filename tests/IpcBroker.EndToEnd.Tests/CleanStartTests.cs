@@ -242,7 +242,7 @@ public class CleanStartTests(ITestOutputHelper output) : HostTestBase(output)
     private static void AssertScratchDirectory(string path)
     {
         Assert.Equal(Path.GetTempPath(), Path.GetDirectoryName(path) + "/");
-        Assert.Matches("^ipcbm-[0-9a-f]{16}$", Path.GetFileName(path));
+        Assert.Matches($"^ipcbm-{Environment.ProcessId}-[0-9a-f]{{16}}$", Path.GetFileName(path));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(path));
     }
 

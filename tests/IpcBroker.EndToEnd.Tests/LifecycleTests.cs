@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using IpcBroker.MainProcess.Hosting;
+using IpcBroker.MainProcess.Hosting.Sandbox;
 using IpcBroker.Plugins;
 using IpcBroker.Sessions;
 using IpcBroker.TestMiniApp;
@@ -310,6 +311,7 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
     {
         using Process host = this.StartTestHostApp("3");
         var minis = new List<int>();
+        var cgroups = new List<string>();
         string? pipeDirectory = null;
         try
         {
@@ -328,6 +330,7 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
 
             Assert.Equal(3, minis.Count);
             Assert.All(minis, pid => Assert.False(ProcessProbe.HasEnded(pid)));
+            cgroups.AddRange(minis.SelectMany(MiniCgroupDirectories));
 
             var clock = Stopwatch.StartNew();
             ProcessProbe.Signal(host.Id, ProcessProbe.SigKill);
@@ -338,11 +341,43 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
         }
         finally
         {
-            // A host killed by SIGKILL cannot remove its pipe directory; the test that killed it does.
+            // A host killed by SIGKILL cannot remove its pipe directory, nor its mini processes' scratch directories and
+            // cgroups (a later host removes them once they are a minute old); the test that killed it does, once the
+            // mini processes have ended.
             if (pipeDirectory is not null && Directory.Exists(pipeDirectory))
             {
                 Directory.Delete(pipeDirectory, recursive: true);
             }
+
+            if (minis.All(ProcessProbe.HasEnded))
+            {
+                foreach (string scratch in Directory.GetDirectories(Path.GetTempPath(), $"{ScratchDirectory.Prefix}{host.Id}-*"))
+                {
+                    Assert.Null(ScratchDirectory.TryRemove(scratch));
+                }
+
+                // An orphan that has ended may be a zombie for a moment, still counted in its cgroup until it is reaped.
+                using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+                foreach (string cgroup in cgroups.Where(Directory.Exists))
+                {
+                    while ((await File.ReadAllTextAsync(Path.Join(cgroup, "cgroup.procs"), this.TimeoutToken)).Trim().Length > 0)
+                    {
+                        await timer.WaitForNextTickAsync(this.TimeoutToken);
+                    }
+
+                    Directory.Delete(cgroup, recursive: false);
+                }
+            }
+        }
+
+        // The cgroup directories of a mini process's own cgroup (named ipcb-mini-...), read while it runs.
+        static IEnumerable<string> MiniCgroupDirectories(int pid)
+        {
+            (CgroupHierarchy? unified, IReadOnlyList<CgroupHierarchy> legacy) = CgroupHierarchy.Find(
+                File.ReadAllText($"/proc/{pid}/cgroup"), File.ReadAllText("/proc/self/mountinfo"));
+            return legacy.Append(unified).OfType<CgroupHierarchy>()
+                .Select(h => h.HostDirectory)
+                .Where(d => Path.GetFileName(d).StartsWith(MiniCgroupSupport.NamePrefix, StringComparison.Ordinal));
         }
     }
 

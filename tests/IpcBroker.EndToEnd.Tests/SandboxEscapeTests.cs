@@ -88,9 +88,18 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
             $"{name} was not blocked: {e.Outcomes[name]}"));
     }
 
-    /// <summary>Ends the host and the processes (the base class), then the other host.</summary>
+    /// <summary>
+    /// Closes the listeners, then ends the host and the processes (the base class), then the other host. The listeners
+    /// go first: the control socket's file is in the host's pipe directory, which the host can remove only once it is
+    /// empty (a closed .NET socket deletes its file).
+    /// </summary>
     async Task IAsyncLifetime.DisposeAsync()
     {
+        foreach (IDisposable listener in this.listeners)
+        {
+            listener.Dispose();
+        }
+
         await base.DisposeAsync();
         if (this.otherHost is not null)
         {
@@ -100,11 +109,6 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
 
     public override void Dispose()
     {
-        foreach (IDisposable listener in this.listeners)
-        {
-            listener.Dispose();
-        }
-
         this.otherHostLoggerFactory.Dispose();
         if (this.sharedMemoryId >= 0 && SystemV.ShmCtl(this.sharedMemoryId, SystemV.IpcRemove, 0) != 0)
         {

@@ -66,6 +66,9 @@ public class SessionSecurityTests(ITestOutputHelper output) : HostTestBase(outpu
             string withAFile = NewPipeDirectory(root);
             MakeDeadSocket(Path.Combine(withAFile, "host.sock"), old);
             await File.WriteAllTextAsync(Path.Combine(withAFile, "notes.txt"), "not a socket", this.TimeoutToken);
+            string emptyOld = NewPipeDirectory(root);
+            Directory.SetLastWriteTimeUtc(emptyOld, old);
+            string emptyYoung = NewPipeDirectory(root);
             string notAHostsName = Path.Combine(root, "ipcb-other");
             Directory.CreateDirectory(notAHostsName);
             MakeDeadSocket(Path.Combine(notAHostsName, "host.sock"), old);
@@ -77,9 +80,12 @@ public class SessionSecurityTests(ITestOutputHelper output) : HostTestBase(outpu
             Assert.True(File.Exists(Path.Combine(young, "host.sock")), "a socket younger than a minute stays: its host may be starting");
             Assert.True(File.Exists(Path.Combine(withAFile, "host.sock")), "a directory with anything but sockets in it stays");
             Assert.True(File.Exists(Path.Combine(notAHostsName, "host.sock")), "a directory not named as hosts name theirs stays");
+            Assert.False(Directory.Exists(emptyOld), "an empty directory older than a minute is removed: its host died before binding, or its socket went");
+            Assert.True(Directory.Exists(emptyYoung), "an empty directory younger than a minute stays: its host may be starting");
             Assert.True(File.Exists(this.Host.PipePath));
-            IpcBroker.Tests.TestLogRecord removed = Assert.Single(this.Logs.Records, r => r.EventId == 2014);
-            Assert.Contains(dead, removed.Message, StringComparison.Ordinal);
+            Assert.Equal(2, this.Logs.Records.Count(r => r.EventId == 2014));
+            Assert.Contains(this.Logs.Records, r => r.EventId == 2014 && r.Message.Contains(dead + ":", StringComparison.Ordinal));
+            Assert.Contains(this.Logs.Records, r => r.EventId == 2014 && r.Message.Contains(emptyOld + ":", StringComparison.Ordinal));
 
             // The live host still admits its mini processes.
             MiniAppInfo mini = await this.WithTimeoutAsync(live.StartMiniAppAsync("wx-live", MiniAppVerType.Release, this.TimeoutToken));

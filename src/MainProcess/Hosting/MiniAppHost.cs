@@ -161,7 +161,10 @@ public sealed class MiniAppHost : IAsyncDisposable
                 {
                     HostLog.RemovedStalePipeDirectory(host.logger, stale);
                 }
+
+                host.launcher.RemoveStaleLeftovers(DateTime.UtcNow);
             }
+
             return host;
         }
         catch

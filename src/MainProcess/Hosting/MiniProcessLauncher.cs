@@ -118,6 +118,25 @@ internal sealed class MiniProcessLauncher
         }
     }
 
+    /// <summary>
+    /// Removes, and logs, what the mini processes of hosts that ended without cleaning up (SIGKILL, a crash) left: their
+    /// scratch directories (<see cref="ScratchDirectory.RemoveStale"/>) and their empty cgroups below this host's cgroup
+    /// (<see cref="MiniCgroupSupport.RemoveStale"/>), each when older than <see cref="ScratchDirectory.MinimumAge"/>.
+    /// </summary>
+    /// <param name="now">The current time.</param>
+    public void RemoveStaleLeftovers(DateTime now)
+    {
+        foreach (string directory in ScratchDirectory.RemoveStale(Path.GetTempPath(), now))
+        {
+            HostLog.RemovedStaleScratchDirectory(this.logger, directory);
+        }
+
+        foreach (string directory in this.cgroups.RemoveStale(now, ScratchDirectory.MinimumAge))
+        {
+            HostLog.RemovedStaleCgroup(this.logger, directory);
+        }
+    }
+
     /// <summary>Starts a mini program process; it waits for a launch line on its standard input, which stays open as its lifeline.</summary>
     /// <param name="lastKey">Whom the process serves, for its log lines.</param>
     /// <param name="key">The mini program it is started for (its network grant).</param>
@@ -277,17 +296,29 @@ internal sealed class MiniProcessLauncher
     }
 
     /// <summary>Removes what the process was given for its life, once it has exited; logs what could not be removed, throws nothing.</summary>
+    /// <remarks>
+    /// The cgroup goes first: removing it ends whatever descendants the process left in it, so that none of them can
+    /// still write in the scratch directory while it is removed. The removal runs within
+    /// <see cref="ScratchDirectory.RemovalBudget"/> here (this is on the process's exit path, which stops wait for); a
+    /// scratch directory a mini process filled with more than that is finished on the thread pool.
+    /// </remarks>
     private async Task CleanUpAsync(MiniAppKey key, int pid, string scratch, MiniCgroup? cgroup)
     {
-        if (ScratchDirectory.TryRemove(scratch) is { } why)
-        {
-            HostLog.SandboxCleanupFailed(this.logger, key, pid, scratch, why);
-        }
-
         if (cgroup is not null)
         {
             // Bounded by its own retries; a cgroup a descendant keeps alive is logged (CgroupLeft) and left.
             await cgroup.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if (ScratchDirectory.TryRemove(scratch, DateTime.UtcNow + ScratchDirectory.RemovalBudget) is not null)
+        {
+            _ = Task.Run(() =>
+            {
+                if (ScratchDirectory.TryRemove(scratch) is { } why)
+                {
+                    HostLog.SandboxCleanupFailed(this.logger, key, pid, scratch, why);
+                }
+            });
         }
     }
 

@@ -14,6 +14,12 @@ namespace IpcBroker.MainProcess.Hosting;
 /// age rule keeps a host that is being born out of the check's window. Anything else is left alone, and where
 /// <c>/proc/net/unix</c> cannot be read nothing is removed. (A host's pipe directory holds only its socket now; other
 /// <c>*.sock</c> files are accepted because <c>serve</c> once kept its control socket there.)
+/// <para>
+/// An empty directory of that name, not changed for <see cref="MinimumAge"/>, is stale too: a host killed between making
+/// its directory and binding its socket leaves one, and so does a host whose socket file went (a .NET socket deletes the
+/// file it bound when it is closed) while something else kept the directory from being removed. A host being born is
+/// younger than the age rule.
+/// </para>
 /// </remarks>
 internal static class StalePipeDirectories
 {
@@ -79,6 +85,12 @@ internal static class StalePipeDirectories
                     if (entries.Contains(socket)
                         && entries.All(e => e.EndsWith(".sock", StringComparison.Ordinal))
                         && now - File.GetLastWriteTimeUtc(socket) >= MinimumAge)
+                    {
+                        candidates.Add((directory, entries));
+                    }
+                    else if (entries.Length == 0
+                        && new DirectoryInfo(directory).LinkTarget is null
+                        && now - Directory.GetLastWriteTimeUtc(directory) >= MinimumAge)
                     {
                         candidates.Add((directory, entries));
                     }

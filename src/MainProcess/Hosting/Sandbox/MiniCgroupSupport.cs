@@ -149,6 +149,54 @@ internal sealed class MiniCgroupSupport
         return cgroup;
     }
 
+    /// <summary>
+    /// Removes the mini process cgroups below the host's cgroup, in each hierarchy this host uses, that a host which ended
+    /// without removing them left (SIGKILL, a crash): named <see cref="NamePrefix"/>..., holding no process (an empty
+    /// <c>cgroup.procs</c>), and not changed for <paramref name="minimumAge"/> (a cgroup being made, or whose process has
+    /// just exited and whose host is about to remove it, is younger). Removal is an rmdir, which the kernel refuses for
+    /// a cgroup that holds a process or a child cgroup; what cannot be removed is left.
+    /// </summary>
+    /// <param name="now">The current time.</param>
+    /// <param name="minimumAge">How old a cgroup must be before it can be judged stale.</param>
+    /// <returns>The cgroup directories removed.</returns>
+    public List<string> RemoveStale(DateTime now, TimeSpan minimumAge)
+    {
+        var removed = new List<string>();
+        foreach (CgroupHierarchy hierarchy in this.hierarchies)
+        {
+            string[] candidates;
+            try
+            {
+                candidates = Directory.GetDirectories(hierarchy.HostDirectory, NamePrefix + "*");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            foreach (string directory in candidates)
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Join(directory, "cgroup.procs")).Trim().Length > 0
+                        || now - Directory.GetLastWriteTimeUtc(directory) < minimumAge)
+                    {
+                        continue;
+                    }
+
+                    Directory.Delete(directory, recursive: false);
+                    removed.Add(directory);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Gone meanwhile, joined meanwhile, or not ours: leave it.
+                }
+            }
+        }
+
+        return removed;
+    }
+
     private static void WriteV2Limits(string directory, MiniCgroupLimits limits)
     {
         if (limits.MemoryBytes is long memory)

@@ -31,7 +31,7 @@ internal static class MiniProcessLimits
         var limits = new List<MiniProcessLimit>();
         if (options.MemoryLimitBytes is { } memory)
         {
-            limits.Add(new MiniProcessLimit("memoryBytes", memory, cgroup ?? ".NET heap limit"));
+            limits.Add(new MiniProcessLimit("memoryBytes", memory, cgroup ?? ".NET heap limit (advisory: a native mini ignores it)"));
         }
 
         if (options.CpuLimit is { } cpu)
