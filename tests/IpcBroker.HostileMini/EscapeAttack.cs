@@ -335,12 +335,12 @@ internal sealed class EscapeAttack(HostileConnection c, MiniLaunchInfo launch)
     /// Makes an unconnected datagram pair (<c>socket()</c> is refused, <c>socketpair</c> is another call) and sends from
     /// it to, or connects it to, a pathname datagram socket outside the box.
     /// </summary>
-    private static string DatagramTo(string path, bool connect)
+    private static string DatagramTo(string path, bool connect, int type = Libc.SockDgram)
     {
         int[] pair = new int[2];
-        if (Libc.SocketPair(Libc.AfUnix, Libc.SockDgram | Libc.SockCloExec, 0, pair) != 0)
+        if (Libc.SocketPair(Libc.AfUnix, type | Libc.SockCloExec, 0, pair) != 0)
         {
-            return Blocked(Libc.Errno, "socketpair(AF_UNIX, SOCK_DGRAM)");
+            return Blocked(Libc.Errno, $"socketpair(AF_UNIX, type {type})");
         }
 
         try
@@ -466,6 +466,7 @@ internal sealed class EscapeAttack(HostileConnection c, MiniLaunchInfo launch)
         "prlimit-host" => PrlimitHost(this.TargetInt(EscapeChecks.HostPidKey)),
         "dgram-sendto" => DatagramTo(this.Target(EscapeChecks.DatagramSocketKey), connect: false),
         "dgram-connect" => DatagramTo(this.Target(EscapeChecks.DatagramSocketKey), connect: true),
+        "dgram-raw-sendto" => DatagramTo(this.Target(EscapeChecks.DatagramSocketKey), connect: false, type: 3 /* SOCK_RAW: the kernel makes it a datagram pair */),
         "shm-attach" => AttachSharedMemory(this.TargetInt(EscapeChecks.SharedMemoryKey)),
         "control-own-fchmod" => FChmodOwnFile(Path.GetTempPath()),
         "control-own-sandbox" => WriteReadDelete(launch.SandboxDirectory),

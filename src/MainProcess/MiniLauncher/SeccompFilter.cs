@@ -7,7 +7,9 @@ namespace IpcBroker.MiniLauncher;
 /// read, so glibc falls back to <c>clone</c>); <c>clone</c> with a namespace flag and <c>ioctl(TIOCSTI)</c> (EPERM); the
 /// metadata writes Landlock does not control (chmod, chown, xattr and utimes by path or descriptor; EPERM), with
 /// <c>fchmod</c> kept for harmless modes and <c>utimensat</c> for its descriptor form; <c>prlimit64</c> on another process,
-/// System V IPC and POSIX message queues (EPERM); <c>socketpair(SOCK_DGRAM)</c> (EACCES).
+/// System V IPC and POSIX message queues, inode flags (<c>file_setattr</c>, <c>FS_IOC_SETFLAGS</c>,
+/// <c>FS_IOC_FSSETXATTR</c>) and scheduling or priorities of any process but the caller (EPERM); <c>socketpair</c> of any
+/// type but stream and seqpacket (EACCES).
 /// </summary>
 /// <remarks>
 /// A deny-list, not an allow-list: the programs it runs (.NET, node, shells) use hundreds of calls that change between
@@ -24,6 +26,9 @@ internal static unsafe class SeccompFilter
     private const uint NotImplemented = 38;    // ENOSYS
     private const uint X32SyscallBit = 0x40000000;
     private const uint TerminalInjectCharacter = 0x5412; // TIOCSTI
+    private const uint SetInodeFlags = 0x40086602;        // FS_IOC_SETFLAGS
+    private const uint SetInodeFlags32 = 0x40046602;      // FS_IOC32_SETFLAGS
+    private const uint SetInodeAttributes = 0x401C5820;   // FS_IOC_FSSETXATTR
 
     // CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET.
     // (CLONE_NEWTIME only exists for clone3 and unshare, both refused.)
@@ -62,6 +67,9 @@ internal static unsafe class SeccompFilter
         // System V IPC and POSIX message queues live in the host's IPC namespace, shared by uid, outside Landlock.
         "shmget", "shmat", "shmctl", "semget", "semop", "semtimedop", "semctl", "msgget", "msgsnd", "msgrcv", "msgctl",
         "mq_open", "mq_unlink", "fanotify_init",
+
+        // Linux 6.17's inode attributes by path (append-only, sync, nodump, ...), as FS_IOC_SETFLAGS below by descriptor.
+        "file_setattr",
     ];
 
     // The path calls that newer architectures (aarch64) do not have: their libc uses the *at forms, refused above too.
@@ -102,7 +110,22 @@ internal static unsafe class SeccompFilter
             .IfEqual(table.Numbers["socketpair"], "socketpair")
             .IfEqual(table.Numbers["fchmod"], "fchmod")
             .IfEqual(table.Numbers["utimensat"], "utimensat")
+            .IfEqual(table.Numbers["sched_setparam"], "self-only")
+            .IfEqual(table.Numbers["sched_setscheduler"], "self-only")
+            .IfEqual(table.Numbers["sched_setaffinity"], "self-only")
+            .IfEqual(table.Numbers["sched_setattr"], "self-only")
+            .IfEqual(table.Numbers["setpriority"], "setpriority")
+            .IfEqual(table.Numbers["ioprio_set"], "ioprio")
             .Jump("allow");
+
+        // Scheduling another process of the same uid (a non-root host's) needs no capability and Landlock does not scope
+        // it: SCHED_IDLE, one CPU, nice 19 would starve the host. Only the caller itself (pid 0) may be changed.
+        filter.Label("self-only").Load(FirstArgumentOffset).IfEqual(0, "allow", "eperm");
+
+        // setpriority(PRIO_PROCESS = 0, 0, n) and ioprio_set(IOPRIO_WHO_PROCESS = 1, 0, n) only: PRIO_USER would renice every
+        // process of the user at once.
+        filter.Label("setpriority").Load(FirstArgumentOffset).IfEqual(0, null, "eperm").Load(SecondArgumentOffset).IfEqual(0, "allow", "eperm");
+        filter.Label("ioprio").Load(FirstArgumentOffset).IfEqual(1, null, "eperm").Load(SecondArgumentOffset).IfEqual(0, "allow", "eperm");
 
         // fchmod works on a read-only descriptor too, e.g. of a granted root-owned library or /etc/passwd: no set-id bit,
         // no group or other write bit, and at least the owner's read (so that a granted file cannot be made unreadable).
@@ -117,9 +140,10 @@ internal static unsafe class SeccompFilter
         filter.Label("prlimit").Load(FirstArgumentOffset).IfEqual(0, "allow", "eperm");
 
         // An unconnected AF_UNIX datagram socket from socketpair can connect() or sendto() any pathname datagram socket
-        // (journald, /dev/log, another program's): Landlock below ABI 8 does not control that. Stream and seqpacket pairs
-        // stay allowed (they cannot be re-connected).
-        filter.Label("socketpair").Load(SecondArgumentOffset).And(0xF).IfEqual(2 /* SOCK_DGRAM */, "eacces", "allow");
+        // (journald, /dev/log, another program's): Landlock below ABI 8 does not control that. Only stream and seqpacket
+        // pairs are allowed (they cannot be re-connected); an allow-list, because the kernel turns SOCK_RAW into a datagram
+        // pair too.
+        filter.Label("socketpair").Load(SecondArgumentOffset).And(0xF).IfEqual(1 /* SOCK_STREAM */, "allow").IfEqual(5 /* SOCK_SEQPACKET */, "allow", "eacces");
 
         filter.Label("socket").Load(FirstArgumentOffset);
         if (network)
@@ -129,7 +153,8 @@ internal static unsafe class SeccompFilter
 
         filter.Jump("eacces");
         filter.Label("clone").Load(FirstArgumentOffset).IfAnyBitSet(NamespaceFlags, "eperm", "allow");
-        filter.Label("ioctl").Load(SecondArgumentOffset).IfEqual(TerminalInjectCharacter, "eperm", "allow");
+        filter.Label("ioctl").Load(SecondArgumentOffset).IfEqual(TerminalInjectCharacter, "eperm")
+            .IfEqual(SetInodeFlags, "eperm").IfEqual(SetInodeFlags32, "eperm").IfEqual(SetInodeAttributes, "eperm", "allow");
 
         filter.Label("allow").Return(ReturnAllow);
         filter.Label("eperm").Return(ReturnErrno | PermissionDenied);

@@ -59,6 +59,8 @@ internal sealed class SyscallTable
         ["utime"] = 132, ["utimes"] = 235, ["futimesat"] = 261, ["utimensat"] = 280,
         ["shmget"] = 29, ["shmat"] = 30, ["shmctl"] = 31, ["semget"] = 64, ["semop"] = 65, ["semtimedop"] = 220, ["semctl"] = 66,
         ["msgget"] = 68, ["msgsnd"] = 69, ["msgrcv"] = 70, ["msgctl"] = 71, ["mq_open"] = 240, ["mq_unlink"] = 241, ["fanotify_init"] = 300,
+        ["file_setattr"] = 469, ["sched_setparam"] = 142, ["sched_setscheduler"] = 144, ["sched_setaffinity"] = 203, ["sched_setattr"] = 314,
+        ["setpriority"] = 141, ["ioprio_set"] = 251,
     });
 
     private static SyscallTable Aarch64() => new("aarch64", 0xC00000B7 /* EM_AARCH64 | 64BIT | LE */, hasX32: false, new()
@@ -81,5 +83,7 @@ internal sealed class SyscallTable
         ["setxattrat"] = 463, ["removexattrat"] = 466, ["utimensat"] = 88,
         ["shmget"] = 194, ["shmat"] = 196, ["shmctl"] = 195, ["semget"] = 190, ["semop"] = 193, ["semtimedop"] = 192, ["semctl"] = 191,
         ["msgget"] = 186, ["msgsnd"] = 189, ["msgrcv"] = 188, ["msgctl"] = 187, ["mq_open"] = 180, ["mq_unlink"] = 181, ["fanotify_init"] = 262,
+        ["file_setattr"] = 469, ["sched_setparam"] = 118, ["sched_setscheduler"] = 119, ["sched_setaffinity"] = 122, ["sched_setattr"] = 274,
+        ["setpriority"] = 140, ["ioprio_set"] = 30,
     });
 }

@@ -111,7 +111,7 @@ public static class EscapeChecks
         "read-host-environ", "read-host-mem", "read-host-cmdline", "read-mini-environ", "read-mini-stdin",
         "tcp-connect", "udp-send",
         "chmod-data-file", "chown-data-file", "set-xattr-data-file", "utimes-data-file",
-        "prlimit-host", "dgram-sendto", "dgram-connect", "shm-attach",
+        "prlimit-host", "dgram-sendto", "dgram-connect", "dgram-raw-sendto", "shm-attach",
     ];
 
     /// <summary>
