@@ -185,6 +185,9 @@ public class CleanStartTests(ITestOutputHelper output) : HostTestBase(output)
     [InlineData("the launcher directory")]
     [InlineData("the sandbox root")]
     [InlineData("a sandbox inside the sandbox root")]
+    [InlineData("the temp directory")]
+    [InlineData("the .NET runtime directory")]
+    [InlineData("the host's own directory")]
     public void AReadWriteGrantOverTheMiniTheLauncherOrTheSandboxRootIsRefusedAtStart(string which)
     {
         string miniDirectory = Path.GetDirectoryName(Path.GetFullPath(TestMiniAppPath))!;
@@ -197,6 +200,9 @@ public class CleanStartTests(ITestOutputHelper output) : HostTestBase(output)
             "the launcher directory" => Path.Combine(AppContext.BaseDirectory, "launcher"),
             "the sandbox root" => this.root,
             "a sandbox inside the sandbox root" => Path.Combine(this.root, "u-other", "wx-other-release"),
+            "the temp directory" => Path.GetTempPath(),
+            "the .NET runtime directory" => System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(),
+            "the host's own directory" => AppContext.BaseDirectory,
             _ => throw new ArgumentOutOfRangeException(nameof(which)),
         };
 

@@ -86,15 +86,26 @@ internal sealed class MiniProcessLauncher
         [
             ("the mini executable's directory", Path.GetDirectoryName(this.executablePath)!),
             ("the launcher's directory", Path.GetDirectoryName(this.launcherPath)!),
+            ("the host's pipe directory", Path.GetDirectoryName(this.pipePath)!),
+            ("the host's own directory", AppContext.BaseDirectory),
+            ("the .NET runtime's directory", System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory()),
         ];
         if (this.options.SandboxRoot is { } root)
         {
             guarded.Add(("the sandbox root", Path.GetFullPath(root)));
         }
 
+        // The temp directory holds every mini process's scratch directory: a grant of it (or above it) hands each one all
+        // the others'. A directory of the caller's own inside it is fine. (Paths are compared as written, links unresolved.)
+        string temp = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Path.GetTempPath()));
         foreach (string grant in this.options.Sandbox.ReadWritePaths)
         {
             string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(grant));
+            if (IsWithin(temp, full))
+            {
+                throw new IpcConfigurationException($"MiniSandboxOptions.ReadWritePaths entry '{full}' contains the temp directory ('{temp}'), where every mini process's scratch directory is: every mini process could write in all of them. Grant a directory of its own.");
+            }
+
             foreach ((string what, string path) in guarded)
             {
                 if (Overlaps(full, Path.TrimEndingDirectorySeparator(path)))
