@@ -170,6 +170,37 @@ public sealed class ScratchRemovalTests(ITestOutputHelper output) : TestBase(out
         Assert.False(Directory.Exists(scratch));
     }
 
+    [SkippableFact]
+    public async Task AnEntryThatCannotBeRemovedLeavesOnlyItself()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "the no-follow removal is Linux's");
+        string scratch = Path.Combine(this.root, "scratch");
+        Directory.CreateDirectory(scratch);
+        for (int i = 0; i < 50; i++)
+        {
+            Directory.CreateDirectory(Path.Combine(scratch, $"d{i}"));
+            File.WriteAllText(Path.Combine(scratch, $"d{i}", "file"), "x");
+            File.WriteAllText(Path.Combine(scratch, $"f{i}"), "x");
+        }
+
+        // An immutable file (chattr +i, which needs CAP_LINUX_IMMUTABLE and a file system that has the flag) cannot be unlinked.
+        string stuck = Path.Combine(scratch, "stuck");
+        File.WriteAllText(stuck, "x");
+        Skip.IfNot(await this.ChattrAsync("+i", stuck), "chattr +i is refused here (no CAP_LINUX_IMMUTABLE, or the file system lacks the flag)");
+        try
+        {
+            string? why = ScratchDirectory.TryRemove(scratch);
+
+            Assert.NotNull(why);
+            Assert.Contains("stuck", why, StringComparison.Ordinal);
+            Assert.Equal([stuck], Directory.GetFileSystemEntries(scratch));
+        }
+        finally
+        {
+            Assert.True(await this.ChattrAsync("-i", stuck));
+        }
+    }
+
     public override void Dispose()
     {
         base.Dispose();
@@ -212,6 +243,34 @@ public sealed class ScratchRemovalTests(ITestOutputHelper output) : TestBase(out
 
     [DllImport("libc", EntryPoint = "close", SetLastError = true)]
     private static extern int Close(int fd);
+
+    private async Task<bool> ChattrAsync(string change, string path)
+    {
+        using var chattr = new System.Diagnostics.Process { StartInfo = new("chattr", [change, path]) { RedirectStandardError = true } };
+        try
+        {
+            chattr.Start();
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+
+        try
+        {
+            await this.WithTimeoutAsync(chattr.WaitForExitAsync(this.TimeoutToken));
+        }
+        finally
+        {
+            if (!chattr.HasExited)
+            {
+                chattr.Kill();
+            }
+        }
+
+        this.Output.WriteLine($"chattr {change}: exit {chattr.ExitCode} {await chattr.StandardError.ReadToEndAsync(this.TimeoutToken)}");
+        return chattr.ExitCode == 0;
+    }
 
     private string Canary()
     {

@@ -91,6 +91,24 @@ public class StaleLeftoverTests : HostTestBase
     }
 
     [SkippableFact]
+    public async Task AnotherUsersScratchDirectoryIsNotSwept()
+    {
+        // Hosts of several users share /tmp; a host removes only its own user's leftovers.
+        Skip.IfNot(OperatingSystem.IsLinux() && Environment.IsPrivilegedProcess, "giving a directory to another user needs root (chown)");
+        int deadPid = await this.DeadPidAsync();
+        string sweptRoot = this.Made(Path.Combine(Path.GetTempPath(), "ipcb-sweep-root-" + Hex()));
+        string others = Path.Combine(sweptRoot, $"{ScratchDirectory.Prefix}{deadPid.ToString(CultureInfo.InvariantCulture)}-{Hex()}");
+        Directory.CreateDirectory(others);
+        Assert.Equal(0, LChown(others, 65534, 65534));
+        Directory.SetLastWriteTimeUtc(others, DateTime.UtcNow - TimeSpan.FromMinutes(5));
+
+        List<string> removed = ScratchDirectory.RemoveStale(sweptRoot, DateTime.UtcNow, DateTime.UtcNow + TimeSpan.FromMinutes(1));
+
+        Assert.Empty(removed);
+        Assert.True(Directory.Exists(others), "another user's scratch directory stays");
+    }
+
+    [SkippableFact]
     public void RemovingAScratchDirectoryFollowsNoSymbolicLink()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "symbolic links to directories are made as on Linux");
@@ -194,6 +212,9 @@ public class StaleLeftoverTests : HostTestBase
 
         base.Dispose();
     }
+
+    [DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
+    private static extern int LChown(string path, int owner, int group);
 
     private static string Hex() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
