@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using IpcBroker.MainProcess.Hosting;
 using IpcBroker.MainProcess.Hosting.Sandbox;
@@ -54,12 +55,57 @@ public class StaleLeftoverTests : HostTestBase
 
         this.StartHost();
 
+        // The sweep runs off the start path; the host says when it has finished.
+        await this.WaitForLogAsync(r => r.EventId == 2068);
         Assert.False(Directory.Exists(dead), "the dead host's scratch directory is removed");
         Assert.Equal("not the mini's", await File.ReadAllTextAsync(outsideFile, this.TimeoutToken));
         Assert.True(Directory.Exists(young), "a scratch directory younger than a minute stays");
         Assert.True(Directory.Exists(live), "a live host's scratch directory stays");
         Assert.True(Directory.Exists(withoutPid), "a scratch directory whose name has no pid stays: its owner cannot be told");
         Assert.Contains(this.Logs.Records, r => r.EventId == 2061 && r.Message.Contains(dead, StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public async Task AScratchDirectoryItsHostStillLocksIsNotSweptWhateverItsPidSays()
+    {
+        // A host in another pid namespace sharing this temp directory: its pid means nothing here (no /proc entry), and
+        // its scratch directory's own time does not change while its mini writes deeper. Its lock is what tells.
+        Skip.IfNot(OperatingSystem.IsLinux(), "scratch directories are judged by /proc and flock, Linux's");
+        int deadPid = await this.DeadPidAsync();
+        string sweptRoot = this.Made(Path.Combine(Path.GetTempPath(), "ipcb-sweep-root-" + Hex()));
+        string locked = Path.Combine(sweptRoot, $"{ScratchDirectory.Prefix}{deadPid.ToString(CultureInfo.InvariantCulture)}-{Hex()}");
+        string unlocked = Path.Combine(sweptRoot, $"{ScratchDirectory.Prefix}{deadPid.ToString(CultureInfo.InvariantCulture)}-{Hex()}");
+        Directory.CreateDirectory(locked);
+        Directory.CreateDirectory(unlocked);
+        await File.WriteAllTextAsync(Path.Combine(locked, "in-use"), "a live mini's", this.TimeoutToken);
+        using SafeHandle held = ScratchDirectory.Lock(locked);
+        DateTime old = DateTime.UtcNow - TimeSpan.FromMinutes(5);
+        Directory.SetLastWriteTimeUtc(locked, old);
+        Directory.SetLastWriteTimeUtc(unlocked, old);
+
+        List<string> removed = ScratchDirectory.RemoveStale(sweptRoot, DateTime.UtcNow, DateTime.UtcNow + TimeSpan.FromMinutes(1));
+
+        Assert.Equal([unlocked], removed);
+        Assert.True(File.Exists(Path.Combine(locked, "in-use")), "the locked scratch directory stays");
+        Assert.False(Directory.Exists(unlocked), "the unlocked one of a dead pid is removed");
+    }
+
+    [SkippableFact]
+    public async Task AnotherUsersScratchDirectoryIsNotSwept()
+    {
+        // Hosts of several users share /tmp; a host removes only its own user's leftovers.
+        Skip.IfNot(OperatingSystem.IsLinux() && Environment.IsPrivilegedProcess, "giving a directory to another user needs root (chown)");
+        int deadPid = await this.DeadPidAsync();
+        string sweptRoot = this.Made(Path.Combine(Path.GetTempPath(), "ipcb-sweep-root-" + Hex()));
+        string others = Path.Combine(sweptRoot, $"{ScratchDirectory.Prefix}{deadPid.ToString(CultureInfo.InvariantCulture)}-{Hex()}");
+        Directory.CreateDirectory(others);
+        Assert.Equal(0, LChown(others, 65534, 65534));
+        Directory.SetLastWriteTimeUtc(others, DateTime.UtcNow - TimeSpan.FromMinutes(5));
+
+        List<string> removed = ScratchDirectory.RemoveStale(sweptRoot, DateTime.UtcNow, DateTime.UtcNow + TimeSpan.FromMinutes(1));
+
+        Assert.Empty(removed);
+        Assert.True(Directory.Exists(others), "another user's scratch directory stays");
     }
 
     [SkippableFact]
@@ -122,6 +168,7 @@ public class StaleLeftoverTests : HostTestBase
             }
 
             this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, Sandbox = new MiniSandboxOptions { Cgroups = support } });
+            await this.WaitForLogAsync(r => r.EventId == 2068);
 
             Assert.All(stale.Directories, d => Assert.False(Directory.Exists(d), $"{d} is removed: empty and old"));
             Assert.All(stale.Directories, d => Assert.Contains(this.Logs.Records, r => r.EventId == 2062 && r.Message.Contains(d, StringComparison.Ordinal)));
@@ -165,6 +212,9 @@ public class StaleLeftoverTests : HostTestBase
 
         base.Dispose();
     }
+
+    [DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
+    private static extern int LChown(string path, int owner, int group);
 
     private static string Hex() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 

@@ -162,7 +162,9 @@ public sealed class MiniAppHost : IAsyncDisposable
                     HostLog.RemovedStalePipeDirectory(host.logger, stale);
                 }
 
-                host.launcher.RemoveStaleLeftovers(DateTime.UtcNow);
+                // Off the start path: a dead host's scratch directory can hold whatever its minis wrote. Bounded, and logged.
+                MiniProcessLauncher launcher = host.launcher;
+                _ = Task.Run(() => launcher.RemoveStaleLeftovers(DateTime.UtcNow, DateTime.UtcNow + ScratchDirectory.StaleSweepBudget));
             }
 
             return host;

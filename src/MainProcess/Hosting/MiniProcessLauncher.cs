@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using IpcBroker.MainProcess.Hosting.Sandbox;
 using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
 
 namespace IpcBroker.MainProcess.Hosting;
 
@@ -135,16 +136,30 @@ internal sealed class MiniProcessLauncher
     /// (<see cref="MiniCgroupSupport.RemoveStale"/>), each when older than <see cref="ScratchDirectory.MinimumAge"/>.
     /// </summary>
     /// <param name="now">The current time.</param>
-    public void RemoveStaleLeftovers(DateTime now)
+    /// <param name="deadline">When to stop removing scratch directories, leaving the rest to the next host.</param>
+    /// <remarks>Throws nothing: what fails is logged (<see cref="HostLog.StaleSweepFinished"/> says how it ended).</remarks>
+    public void RemoveStaleLeftovers(DateTime now, DateTime deadline)
     {
-        foreach (string directory in ScratchDirectory.RemoveStale(Path.GetTempPath(), now))
+        int scratchDirectories = 0, cgroups = 0;
+        try
         {
-            HostLog.RemovedStaleScratchDirectory(this.logger, directory);
-        }
+            foreach (string directory in ScratchDirectory.RemoveStale(Path.GetTempPath(), now, deadline))
+            {
+                HostLog.RemovedStaleScratchDirectory(this.logger, directory);
+                scratchDirectories++;
+            }
 
-        foreach (string directory in this.cgroups.RemoveStale(now, ScratchDirectory.MinimumAge))
+            foreach (string directory in this.cgroups.RemoveStale(now, ScratchDirectory.MinimumAge))
+            {
+                HostLog.RemovedStaleCgroup(this.logger, directory);
+                cgroups++;
+            }
+
+            HostLog.StaleSweepFinished(this.logger, scratchDirectories, cgroups, DateTime.UtcNow > deadline ? "its time ran out, the rest is left to the next host" : "complete");
+        }
+        catch (Exception ex)
         {
-            HostLog.RemovedStaleCgroup(this.logger, directory);
+            HostLog.StaleSweepFinished(this.logger, scratchDirectories, cgroups, "failed: " + ex.Message);
         }
     }
 
@@ -168,17 +183,21 @@ internal sealed class MiniProcessLauncher
         }
 
         string scratch = ScratchDirectory.Create();
+        SafeFileHandle? scratchLock = null;
         MiniCgroup? cgroup = null;
         try
         {
+            // Held until the directory is removed: the mark by which no other host's sweep takes it for a dead host's.
+            scratchLock = ScratchDirectory.Lock(scratch);
             cgroup = this.CreateCgroup();
-            return this.StartIn(lastKey, key, sandboxDirectory, scratch, cgroup);
+            return this.StartIn(lastKey, key, sandboxDirectory, scratch, scratchLock, cgroup);
         }
         catch
         {
             // Nothing joined the cgroup: it is empty, and goes at once.
             cgroup?.RemoveEmpty();
             ScratchDirectory.TryRemove(scratch);
+            scratchLock?.Dispose();
             throw;
         }
     }
@@ -195,7 +214,7 @@ internal sealed class MiniProcessLauncher
         return this.cgroups.Create(new MiniCgroupLimits(sandbox.MemoryLimitBytes, sandbox.CpuLimit, sandbox.MaxTasks), this.logger);
     }
 
-    private MiniProcessHandle StartIn(Func<MiniAppKey> lastKey, MiniAppKey key, string? sandboxDirectory, string scratch, MiniCgroup? cgroup)
+    private MiniProcessHandle StartIn(Func<MiniAppKey> lastKey, MiniAppKey key, string? sandboxDirectory, string scratch, SafeFileHandle scratchLock, MiniCgroup? cgroup)
     {
         string home = sandboxDirectory ?? scratch;
         var startInfo = new ProcessStartInfo
@@ -299,7 +318,7 @@ internal sealed class MiniProcessLauncher
             log.Write("stderr", line);
         });
         int pid = process.Id;
-        return new MiniProcessHandle(process, stderrTail, startedAt, DrainAsync(stdout, stderr, log), () => this.CleanUpAsync(lastKey(), pid, scratch, cgroup))
+        return new MiniProcessHandle(process, stderrTail, startedAt, DrainAsync(stdout, stderr, log), () => this.CleanUpAsync(lastKey(), pid, scratch, scratchLock, cgroup))
         {
             SocketFd = launcher ? InheritedSocketFd : null,
             Sandbox = report,
@@ -311,9 +330,10 @@ internal sealed class MiniProcessLauncher
     /// The cgroup goes first: removing it ends whatever descendants the process left in it, so that none of them can
     /// still write in the scratch directory while it is removed. The removal runs within
     /// <see cref="ScratchDirectory.RemovalBudget"/> here (this is on the process's exit path, which stops wait for); a
-    /// scratch directory a mini process filled with more than that is finished on the thread pool.
+    /// scratch directory a mini process filled with more than that is finished on the thread pool. The scratch
+    /// directory's lock (<see cref="ScratchDirectory.Lock"/>) is let go once the removal has ended, done or not.
     /// </remarks>
-    private async Task CleanUpAsync(MiniAppKey key, int pid, string scratch, MiniCgroup? cgroup)
+    private async Task CleanUpAsync(MiniAppKey key, int pid, string scratch, SafeFileHandle scratchLock, MiniCgroup? cgroup)
     {
         if (cgroup is not null)
         {
@@ -321,16 +341,22 @@ internal sealed class MiniProcessLauncher
             await cgroup.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
-        if (ScratchDirectory.TryRemove(scratch, DateTime.UtcNow + ScratchDirectory.RemovalBudget) is not null)
+        if (ScratchDirectory.TryRemove(scratch, DateTime.UtcNow + ScratchDirectory.RemovalBudget) is null)
         {
-            _ = Task.Run(() =>
+            scratchLock.Dispose();
+            return;
+        }
+
+        _ = Task.Run(() =>
+        {
+            using (scratchLock)
             {
                 if (ScratchDirectory.TryRemove(scratch) is { } why)
                 {
                     HostLog.SandboxCleanupFailed(this.logger, key, pid, scratch, why);
                 }
-            });
-        }
+            }
+        });
     }
 
     private MiniProcessProtections Probe()

@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
 
 namespace IpcBroker.MainProcess.Hosting.Sandbox;
 
@@ -16,6 +18,11 @@ internal static class ScratchDirectory
 {
     /// <summary>How every scratch directory's name begins; the host's pid, '-' and 16 hex characters follow.</summary>
     public const string Prefix = "ipcbm-";
+
+    private const int LockExclusive = 2;
+    private const int LockNonBlocking = 4;
+    private const int AtEmptyPath = 0x1000;
+    private const uint StatxUid = 0x8;
 
     /// <summary>How old a scratch directory must be before it can be judged stale.</summary>
     public static readonly TimeSpan MinimumAge = TimeSpan.FromMinutes(1);
@@ -74,17 +81,60 @@ internal static class ScratchDirectory
         }
     }
 
+    /// <summary>How long the sweep of ended hosts' scratch directories (<see cref="RemoveStale"/>) may run at a host's start.</summary>
+    public static readonly TimeSpan StaleSweepBudget = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Takes the lock that marks a scratch directory as its host's: <c>flock(LOCK_EX)</c> on a descriptor of the
+    /// directory, held for as long as the returned handle is open (the host keeps it until the directory is removed).
+    /// <see cref="RemoveStale"/> leaves a directory whose lock another descriptor holds, whatever its name's pid says.
+    /// </summary>
+    /// <param name="path">A path <see cref="Create"/> returned.</param>
+    /// <returns>The handle holding the lock (close-on-exec: no mini process inherits it); an invalid one off Linux.</returns>
+    /// <exception cref="IOException">When the directory cannot be opened or locked.</exception>
+    public static SafeFileHandle Lock(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return new SafeFileHandle(IntPtr.Zero, ownsHandle: false);
+        }
+
+        int fd = NoFollowDirectoryRemoval.OpenNoFollow(path);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open the scratch directory {path}: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        if (Flock(fd, LockExclusive | LockNonBlocking) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            handle.Dispose();
+            throw new IOException($"cannot lock the scratch directory {path}: errno {errno}");
+        }
+
+        return handle;
+    }
+
     /// <summary>
     /// Removes the scratch directories directly below <paramref name="root"/> whose host has ended: named
-    /// <c>ipcbm-&lt;pid&gt;-&lt;16 hex&gt;</c>, a real directory (not a symbolic link), no process with that pid
-    /// (<c>/proc/&lt;pid&gt;</c> absent), and not written for <see cref="MinimumAge"/>. Anything else is left alone: a
-    /// name without a pid (whose owner cannot be told), a pid that is alive (its host, or another process that took the
-    /// pid: left until that one ends too), and what this user may not remove.
+    /// <c>ipcbm-&lt;pid&gt;-&lt;16 hex&gt;</c>, a real directory (not a symbolic link), owned by this process's effective
+    /// user, no process with that pid (<c>/proc/&lt;pid&gt;</c> absent), not written for <see cref="MinimumAge"/>, and
+    /// no lock held on it (<see cref="Lock"/>: <c>flock(LOCK_EX | LOCK_NB)</c> succeeds, and is held while it is removed).
+    /// Anything else is left alone: a name without a pid (whose owner cannot be told), a pid that is alive (its host, or
+    /// another process that took the pid: left until that one ends too), a locked directory (a live host's, also one in
+    /// another pid namespace whose pid means nothing here), and another user's.
     /// </summary>
     /// <param name="root">The temp directory hosts make scratch directories in.</param>
     /// <param name="now">The current time.</param>
+    /// <param name="deadline">When to stop, leaving the rest (a partly removed directory goes on at the next host's start).</param>
     /// <returns>The directories removed.</returns>
-    public static List<string> RemoveStale(string root, DateTime now)
+    /// <remarks>
+    /// A mini process can take the lock on its own scratch directory (it has a descriptor of it) and keep it from the
+    /// sweep of a later host after its own host was killed; that keeps only its own directory, whose removal was the
+    /// host's job anyway.
+    /// </remarks>
+    public static List<string> RemoveStale(string root, DateTime now, DateTime deadline)
     {
         var removed = new List<string>();
         if (!OperatingSystem.IsLinux())
@@ -102,8 +152,14 @@ internal static class ScratchDirectory
             return removed;
         }
 
+        uint user = GetEffectiveUserId();
         foreach (string directory in candidates)
         {
+            if (DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
             try
             {
                 if (OwnerPid(Path.GetFileName(directory)) is not int pid
@@ -119,13 +175,39 @@ internal static class ScratchDirectory
                 continue;
             }
 
-            if (TryRemove(directory) is null)
+            // Not a link (O_NOFOLLOW), this user's, and no host (of any pid namespace) holding its lock.
+            int fd = NoFollowDirectoryRemoval.OpenNoFollow(directory);
+            if (fd < 0)
+            {
+                continue;
+            }
+
+            using var held = new SafeFileHandle(fd, ownsHandle: true);
+            if (OwnerUid(fd) != user || Flock(fd, LockExclusive | LockNonBlocking) != 0)
+            {
+                continue;
+            }
+
+            if (TryRemove(directory, deadline) is null)
             {
                 removed.Add(directory);
             }
         }
 
         return removed;
+    }
+
+    /// <summary>The owner uid of the open file <paramref name="fd"/> (<c>statx</c>), or null when it cannot be told.</summary>
+    private static uint? OwnerUid(int fd)
+    {
+        // struct statx: stx_mask u32 @0, stx_blksize u32 @4, stx_attributes u64 @8, stx_nlink u32 @16, stx_uid u32 @20.
+        byte[] buffer = new byte[256];
+        if (Statx(fd, [0], AtEmptyPath, StatxUid, buffer) != 0 || (MemoryMarshal.Read<uint>(buffer) & StatxUid) == 0)
+        {
+            return null;
+        }
+
+        return MemoryMarshal.Read<uint>(buffer.AsSpan(20));
     }
 
     /// <summary>The host pid in a scratch directory's name, or null when the name is not <c>ipcbm-&lt;pid&gt;-&lt;16 hex&gt;</c>.</summary>
@@ -140,4 +222,13 @@ internal static class ScratchDirectory
 
         return int.TryParse(rest.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid > 0 ? pid : null;
     }
+
+    [DllImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static extern int Flock(int fd, int operation);
+
+    [DllImport("libc", EntryPoint = "geteuid")]
+    private static extern uint GetEffectiveUserId();
+
+    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static extern int Statx(int directoryFd, byte[] path, int flags, uint mask, byte[] buffer);
 }
