@@ -12,6 +12,8 @@ namespace IpcBroker.EndToEnd.Tests;
 /// What the mini processes of a host that ended without cleaning up (SIGKILL) leave, their scratch directories and their
 /// cgroups, is removed by the next host, and nothing of a live host or anything younger than a minute is.
 /// </summary>
+// Alone, after the parallel tests: another host starting meanwhile would sweep this test's "dead" leftovers first.
+[Collection(FaultCollection.Name)]
 public class StaleLeftoverTests : HostTestBase
 {
     private static readonly MiniCgroupLimits Limits = new(MemoryBytes: 256L * 1024 * 1024, Cpus: 0.5, MaxTasks: 64);
