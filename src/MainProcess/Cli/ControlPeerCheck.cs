@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using IpcBroker.MainProcess.Hosting.Sandbox;
 using IpcBroker.Sessions;
 
 namespace IpcBroker.MainProcess.Cli;
@@ -21,8 +22,8 @@ namespace IpcBroker.MainProcess.Cli;
 /// </remarks>
 internal sealed class ControlPeerCheck
 {
-    /// <summary>How the name of every mini process's cgroup begins (the sandbox's cgroup naming).</summary>
-    public const string MiniCgroupPrefix = "ipcb-mini-";
+    /// <summary>How the name of every mini process's cgroup begins: the sandbox's own naming, <see cref="MiniCgroupSupport.NamePrefix"/>.</summary>
+    public const string MiniCgroupPrefix = MiniCgroupSupport.NamePrefix;
 
     /// <summary>A bound on the chain of parents walked: deeper than any real tree, so that a corrupt or looping read ends.</summary>
     private const int MaxAncestors = 4096;

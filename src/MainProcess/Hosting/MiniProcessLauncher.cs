@@ -38,6 +38,7 @@ internal sealed class MiniProcessLauncher
     private readonly ILogger logger;
     private readonly string launcherPath;
     private readonly MiniCgroupSupport cgroups;
+    private readonly Lazy<IReadOnlyList<string>> readOnlyGrants;
 
     /// <param name="executablePath">The mini program executable.</param>
     /// <param name="options">The host's settings: the sandbox, the caps of the children's output.</param>
@@ -54,6 +55,7 @@ internal sealed class MiniProcessLauncher
         this.launcherPath = Path.GetFullPath(options.Sandbox.LauncherPath ?? Path.Combine(AppContext.BaseDirectory, "launcher", "IpcBroker.MiniLauncher.dll"));
         this.cgroups = options.Sandbox.Cgroups ?? MiniCgroupSupport.Current;
         this.Protections = this.Probe();
+        this.readOnlyGrants = new(this.ReadOnlyGrants);
     }
 
     /// <summary>Gets the protections every process this launcher starts gets, probed once.</summary>
@@ -202,6 +204,22 @@ internal sealed class MiniProcessLauncher
         }
     }
 
+    /// <summary>
+    /// What every mini process may read and run, the same for each start (found once: resolving the PATH's links is I/O):
+    /// its own directory, the programs on its PATH (a script's interpreter, node…), and the .NET runtime, which a .dll mini
+    /// needs and a script or an app host often starts; all of it public, and read-only.
+    /// </summary>
+    private IReadOnlyList<string> ReadOnlyGrants()
+    {
+        List<string> readOnly = [Path.GetDirectoryName(this.executablePath)!, .. SearchPathDirectories(), .. this.options.Sandbox.ReadOnlyPaths.Select(Path.GetFullPath)];
+        if (Path.IsPathRooted(DotnetHost.Value))
+        {
+            readOnly.Add(Path.GetDirectoryName(DotnetHost.Value)!);
+        }
+
+        return readOnly;
+    }
+
     /// <summary>Makes the process's cgroup, when the launcher is used, the host may make one and a limit is set; else null.</summary>
     private MiniCgroup? CreateCgroup()
     {
@@ -244,14 +262,6 @@ internal sealed class MiniProcessLauncher
         List<string> applied = ["clean environment", "private scratch directory"];
         if (launcher)
         {
-            // What it runs: its own directory, the programs on its PATH (a script's interpreter, node…), and the .NET
-            // runtime, which a .dll mini needs and a script or an app host often starts; all of it public, and read-only.
-            List<string> readOnly = [Path.GetDirectoryName(this.executablePath)!, .. SearchPathDirectories(), .. sandbox.ReadOnlyPaths.Select(Path.GetFullPath)];
-            if (Path.IsPathRooted(DotnetHost.Value))
-            {
-                readOnly.Add(Path.GetDirectoryName(DotnetHost.Value)!);
-            }
-
             List<string> readWrite = [scratch, .. sandbox.ReadWritePaths.Select(Path.GetFullPath)];
             if (sandboxDirectory is not null)
             {
@@ -264,7 +274,7 @@ internal sealed class MiniProcessLauncher
                 this.Protections.LandlockAbi,
                 this.Protections.Seccomp,
                 network,
-                readOnly,
+                this.readOnlyGrants.Value,
                 readWrite,
                 cgroup?.Directories ?? [],
                 MiniProcessLimits.ResourceLimits(),
