@@ -6,7 +6,7 @@ using RuntimeEnvironment = System.Runtime.InteropServices.RuntimeEnvironment;
 namespace IpcBroker.EndToEnd.Tests;
 
 /// <summary>
-/// The launcher (src/MainProcess/MiniLauncher) run directly, from the tests' own output (launcher/ beside the host),
+/// The launcher (src/MainProcess/IpcBroker.MiniLauncher) run directly, from the tests' own output (launcher/ beside the host),
 /// around small real programs: what a program it starts can and cannot do.
 /// </summary>
 public class MiniLauncherTests : HostTestBase

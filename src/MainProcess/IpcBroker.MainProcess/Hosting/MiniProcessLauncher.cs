@@ -47,7 +47,7 @@ internal sealed class MiniProcessLauncher
     /// <param name="logger">Where the host's own messages go (the protections, cleanup failures).</param>
     public MiniProcessLauncher(string executablePath, MiniAppHostOptions options, string pipePath, ILogger childOutputLogger, ILogger logger)
     {
-        this.executablePath = Path.GetFullPath(executablePath);
+        this.executablePath = executablePath.Length == 0 ? string.Empty : Path.GetFullPath(executablePath);
         this.options = options;
         this.pipePath = pipePath;
         this.childOutputLogger = childOutputLogger;
@@ -68,9 +68,14 @@ internal sealed class MiniProcessLauncher
     /// <exception cref="IpcConfigurationException">When they do not.</exception>
     public void Validate()
     {
+        if (this.executablePath.Length == 0)
+        {
+            throw new IpcConfigurationException("No mini program executable: set MiniAppHostOptions.MiniExecutablePath, or name the mini program's project in the host app's project with <MiniProcessProject Include=\"...csproj\" /> (the host package's build copies it to mini/).");
+        }
+
         if (!File.Exists(this.executablePath))
         {
-            throw new IpcConfigurationException($"The mini program executable '{this.executablePath}' does not exist. Build the solution, or set MiniAppHostOptions.MiniExecutablePath.");
+            throw new IpcConfigurationException($"The mini program executable '{this.executablePath}' does not exist. Build the host app (its MiniProcessProject item copies the mini executable to mini/), or set MiniAppHostOptions.MiniExecutablePath.");
         }
 
         if (this.options.ChildOutputMaxLineLength < 16 || this.options.ChildOutputLinesPerSecond < 0)

@@ -7,9 +7,11 @@ public sealed record MiniAppHostOptions
 {
     /// <summary>
     /// Gets the mini program executable: a framework-dependent <c>.dll</c> (run with the current dotnet host) or a native
-    /// executable. Defaults to <c>mini/IpcBroker.MiniProcess.dll</c> beside the host.
+    /// executable. Defaults to the one the host app's build copied to <c>mini/</c> beside it (its <c>MiniProcessProject</c>
+    /// item, recorded in the entry assembly as <c>IpcBroker.MiniExecutable</c>); empty when there is none, and the host's
+    /// start then fails naming both ways to set it.
     /// </summary>
-    public string MiniExecutablePath { get; init; } = Path.Combine(AppContext.BaseDirectory, "mini", "IpcBroker.MiniProcess.dll");
+    public string MiniExecutablePath { get; init; } = MiniExecutableDefault.FromEntryAssembly();
 
     /// <summary>
     /// Gets the most mini program processes alive at once (5, as in the SDK). At the cap, opening another mini program

@@ -11,7 +11,7 @@ public static class OpenApiTestExtensions
     /// </summary>
     /// <param name="broker">The broker.</param>
     /// <param name="account">Who is signed in.</param>
-    /// <param name="payments">The payment provider (a <see cref="SamplePaymentProvider"/> counts charges).</param>
+    /// <param name="payments">The payment provider (an <see cref="IPaymentProvider"/> of the test's own, or a fake that counts charges).</param>
     /// <param name="options">Lifetimes and clock.</param>
     /// <returns>The service and its store; dispose it with the broker.</returns>
     public static async Task<OpenApiTestContext> AddOpenApisAsync(this IIpcTestBroker broker, FakeAccount account, IPaymentProvider payments, OpenApiOptions? options = null)

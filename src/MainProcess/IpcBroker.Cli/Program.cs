@@ -7,7 +7,7 @@ using StreamJsonRpc;
 const string Usage = """
     IpcBroker host
 
-    Usage: dotnet run --project src/MainProcess -- <verb> [arguments] [--json] [--connection FILE]
+    Usage: dotnet run --project src/MainProcess/IpcBroker.Cli -- <verb> [arguments] [--json] [--connection FILE]
 
     Verbs:
       demo                         Three mini programs in three processes, calls both ways, open APIs, the cap, logout;
