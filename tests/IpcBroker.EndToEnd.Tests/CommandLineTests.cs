@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json.Nodes;
+using IpcBroker.TestMiniApp;
 
 namespace IpcBroker.EndToEnd.Tests;
 
@@ -162,10 +163,100 @@ public sealed class CommandLineTests : HostTestBase
         }
     }
 
+    [Fact]
+    public async Task ServeMiniRunsTheGivenExecutableAsEveryMiniProgram()
+    {
+        this.ExtendTimeout(ManyProcessesTimeout);
+        using Process serve = await this.StartServeAsync("--mini", TestMiniAppPath);
+        try
+        {
+            await this.OpenAndCallTheTestMiniAsync();
+        }
+        finally
+        {
+            await this.StopServeAsync(serve);
+        }
+    }
+
+    [Fact]
+    public async Task ServeConfigGivesTheSameSettingsAndAnOptionOverridesIt()
+    {
+        this.ExtendTimeout(ManyProcessesTimeout);
+        string config = Path.Combine(this.root, "config", "serve.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(config)!);
+
+        // Relative paths are from the config file's directory.
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "mini": "{{Path.GetRelativePath(Path.GetDirectoryName(config)!, TestMiniAppPath)}}",
+              "data": "data",
+              "user": "u-9",
+              "max": 2
+            }
+            """, this.TimeoutToken);
+        using Process serve = await this.StartServeWithAsync("serve", "--config", config, "--user", "u-8");
+        try
+        {
+            await this.OpenAndCallTheTestMiniAsync();
+            Assert.True(File.Exists(Path.Combine(this.root, "config", "data", "openapi.db")), "the data directory is the config file's, relative to it");
+            JsonNode asMini = JsonNode.Parse((await this.RunAsync("call", "OPEN_DATA_IPC_EVENT_GET_USER_ID", "--json")).Stdout)!;
+            Assert.Equal("u-8", asMini["data"]!["userId"]!.GetValue<string>());
+        }
+        finally
+        {
+            await this.StopServeAsync(serve);
+        }
+    }
+
+    [Theory]
+    [InlineData("{\"mini\": \"x.dll\", \"minni\": \"y\", \"port\": 1}", "has unknown settings 'minni', 'port'; it takes mini, data, user, max, policy")]
+    [InlineData("{\"max\": 0}", "'max' must be a whole number of at least 1, not 0")]
+    [InlineData("{\"user\": 7}", "'user' must be a non-empty string")]
+    [InlineData("[]", "is not a JSON object")]
+    public async Task ABadConfigFileIsOneLineNamingWhatIsWrong(string json, string expected)
+    {
+        string config = Path.Combine(this.root, "bad.json");
+        await File.WriteAllTextAsync(config, json, this.TimeoutToken);
+
+        (int code, string stdout, string stderr) = await this.RunAsync("serve", "--config", config);
+
+        Assert.Equal((2, string.Empty), (code, stdout));
+        Assert.Equal($"error: the config file '{config}'{(expected.StartsWith('\'') ? ": " : " ")}{expected}", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task VersionIsThePackageVersionAndEveryVerbHasItsHelp()
+    {
+        (int code, string stdout, string stderr) = await this.RunAsync("--version");
+        string expected = typeof(IpcBroker.MainProcess.Cli.ClientOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
+        Assert.Equal((0, expected, string.Empty), (code, stdout.Trim(), stderr));
+        Assert.DoesNotContain("+", expected); // the package version, no commit
+
+        (int serveCode, string serveHelp, _) = await this.RunAsync("serve", "--help");
+        Assert.Equal(0, serveCode);
+        Assert.Contains("ipcbroker serve [options]", serveHelp);
+        Assert.All(new[] { "--mini <PATH>", "--config <FILE>", "--data <DIR>", "--user <ID>", "--max <N>", "--policy <FILE>" }, o => Assert.Contains(o, serveHelp));
+
+        (int callCode, string callHelp, _) = await this.RunAsync("call", "--help");
+        Assert.Equal(0, callCode);
+        Assert.Contains("--app <APPID>", callHelp);
+        Assert.Contains("--json", callHelp);
+
+        // No verb: the list of verbs, and a failing exit code.
+        (int noVerbCode, string verbs, _) = await this.RunAsync();
+        Assert.Equal(1, noVerbCode);
+        Assert.All(new[] { "demo", "serve", "open", "list", "call", "wx", "events", "monitor", "stop", "logout" }, v => Assert.Matches($@"(?m)^\s+{v}\b", verbs));
+    }
+
     [Theory]
     [InlineData("error: --max must be a whole number of at least 1, not '0'", "serve", "--max", "0")]
     [InlineData("error: --max must be a whole number of at least 1, not 'many'", "serve", "--max", "many")]
-    [InlineData("error: unknown option '--verr'; run with --help for the list", "open", "wx-a", "--verr", "develop")]
+    [InlineData("error: unknown option '--verr' (did you mean '--ver'?); run 'ipcbroker open --help' for the list", "open", "wx-a", "--verr", "develop")]
+    [InlineData("error: unknown verb 'serv' (did you mean 'serve'?); run with --help for the list", "serv")]
+    [InlineData("error: unexpected argument 'extra'; run 'ipcbroker list --help' for the list", "list", "extra")]
+    [InlineData("error: the mini program '/proc/ipcb-none' does not exist: --mini takes a .dll or a native executable", "serve", "--mini", "/proc/ipcb-none")]
+    [InlineData("error: the mini program '/proc' is a directory: --mini takes a .dll or a native executable", "serve", "--mini", "/proc")]
+    [InlineData("error: cannot read the config file '/proc/ipcb-none': Could not find file '/proc/ipcb-none'.", "serve", "--config", "/proc/ipcb-none")]
     [InlineData("error: --app needs a value", "call", "EVENT", "--app")]
     [InlineData("error: 'k' is not key=value", "call", "EVENT", "k")]
     [InlineData("error: missing APPID", "stop")]
@@ -201,10 +292,35 @@ public sealed class CommandLineTests : HostTestBase
         }
     }
 
-    /// <summary>Starts <c>serve</c> and waits for its "ready" line.</summary>
-    private async Task<Process> StartServeAsync(params string[] extra)
+    /// <summary>Opens a mini program and calls an event only the test mini app has, through the command line.</summary>
+    private async Task OpenAndCallTheTestMiniAsync()
     {
-        Process serve = this.Start(["serve", "--data", Path.Combine(this.root, "data"), "--user", "u-7", .. extra]);
+        (int code, string stdout, _) = await this.RunAsync("open", "wx-harness", "--json");
+        Assert.Equal(0, code);
+        int pid = JsonNode.Parse(stdout)!["pid"]!.GetValue<int>();
+        this.TrackPid(pid);
+
+        JsonNode whoAmI = JsonNode.Parse((await this.RunAsync("call", TestEvents.WhoAmI, "--app", "wx-harness", "--json")).Stdout)!;
+        Assert.Equal((pid, "wx-harness", true), (whoAmI["data"]!["pid"]!.GetValue<int>(), whoAmI["data"]!["appId"]!.GetValue<string>(), whoAmI["data"]!["isMiniProcess"]!.GetValue<bool>()));
+        JsonNode echo = JsonNode.Parse((await this.RunAsync("call", TestEvents.Echo, "word=hello", "n=5", "--app", "wx-harness", "--json")).Stdout)!;
+        Assert.Equal(("hello", 5), (echo["data"]!["word"]!.GetValue<string>(), echo["data"]!["n"]!.GetValue<int>()));
+    }
+
+    private async Task StopServeAsync(Process serve)
+    {
+        ProcessProbe.Signal(serve.Id, 15);
+        await this.WithTimeoutAsync(serve.WaitForExitAsync(this.TimeoutToken));
+        Assert.Equal(0, serve.ExitCode);
+    }
+
+    /// <summary>Starts <c>serve</c> with the test's data directory and user, and waits for its "ready" line.</summary>
+    private Task<Process> StartServeAsync(params string[] extra) =>
+        this.StartServeWithAsync(["serve", "--data", Path.Combine(this.root, "data"), "--user", "u-7", .. extra]);
+
+    /// <summary>Starts <c>serve</c> with exactly <paramref name="args"/> (and the test's connection file) and waits for its "ready" line.</summary>
+    private async Task<Process> StartServeWithAsync(params string[] args)
+    {
+        Process serve = this.Start(args);
         while (await this.WithTimeoutAsync(serve.StandardOutput.ReadLineAsync()) is { } line && !line.StartsWith("ready", StringComparison.Ordinal))
         {
             this.Output.WriteLine("serve: " + line);
@@ -225,7 +341,9 @@ public sealed class CommandLineTests : HostTestBase
     {
         var startInfo = new ProcessStartInfo(ProcessProbe.DotnetHost) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         startInfo.ArgumentList.Add(HostExecutable);
-        foreach (string arg in args.Append("--connection").Append(this.ConnectionFile))
+
+        // A verb talks to this test's host; no verb (the help, --version) takes no connection file.
+        foreach (string arg in args.Length == 0 || args[0].StartsWith('-') ? args : args.Append("--connection").Append(this.ConnectionFile))
         {
             startInfo.ArgumentList.Add(arg);
         }

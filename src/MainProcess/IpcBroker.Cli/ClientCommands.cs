@@ -12,18 +12,17 @@ internal static class ClientCommands
 
     private static readonly JsonSerializerOptions Indented = new(Compact) { WriteIndented = true };
 
-    public static async Task<int> OpenAsync(CliArguments args, TextWriter output)
+    public static async Task<int> OpenAsync(ClientOptions args, string appId, string build, TextWriter output)
     {
-        string appId = args.Positional(1, "APPID");
-        using JsonRpc rpc = await ControlClient.ConnectAsync(args);
-        MiniAppDto app = await rpc.AskAsync<MiniAppDto>("Open", appId, args.Option("--ver") ?? "release");
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args.ConnectionPath);
+        MiniAppDto app = await rpc.AskAsync<MiniAppDto>("Open", appId, build);
         await output.WriteLineAsync(args.Json ? JsonSerializer.Serialize(app, Indented) : $"{app.AppId} ({app.Build}) running as pid {app.Pid}");
         return 0;
     }
 
-    public static async Task<int> ListAsync(CliArguments args, TextWriter output)
+    public static async Task<int> ListAsync(ClientOptions args, TextWriter output)
     {
-        using JsonRpc rpc = await ControlClient.ConnectAsync(args);
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args.ConnectionPath);
         return await PrintTableAsync(
             await rpc.AskAsync<MiniAppDto[]>("List"),
             args,
@@ -32,11 +31,10 @@ internal static class ClientCommands
             app => $"{app.Pid,-8} {app.AppId,-24} {app.Build,-11} {app.State,-9} {app.LastUsed.ToLocalTime():HH:mm:ss.fff}");
     }
 
-    public static async Task<int> CallAsync(CliArguments args, TextWriter output)
+    public static async Task<int> CallAsync(ClientOptions args, string eventId, IReadOnlyList<string> pairs, string? appId, TextWriter output)
     {
-        string eventId = args.Positional(1, "EVENT");
         var data = new JsonObject();
-        foreach (string pair in args.Positionals.Skip(2))
+        foreach (string pair in pairs)
         {
             int equals = pair.IndexOf('=', StringComparison.Ordinal);
             if (equals <= 0)
@@ -47,17 +45,15 @@ internal static class ClientCommands
             data[pair[..equals]] = ParseValue(pair[(equals + 1)..]);
         }
 
-        using JsonRpc rpc = await ControlClient.ConnectAsync(args);
-        CallResultDto result = await rpc.AskAsync<CallResultDto>("Call", eventId, data.ToJsonString(), args.Option("--app"));
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args.ConnectionPath);
+        CallResultDto result = await rpc.AskAsync<CallResultDto>("Call", eventId, data.ToJsonString(), appId);
         return await ReportAsync(result, args, output);
     }
 
-    public static async Task<int> WxAsync(CliArguments args, TextWriter output)
+    public static async Task<int> WxAsync(ClientOptions args, string appId, string api, string? parameters, TextWriter output)
     {
-        string appId = args.Positional(1, "APPID");
-        string api = args.Positional(2, "API");
-        string parameters = args.Positionals.Count > 3 ? args.Positionals[3] : "{}";
-        using JsonRpc rpc = await ControlClient.ConnectAsync(args);
+        parameters ??= "{}";
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args.ConnectionPath);
         CallResultDto result = await rpc.AskAsync<CallResultDto>("Wx", appId, api, parameters);
         if (!result.Ok)
         {
@@ -68,9 +64,9 @@ internal static class ClientCommands
         return JsonNode.Parse(result.Data)?["success"]?.GetValue<bool>() == true ? 0 : 1;
     }
 
-    public static async Task<int> EventsAsync(CliArguments args, TextWriter output)
+    public static async Task<int> EventsAsync(ClientOptions args, TextWriter output)
     {
-        using JsonRpc rpc = await ControlClient.ConnectAsync(args);
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args.ConnectionPath);
         return await PrintTableAsync(await rpc.AskAsync<EventDto[]>("Events"), args, output, header: null, e => $"{e.Event,-36} {e.Side,-5} {CallersText(e),-24} {e.Description}");
     }
 
@@ -83,10 +79,10 @@ internal static class ClientCommands
         (var allowed, _) => string.Join(',', allowed),
     };
 
-    public static async Task<int> MonitorAsync(CliArguments args, TextWriter output)
+    public static async Task<int> MonitorAsync(ClientOptions args, TextWriter output)
     {
         var printer = new MonitorPrinter(output, args.Json);
-        using JsonRpc rpc = await ControlClient.ConnectAsync(args, printer);
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args.ConnectionPath, printer);
         await rpc.AskAsync("Monitor");
         if (!args.Json)
         {
@@ -103,10 +99,9 @@ internal static class ClientCommands
         return 0;
     }
 
-    public static async Task<int> StopAsync(CliArguments args, TextWriter output)
+    public static async Task<int> StopAsync(ClientOptions args, string appId, TextWriter output)
     {
-        string appId = args.Positional(1, "APPID");
-        using JsonRpc rpc = await ControlClient.ConnectAsync(args);
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args.ConnectionPath);
         if (!await rpc.AskAsync<bool>("Stop", appId))
         {
             throw new CliException($"'{appId}' is not running");
@@ -116,16 +111,16 @@ internal static class ClientCommands
         return 0;
     }
 
-    public static async Task<int> LogoutAsync(CliArguments args, TextWriter output)
+    public static async Task<int> LogoutAsync(ClientOptions args, TextWriter output)
     {
-        using JsonRpc rpc = await ControlClient.ConnectAsync(args);
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args.ConnectionPath);
         await rpc.AskAsync("Logout");
         await output.WriteLineAsync("logged out: every mini program stopped, every session revoked");
         return 0;
     }
 
     /// <summary>Prints <paramref name="rows"/> as indented JSON with --json, else a line each under <paramref name="header"/>.</summary>
-    private static async Task<int> PrintTableAsync<T>(T[] rows, CliArguments args, TextWriter output, string? header, Func<T, string> line)
+    private static async Task<int> PrintTableAsync<T>(T[] rows, ClientOptions args, TextWriter output, string? header, Func<T, string> line)
     {
         if (args.Json)
         {
@@ -159,7 +154,7 @@ internal static class ClientCommands
         }
     }
 
-    private static async Task<int> ReportAsync(CallResultDto result, CliArguments args, TextWriter output)
+    private static async Task<int> ReportAsync(CallResultDto result, ClientOptions args, TextWriter output)
     {
         if (args.Json)
         {

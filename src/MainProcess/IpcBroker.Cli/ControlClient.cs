@@ -28,9 +28,9 @@ internal static class ControlClient
     /// <inheritdoc cref="AskAsync{T}(JsonRpc, string, object?[])"/>
     public static Task AskAsync(this JsonRpc rpc, string method, params object?[] arguments) => rpc.AskAsync<object?>(method, arguments);
 
-    public static async Task<JsonRpc> ConnectAsync(CliArguments args, object? target = null)
+    public static async Task<JsonRpc> ConnectAsync(string connectionPath, object? target = null)
     {
-        ConnectionFile file = ConnectionFile.Read(args.Option("--connection") ?? ConnectionFile.DefaultPath);
+        ConnectionFile file = ConnectionFile.Read(connectionPath);
         var pipe = new NamedPipeClientStream(".", file.ControlPath, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
         try
         {

@@ -13,7 +13,9 @@ namespace IpcBroker.MainProcess.Cli;
 /// <summary>
 /// <c>serve</c>: a host with the sample plugins (user data, open APIs over SQLite, the sample payment provider) until
 /// Ctrl+C or SIGTERM, with a control socket for the other verbs, found through a connection file; with
-/// <c>--policy FILE</c>, under that <see cref="MiniAppPolicy"/> (<see cref="PolicyFile"/>).
+/// <c>--policy FILE</c>, under that <see cref="MiniAppPolicy"/> (<see cref="PolicyFile"/>); with <c>--mini PATH</c>, that
+/// executable is every mini program (a test harness drives its own); <c>--config FILE</c> gives the same settings
+/// (<see cref="ServeConfigFile"/>).
 /// </summary>
 /// <remarks>
 /// The control socket lives in a private directory of its own beside the connection file
@@ -23,18 +25,19 @@ namespace IpcBroker.MainProcess.Cli;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 internal static class ServeCommand
 {
-    public static async Task<int> RunAsync(CliArguments args, TextWriter output)
+    /// <summary>Runs the host until SIGINT or SIGTERM.</summary>
+    /// <param name="settings">The options over the config file; each one not given takes its default.</param>
+    /// <param name="connectionPath">Where to write the connection file.</param>
+    /// <param name="output">Where the banner and the transcript go.</param>
+    /// <returns>The exit code.</returns>
+    public static async Task<int> RunAsync(ServeSettings settings, string connectionPath, TextWriter output)
     {
-        string connectionPath = args.Option("--connection") ?? ConnectionFile.DefaultPath;
-        string dataDirectory = args.Option("--data") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "IpcBroker");
-        string user = args.Option("--user") ?? "u-1001";
-        int max = 5;
-        if (args.Option("--max") is { } maxText && (!int.TryParse(maxText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out max) || max < 1))
-        {
-            throw new CliException($"--max must be a whole number of at least 1, not '{maxText}'");
-        }
-
-        MiniAppPolicy policy = args.Option("--policy") is { } policyPath ? PolicyFile.Read(policyPath) : MiniAppPolicy.Unrestricted;
+        // The mini program first: a wrong path is the one mistake a harness makes most, and it must not wait for a start.
+        string? miniPath = settings.MiniPath is { } mini ? ServeSettings.CheckMiniExecutable(mini) : null;
+        string dataDirectory = settings.DataDirectory ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "IpcBroker");
+        string user = settings.User ?? "u-1001";
+        int max = settings.MaxMiniProcesses ?? 5;
+        MiniAppPolicy policy = settings.PolicyPath is { } policyPath ? PolicyFile.Read(policyPath) : MiniAppPolicy.Unrestricted;
         if (File.Exists(connectionPath))
         {
             ConnectionFile previous = ConnectionFile.Read(connectionPath);
@@ -81,6 +84,11 @@ internal static class ServeCommand
             SandboxRoot = Path.Combine(dataDirectory, "sandboxes"),
             Connection = IpcConnectionOptions.Default with { Observer = broadcaster },
         };
+        if (miniPath is not null)
+        {
+            options = options with { MiniExecutablePath = miniPath };
+        }
+
         await using MiniAppHost host = MiniAppHost.Start(provider.CreateRegistry(IpcSide.Main), options, provider.GetRequiredService<ILoggerFactory>());
         hostRef = host;
         OpenApiService openApi = provider.GetRequiredService<OpenApiService>();
@@ -102,6 +110,7 @@ internal static class ServeCommand
             new ConnectionFile(controlPath, token, Environment.ProcessId).Write(connectionPath);
             await output.WriteLineAsync($"serving as {user}: pipe {host.PipePath}, control {controlPath}, connection file {connectionPath}, data {dataDirectory}");
             await output.WriteLineAsync($"sandbox: {host.Protections.Describe()}");
+            await output.WriteLineAsync($"mini programs: {options.MiniExecutablePath}");
             await output.WriteLineAsync(DiagnosticPort.Describe());
             await output.WriteLineAsync("ready (Ctrl+C to stop)");
             await Task.Delay(Timeout.Infinite, stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
