@@ -55,9 +55,9 @@ internal static class CliCommandLine
 
     private static Command Serve(TextWriter output)
     {
-        var mini = new Option<string>("--mini") { HelpName = "PATH", Description = "The mini program executable, a .dll or a native one (default: the sample mini program). A test harness passes its own." };
-        var data = new Option<string>("--data") { HelpName = "DIR", Description = "The data directory: the open APIs' database, the sandboxes (default: ~/.local/share/IpcBroker)." };
-        var user = new Option<string>("--user") { HelpName = "ID", Description = "The signed-in user (default: u-1001)." };
+        var mini = Valued(new Option<string>("--mini") { HelpName = "PATH", Description = "The mini program executable, a .dll or a native one (default: the sample mini program). A test harness passes its own." });
+        var data = Valued(new Option<string>("--data") { HelpName = "DIR", Description = "The data directory: the open APIs' database, the sandboxes (default: ~/.local/share/IpcBroker)." });
+        var user = Valued(new Option<string>("--user") { HelpName = "ID", Description = "The signed-in user (default: u-1001)." });
         var max = new Option<int?>("--max")
         {
             HelpName = "N",
@@ -74,12 +74,12 @@ internal static class CliCommandLine
                 return null;
             },
         };
-        var policy = new Option<string>("--policy") { HelpName = "FILE", Description = "Which appIds may start and call which events (JSON: startableAppIds, eventCallers, appEvents; see the README)." };
-        var config = new Option<string>("--config")
+        var policy = Valued(new Option<string>("--policy") { HelpName = "FILE", Description = "Which appIds may start and call which events (JSON: startableAppIds, eventCallers, appEvents; see the README)." });
+        var config = Valued(new Option<string>("--config")
         {
             HelpName = "FILE",
             Description = "The same settings in a JSON file: {\"mini\": PATH, \"data\": DIR, \"user\": ID, \"max\": N, \"policy\": FILE}, each optional, relative paths from the file's directory. An option given here overrides the file's; an unknown setting is an error.",
-        };
+        });
         var connection = ConnectionOption("Where to write the connection file");
         var serve = new Command("serve", "Run a host with the sample plugins until Ctrl+C or SIGTERM. Writes a connection file for the other verbs (mode 0600) and removes it at exit.")
         {
@@ -102,7 +102,7 @@ internal static class CliCommandLine
     private static Command Open(TextWriter output)
     {
         var appId = new Argument<string>("APPID") { Description = "The mini program." };
-        var ver = new Option<string>("--ver") { HelpName = "BUILD", Description = "The build to start: release, develop, preview or experience.", DefaultValueFactory = _ => "release" };
+        var ver = Valued(new Option<string>("--ver") { HelpName = "BUILD", Description = "The build to start: release, develop, preview or experience.", DefaultValueFactory = _ => "release" });
         return Client(
             "open",
             "Start or reactivate a mini program.",
@@ -116,7 +116,7 @@ internal static class CliCommandLine
     {
         var eventId = new Argument<string>("EVENT") { Description = "The event." };
         var pairs = new Argument<string[]>("key=value") { Arity = ArgumentArity.ZeroOrMore, Description = "The request's data; values are JSON when they parse (5, true, {\"k\":\"v\"}), else strings." };
-        var app = new Option<string>("--app") { HelpName = "APPID", Description = "Call that mini program's event from the host, rather than the main process's as a mini program." };
+        var app = Valued(new Option<string>("--app") { HelpName = "APPID", Description = "Call that mini program's event from the host, rather than the main process's as a mini program." });
         return Client(
             "call",
             "Call EVENT on the main process as a mini program (the caller is ipcbroker-cli), or with --app on that mini program.",
@@ -167,9 +167,25 @@ internal static class CliCommandLine
         return command;
     }
 
-    private static Option<string> ConnectionOption(string what) => new("--connection")
+    private static Option<string> ConnectionOption(string what) => Valued(new Option<string>("--connection")
     {
         HelpName = "FILE",
         Description = what + " (default: $XDG_RUNTIME_DIR/ipcbroker/serve.json, else ~/.ipcbroker/serve.json).",
-    };
+    });
+
+    /// <summary>
+    /// Refuses an option name as <paramref name="option"/>'s value: System.CommandLine would take <c>--app --json</c>'s
+    /// <c>--json</c> as the appId, where the user forgot the value.
+    /// </summary>
+    private static Option<string> Valued(Option<string> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && result.Tokens[0].Value.StartsWith("--", StringComparison.Ordinal))
+            {
+                result.AddError($"{option.Name} needs a value");
+            }
+        });
+        return option;
+    }
 }
