@@ -256,6 +256,8 @@ public sealed class CommandLineTests : HostTestBase
     [InlineData("error: unexpected argument 'extra'; run 'ipcbroker list --help' for the list", "list", "extra")]
     [InlineData("error: the mini program '/proc/ipcb-none' does not exist: --mini takes a .dll or a native executable", "serve", "--mini", "/proc/ipcb-none")]
     [InlineData("error: the mini program '/proc' is a directory: --mini takes a .dll or a native executable", "serve", "--mini", "/proc")]
+    [InlineData("error: the mini program '/etc/passwd' is not executable: --mini takes a .dll or a native executable", "serve", "--mini", "/etc/passwd")]
+    [InlineData("error: --mini needs a value", "serve", "--mini", "--user", "u-1")]
     [InlineData("error: cannot read the config file '/proc/ipcb-none': Could not find file '/proc/ipcb-none'.", "serve", "--config", "/proc/ipcb-none")]
     [InlineData("error: --app needs a value", "call", "EVENT", "--app")]
     [InlineData("error: 'k' is not key=value", "call", "EVENT", "k")]

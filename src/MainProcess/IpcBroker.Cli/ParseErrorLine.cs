@@ -20,7 +20,9 @@ internal static class ParseErrorLine
     {
         Command command = parse.CommandResult.Command;
         string help = command == parse.RootCommandResult.Command ? "run with --help for the list" : $"run '{CliCommandLine.Name} {command.Name} --help' for the list";
-        if (parse.UnmatchedTokens.Count > 0)
+        // An option missing its value first: "--mini --user u-1" gives --mini "--user" (refused) and leaves u-1 unmatched.
+        ParseError? valueError = parse.Errors.FirstOrDefault(e => e.SymbolResult is OptionResult);
+        if (parse.UnmatchedTokens.Count > 0 && valueError is null)
         {
             string token = parse.UnmatchedTokens[0];
             bool isOption = token.StartsWith('-');
@@ -31,7 +33,7 @@ internal static class ParseErrorLine
             return nearest is null ? $"{unknown}; {help}" : $"{unknown} (did you mean '{nearest}'?); {help}";
         }
 
-        ParseError error = parse.Errors[0];
+        ParseError error = valueError ?? parse.Errors[0];
         return error.SymbolResult switch
         {
             // "--app needs a value" rather than "Required argument missing for option: '--app'.".
