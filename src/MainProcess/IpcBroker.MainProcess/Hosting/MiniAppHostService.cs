@@ -12,7 +12,8 @@ namespace IpcBroker.MainProcess.Hosting;
 /// <remarks>
 /// <para>The host is created in <see cref="StartAsync"/>, from the options and the main-side plugins in the container at
 /// that moment, so resolving <see cref="MiniAppHost"/> before the app has started throws an
-/// <see cref="InvalidOperationException"/>, and so does resolving it after the app has stopped (the host is gone).</para>
+/// <see cref="InvalidOperationException"/>, and so does resolving it for the first time after the app has stopped (the
+/// container keeps the instance it resolved once, disposed after the stop).</para>
 /// <para>Started at most once; the Generic Host calls <see cref="StartAsync"/> and <see cref="StopAsync"/> one after the
 /// other, never together.</para>
 /// </remarks>

@@ -19,8 +19,9 @@ public static class MiniAppHostServiceCollectionExtensions
     /// <remarks>
     /// <para>The host is created and started in the hosted service's <c>StartAsync</c>, with the options and plugins as they
     /// are then. <see cref="MiniAppHost"/> is a singleton of the container from then on; resolving it before the app has
-    /// started (or after it has stopped) throws <see cref="InvalidOperationException"/>. A hosted service added after this
-    /// call may resolve it in its own <c>StartAsync</c>, since hosted services start in the order they were added.</para>
+    /// started throws <see cref="InvalidOperationException"/> (and so does resolving it for the first time after the app
+    /// has stopped). A hosted service added after this call may resolve it in its own <c>StartAsync</c>, since hosted
+    /// services start in the order they were added.</para>
     /// <para>When the app stops, every mini program is stopped (<see cref="MiniAppHost.StopAllMiniAppAsync"/>) and the host is
     /// disposed; each mini process is bounded by the options' shutdown timeout, and the app's shutdown timeout bounds the wait.</para>
     /// <para>Adding it twice adds one host.</para>
