@@ -68,6 +68,31 @@ public class GenericHostTests(ITestOutputHelper output) : HostTestBase(output)
         Assert.Contains(this.Logs.Records, r => r.EventId == 2081);
     }
 
+    [Fact]
+    public async Task AHostedServiceAddedAfterAddMiniAppHostGetsTheStartedHostAndLaterOptionChangesDoNotReachIt()
+    {
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddMiniAppHost(o => o.MiniExecutablePath = TestMiniAppPath);
+        builder.Services.AddMiniAppHost(o => o.MaxMiniProcesses = 3);
+        var seenAtStart = new TaskCompletionSource<MiniAppHost>(TaskCreationOptions.RunContinuationsAsynchronously);
+        builder.Services.AddHostedService(sp => new ResolvesAtStart(sp, seenAtStart));
+        using IHost app = builder.Build();
+
+        // Added twice, one host: the options of both calls apply.
+        Assert.Single(app.Services.GetServices<IHostedService>(), s => s is MiniAppHostService);
+        await app.StartAsync(this.TimeoutToken);
+        MiniAppHost host = await this.WithTimeoutAsync(seenAtStart.Task);
+        Assert.Same(host, app.Services.GetRequiredService<MiniAppHost>());
+        Assert.Equal(3, host.MaxMiniProcesses);
+
+        // The options are settable (for binding), but the running host took a copy.
+        app.Services.GetRequiredService<IOptions<MiniAppHostOptions>>().Value.MaxMiniProcesses = 1;
+        Assert.Equal(3, host.MaxMiniProcesses);
+
+        await app.StopAsync(this.TimeoutToken);
+        Assert.False(File.Exists(host.PipePath));
+    }
+
     /// <summary>A dependency of <see cref="GreetingPlugin"/>, from the container.</summary>
     public sealed record Greeting(string Text);
 
@@ -77,5 +102,17 @@ public class GenericHostTests(ITestOutputHelper output) : HostTestBase(output)
     {
         [IpcEvent(GreetEvent)]
         public Bundle Greet(IpcRequest request) => new Bundle().PutString("greeting", $"{greeting.Text}, {request.Caller.AppId}");
+    }
+
+    /// <summary>A hosted service that resolves the MiniAppHost in its own StartAsync.</summary>
+    private sealed class ResolvesAtStart(IServiceProvider services, TaskCompletionSource<MiniAppHost> seen) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            seen.TrySetResult(services.GetRequiredService<MiniAppHost>());
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -78,6 +78,13 @@ public class MiniProcessHostingTests(ITestOutputHelper output) : HostTestBase(ou
         Assert.False(seen.GetBoolean("informationLogged"), "the executable's own log level applies");
     }
 
+    [Fact]
+    public async Task TheRunAsyncOfBeforeStillAnswersABadLaunchLineWithItsExitCode()
+    {
+        int exitCode = await this.WithTimeoutAsync(IpcBroker.MiniProcess.MiniProcessRuntime.RunAsync(_ => { }, input: new StringReader("not a launch line\n")));
+        Assert.Equal(IpcBroker.MiniProcess.MiniProcessRuntime.ExitBadLaunchInfo, exitCode);
+    }
+
     public override void Dispose()
     {
         try
