@@ -4,15 +4,17 @@ using IpcBroker.Plugins;
 using IpcBroker.TestMiniApp;
 using Microsoft.Extensions.DependencyInjection;
 
-return await MiniProcessRuntime.RunAsync(
-    services => services
-        .AddSingleton<ClientHolder>()
-        .AddSingleton<ApiLevelSetting>()
-        .AddSingleton<MiniOpenApiProxy, TestOpenApiProxy>()
-        .AddIpcPlugin<TestMiniPlugin>()
-        .AddIpcPlugin<OpenApiPlugin>(),
-    (client, provider) =>
-    {
-        provider.GetRequiredService<ClientHolder>().Set(client);
-        return Task.CompletedTask;
-    });
+MiniProcessApplicationBuilder builder = MiniProcessApplication.CreateBuilder(args);
+builder.Services
+    .AddSingleton<ClientHolder>()
+    .AddSingleton<ApiLevelSetting>()
+    .AddSingleton<MiniOpenApiProxy, TestOpenApiProxy>()
+    .AddIpcPlugin<TestMiniPlugin>()
+    .AddIpcPlugin<HostingProbePlugin>()
+    .AddIpcPlugin<OpenApiPlugin>();
+builder.OnConnected((client, provider) =>
+{
+    provider.GetRequiredService<ClientHolder>().Set(client);
+    return Task.CompletedTask;
+});
+return await builder.Build().RunAsync();

@@ -147,7 +147,8 @@ public sealed class MiniAppHost : IAsyncDisposable
             throw new ArgumentException("The host serves a main-side registry.", nameof(registry));
         }
 
-        options ??= new MiniAppHostOptions();
+        // A copy: the options' properties are settable (IOptions binds them), and the host must not see later changes.
+        options = options is null ? new MiniAppHostOptions() : options with { Sandbox = options.Sandbox with { } };
         string pipePath = PipeLocation.CreatePrivateSocketPath(options.RuntimeDirectory);
         try
         {

@@ -6,73 +6,73 @@ namespace IpcBroker.MainProcess.Hosting;
 public sealed record MiniAppHostOptions
 {
     /// <summary>
-    /// Gets the mini program executable: a framework-dependent <c>.dll</c> (run with the current dotnet host) or a native
+    /// Gets or sets the mini program executable: a framework-dependent <c>.dll</c> (run with the current dotnet host) or a native
     /// executable. Defaults to the one the host app's build copied to <c>mini/</c> beside it (its <c>MiniProcessProject</c>
     /// item, recorded in the entry assembly as <c>IpcBroker.MiniExecutable</c>); empty when there is none, and the host's
     /// start then fails naming both ways to set it.
     /// </summary>
-    public string MiniExecutablePath { get; init; } = MiniExecutableDefault.FromEntryAssembly();
+    public string MiniExecutablePath { get; set; } = MiniExecutableDefault.FromEntryAssembly();
 
     /// <summary>
-    /// Gets the most mini program processes alive at once (5, as in the SDK). At the cap, opening another mini program
+    /// Gets or sets the most mini program processes alive at once (5, as in the SDK). At the cap, opening another mini program
     /// stops the least recently used one and hands its process over.
     /// </summary>
-    public int MaxMiniProcesses { get; init; } = 5;
+    public int MaxMiniProcesses { get; set; } = 5;
 
     /// <summary>
-    /// Gets the directory under which each mini program gets a private directory per user,
+    /// Gets or sets the directory under which each mini program gets a private directory per user,
     /// <c>&lt;root&gt;/&lt;user key&gt;/&lt;appId&gt;-&lt;build&gt;</c>; null (the default) keeps none.
     /// </summary>
-    public string? SandboxRoot { get; init; }
+    public string? SandboxRoot { get; set; }
 
     /// <summary>
-    /// Gets how each mini process is boxed in: a clean environment and private directories always; on Linux, the launcher
+    /// Gets or sets how each mini process is boxed in: a clean environment and private directories always; on Linux, the launcher
     /// with Landlock, seccomp and resource limits unless its <see cref="MiniSandboxOptions.Mode"/> is Off.
     /// </summary>
-    public MiniSandboxOptions Sandbox { get; init; } = new();
+    public MiniSandboxOptions Sandbox { get; set; } = new();
 
-    /// <summary>Gets the directory below which the host makes its private pipe directory; null for the system temp directory.</summary>
-    public string? RuntimeDirectory { get; init; }
+    /// <summary>Gets or sets the directory below which the host makes its private pipe directory; null for the system temp directory.</summary>
+    public string? RuntimeDirectory { get; set; }
 
     /// <summary>
-    /// Gets which mini programs this host may start and which main-process events each may call
+    /// Gets or sets which mini programs this host may start and which main-process events each may call
     /// (<see cref="MiniAppPolicy.Unrestricted"/>, the default: any appId, every registered event). Checked when the host
     /// starts (<see cref="IpcConfigurationException"/> for a bad pattern or appId), when a mini program is started, and on
     /// every incoming call, against the appId the host bound to the connection at its handshake.
     /// </summary>
-    public MiniAppPolicy Policy { get; init; } = MiniAppPolicy.Unrestricted;
+    public MiniAppPolicy Policy { get; set; } = MiniAppPolicy.Unrestricted;
 
-    /// <summary>Gets the settings of every connection to a mini process.</summary>
-    public IpcConnectionOptions Connection { get; init; } = IpcConnectionOptions.Default;
+    /// <summary>Gets or sets the settings of every connection to a mini process.</summary>
+    public IpcConnectionOptions Connection { get; set; } = IpcConnectionOptions.Default;
 
     /// <summary>
-    /// Gets how many payload bytes all mini processes together may have the host receiving at once (256 MiB), on top of
+    /// Gets or sets how many payload bytes all mini processes together may have the host receiving at once (256 MiB), on top of
     /// each connection's own <see cref="IpcConnectionOptions.MaxIncomingPayloadBytes"/>; a call past it is refused with
     /// <see cref="IpcErrorCode.LimitsExceeded"/>. Ignored when <see cref="Connection"/> names a shared budget of its own.
     /// </summary>
-    public long MaxPayloadBytesAcrossMiniProcesses { get; init; } = 256L * 1024 * 1024;
+    public long MaxPayloadBytesAcrossMiniProcesses { get; set; } = 256L * 1024 * 1024;
 
-    /// <summary>Gets how long a mini program may take from its launch line to an accepted handshake (15 s).</summary>
-    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>Gets or sets how long a mini program may take from its launch line to an accepted handshake (15 s).</summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Gets how long a connection may take to send its hello once connected (5 s); a silent connection is then closed.</summary>
-    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Gets or sets how long a connection may take to send its hello once connected (5 s); a silent connection is then closed.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Gets how long a stopping mini process may take to exit after its standard input is closed, before it is killed (3 s).</summary>
-    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>Gets or sets how long a stopping mini process may take to exit after its standard input is closed, before it is killed (3 s).</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>
-    /// Gets the longest line of a mini process's standard output or error that is logged whole, in bytes (4 KiB). A longer
+    /// Gets or sets the longest line of a mini process's standard output or error that is logged whole, in bytes (4 KiB). A longer
     /// line is logged cut, with a marker, and the rest of it up to its newline is read and dropped: a child that writes
     /// without newlines costs the host this much memory per stream, never more.
     /// </summary>
-    public int ChildOutputMaxLineLength { get; init; } = 4096;
+    public int ChildOutputMaxLineLength { get; set; } = 4096;
 
     /// <summary>
-    /// Gets how many lines of one mini process's output (standard output and error together) are logged per second (100);
+    /// Gets or sets how many lines of one mini process's output (standard output and error together) are logged per second (100);
     /// the excess is counted and logged as one "N lines dropped" line, so a chatty or hostile child cannot flood the log.
     /// </summary>
-    public int ChildOutputLinesPerSecond { get; init; } = 100;
+    public int ChildOutputLinesPerSecond { get; set; } = 100;
 
     /// <summary>Gets the window over which <see cref="ChildOutputLinesPerSecond"/> is counted (1 s); a seam for the tests.</summary>
     internal TimeSpan ChildOutputRateWindow { get; init; } = TimeSpan.FromSeconds(1);

@@ -13,39 +13,39 @@ namespace IpcBroker.MainProcess.Hosting.Sandbox;
 /// </remarks>
 public sealed record MiniSandboxOptions
 {
-    /// <summary>Gets how much of the sandbox is insisted on (<see cref="MiniSandboxMode.Auto"/>).</summary>
-    public MiniSandboxMode Mode { get; init; } = MiniSandboxMode.Auto;
+    /// <summary>Gets or sets how much of the sandbox is insisted on (<see cref="MiniSandboxMode.Auto"/>).</summary>
+    public MiniSandboxMode Mode { get; set; } = MiniSandboxMode.Auto;
 
-    /// <summary>Gets the appIds whose processes may open network connections (TCP, UDP, netlink); none by default.</summary>
-    public IReadOnlySet<string> NetworkAppIds { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+    /// <summary>Gets or sets the appIds whose processes may open network connections (TCP, UDP, netlink); none by default.</summary>
+    public IReadOnlySet<string> NetworkAppIds { get; set; } = new HashSet<string>(StringComparer.Ordinal);
 
     /// <summary>
-    /// Gets the memory a mini process may use, in bytes (512 MiB); null for no limit. Enforced by its cgroup where the host
+    /// Gets or sets the memory a mini process may use, in bytes (512 MiB); null for no limit. Enforced by its cgroup where the host
     /// may create one; the .NET heap limit (<c>DOTNET_GCHeapHardLimit</c>) is set in every case.
     /// </summary>
-    public long? MemoryLimitBytes { get; init; } = 512L * 1024 * 1024;
+    public long? MemoryLimitBytes { get; set; } = 512L * 1024 * 1024;
 
-    /// <summary>Gets the CPU time a mini process may use, in cores (1.0); null for no limit. Enforced only by a cgroup.</summary>
-    public double? CpuLimit { get; init; } = 1.0;
+    /// <summary>Gets or sets the CPU time a mini process may use, in cores (1.0); null for no limit. Enforced only by a cgroup.</summary>
+    public double? CpuLimit { get; set; } = 1.0;
 
-    /// <summary>Gets how many processes and threads a mini process may have at once (256); null for no limit. Enforced only by a cgroup.</summary>
-    public int? MaxTasks { get; init; } = 256;
+    /// <summary>Gets or sets how many processes and threads a mini process may have at once (256); null for no limit. Enforced only by a cgroup.</summary>
+    public int? MaxTasks { get; set; } = 256;
 
     /// <summary>
-    /// Gets more paths every mini process may read and execute. Granted already: the system's libraries and a few files
+    /// Gets or sets more paths every mini process may read and execute. Granted already: the system's libraries and a few files
     /// of /etc, /dev and /proc (the launcher's own list), the directories of the mini's <c>PATH</c>
     /// (<c>/usr/local/bin:/usr/bin:/bin</c>), the .NET runtime the host runs on, and the mini executable's directory.
     /// </summary>
-    public IReadOnlyList<string> ReadOnlyPaths { get; init; } = [];
+    public IReadOnlyList<string> ReadOnlyPaths { get; set; } = [];
 
     /// <summary>
-    /// Gets more paths every mini process may read and write, besides its own sandbox and scratch directories. A path given
+    /// Gets or sets more paths every mini process may read and write, besides its own sandbox and scratch directories. A path given
     /// here is shared by every mini program: keep the host's own data out of it.
     /// </summary>
-    public IReadOnlyList<string> ReadWritePaths { get; init; } = [];
+    public IReadOnlyList<string> ReadWritePaths { get; set; } = [];
 
-    /// <summary>Gets more environment variables every mini process gets (they override the host's allow-listed ones).</summary>
-    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+    /// <summary>Gets or sets more environment variables every mini process gets (they override the host's allow-listed ones).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>
     /// Gets the launcher's dll, run with the dotnet host; null for <c>launcher/IpcBroker.MiniLauncher.dll</c> beside the

@@ -1,0 +1,118 @@
+using IpcBroker.MainProcess.Hosting;
+using IpcBroker.Plugins;
+using IpcBroker.TestMiniApp;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace IpcBroker.EndToEnd.Tests;
+
+/// <summary>The host side on the Generic Host: AddMiniAppHost, options from configuration, plugins from DI, the host's life bound to the app's.</summary>
+public class GenericHostTests(ITestOutputHelper output) : HostTestBase(output)
+{
+    private const string GreetEvent = "genericHost.greet";
+
+    [Fact]
+    public async Task AddMiniAppHostStartsWithTheAppServesPluginsFromDiAndStopsEveryMiniProcessWithTheApp()
+    {
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["MiniApps:MiniExecutablePath"] = TestMiniAppPath,
+            ["MiniApps:MaxMiniProcesses"] = "2",
+            ["MiniApps:ShutdownTimeout"] = "00:00:04",
+            ["MiniApps:Sandbox:CpuLimit"] = "0.5",
+        });
+        builder.Logging.AddProvider(this.Logs);
+        builder.Services.AddSingleton(new Greeting("hello from DI"));
+        builder.Services.AddIpcPlugin<GreetingPlugin>();
+        builder.Services.Configure<MiniAppHostOptions>(builder.Configuration.GetSection("MiniApps"));
+        builder.Services.AddMiniAppHost(o => o.MaxPayloadBytesAcrossMiniProcesses = 64L * 1024 * 1024);
+        using IHost app = builder.Build();
+
+        // Not started yet: the host does not exist, and saying so is the only answer.
+        InvalidOperationException early = Assert.Throws<InvalidOperationException>(() => app.Services.GetRequiredService<MiniAppHost>());
+        Assert.Contains("started with the app", early.Message);
+
+        // Options from configuration and from the delegate, together.
+        MiniAppHostOptions options = app.Services.GetRequiredService<IOptions<MiniAppHostOptions>>().Value;
+        Assert.Equal((2, 0.5, TimeSpan.FromSeconds(4), 64L * 1024 * 1024), (options.MaxMiniProcesses, options.Sandbox.CpuLimit, options.ShutdownTimeout, options.MaxPayloadBytesAcrossMiniProcesses));
+
+        await app.StartAsync(this.TimeoutToken);
+        MiniAppHost host = app.Services.GetRequiredService<MiniAppHost>();
+        Assert.Same(host, app.Services.GetRequiredService<MiniAppHost>());
+        Assert.Equal(2, host.MaxMiniProcesses);
+        Assert.Contains(host.Registry.Events, e => e.EventId == GreetEvent);
+        Assert.Contains(this.Logs.Records, r => r.EventId == 2080 && r.Category == "IpcBroker.MainProcess.GenericHost");
+
+        MiniAppInfo info = await this.WithTimeoutAsync(host.StartMiniAppAsync("wx-generic-host", cancellationToken: this.TimeoutToken));
+        this.TrackPid(info.ProcessId);
+
+        // Host to mini.
+        IpcResult echoed = await this.WithTimeoutAsync(host.CallMiniProcessPluginAsync("wx-generic-host", TestEvents.Echo, new Bundle().PutString("word", "ping")));
+        Assert.True(echoed.IsSuccess, echoed.ErrorMessage);
+        Assert.Equal("ping", echoed.Data.GetString("word"));
+
+        // Mini to host: the plugin came from the container, with its own dependency.
+        IpcResult called = await this.WithTimeoutAsync(host.CallMiniProcessPluginAsync("wx-generic-host", TestEvents.CallMain, new Bundle().PutString("event", GreetEvent).PutBundle("data", new Bundle())));
+        Assert.True(called.Data.GetBoolean("ok"), called.Data.GetString("errMsg"));
+        Assert.Equal("hello from DI, wx-generic-host", called.Data.GetBundle("data")!.GetString("greeting"));
+
+        // The app stops: the mini process is gone, and the host with it.
+        await app.StopAsync(this.TimeoutToken);
+        Assert.False(Directory.Exists($"/proc/{info.ProcessId}"), "the mini process has exited and been reaped when the app's stop returns");
+        Assert.Empty(host.ProcessIds);
+        Assert.False(File.Exists(host.PipePath));
+        Assert.Contains(this.Logs.Records, r => r.EventId == 2081);
+    }
+
+    [Fact]
+    public async Task AHostedServiceAddedAfterAddMiniAppHostGetsTheStartedHostAndLaterOptionChangesDoNotReachIt()
+    {
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddMiniAppHost(o => o.MiniExecutablePath = TestMiniAppPath);
+        builder.Services.AddMiniAppHost(o => o.MaxMiniProcesses = 3);
+        var seenAtStart = new TaskCompletionSource<MiniAppHost>(TaskCreationOptions.RunContinuationsAsynchronously);
+        builder.Services.AddHostedService(sp => new ResolvesAtStart(sp, seenAtStart));
+        using IHost app = builder.Build();
+
+        // Added twice, one host: the options of both calls apply.
+        Assert.Single(app.Services.GetServices<IHostedService>(), s => s is MiniAppHostService);
+        await app.StartAsync(this.TimeoutToken);
+        MiniAppHost host = await this.WithTimeoutAsync(seenAtStart.Task);
+        Assert.Same(host, app.Services.GetRequiredService<MiniAppHost>());
+        Assert.Equal(3, host.MaxMiniProcesses);
+
+        // The options are settable (for binding), but the running host took a copy.
+        app.Services.GetRequiredService<IOptions<MiniAppHostOptions>>().Value.MaxMiniProcesses = 1;
+        Assert.Equal(3, host.MaxMiniProcesses);
+
+        await app.StopAsync(this.TimeoutToken);
+        Assert.False(File.Exists(host.PipePath));
+    }
+
+    /// <summary>A dependency of <see cref="GreetingPlugin"/>, from the container.</summary>
+    public sealed record Greeting(string Text);
+
+    /// <summary>A main-side plugin that takes a service from the container.</summary>
+    [IpcMainPlugin]
+    public sealed class GreetingPlugin(Greeting greeting) : IpcPlugin
+    {
+        [IpcEvent(GreetEvent)]
+        public Bundle Greet(IpcRequest request) => new Bundle().PutString("greeting", $"{greeting.Text}, {request.Caller.AppId}");
+    }
+
+    /// <summary>A hosted service that resolves the MiniAppHost in its own StartAsync.</summary>
+    private sealed class ResolvesAtStart(IServiceProvider services, TaskCompletionSource<MiniAppHost> seen) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            seen.TrySetResult(services.GetRequiredService<MiniAppHost>());
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
