@@ -28,6 +28,16 @@ public static class Handshake
 
     private static ReadOnlySpan<byte> Magic => "IPCB"u8;
 
+    /// <summary>
+    /// Says that a host and a mini process speak different protocol versions, naming both; the host's refusal, its log,
+    /// the start's exception and the mini process's exit all use it, so each side reads the same sentence.
+    /// </summary>
+    /// <param name="hostVersion">The host's protocol version.</param>
+    /// <param name="miniVersion">The mini process's protocol version.</param>
+    /// <returns>The sentence, without a final stop.</returns>
+    public static string DescribeVersionMismatch(int hostVersion, int miniVersion) =>
+        $"the host speaks IpcBroker protocol version {hostVersion} and the mini process version {miniVersion}; build both from the same IpcBroker package version";
+
     /// <summary>Sends the hello and reads the verdict (mini side).</summary>
     /// <param name="stream">The connected stream.</param>
     /// <param name="secret">The secret from the launch info.</param>
