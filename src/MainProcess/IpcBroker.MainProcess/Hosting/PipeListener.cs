@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.IO.Pipes;
 using System.Security.Cryptography;
+using IpcBroker.MainProcess.Hosting.Platform;
 using IpcBroker.Sessions;
 using Microsoft.Extensions.Logging;
 
@@ -244,7 +245,7 @@ internal sealed class PipeListener : IAsyncDisposable
         try
         {
             // Read now, before the hello: whom the kernel says connected decides how long the hello may take.
-            int? peerPid = OperatingSystem.IsLinux() ? PeerCredentials.Of(server).ProcessId : null;
+            int? peerPid = HostPlatform.Current.ReadPeerCredentials(server).ProcessId;
             (int version, byte[] secret) = await this.ReadHelloAsync(server, peerPid, deadline).ConfigureAwait(false);
             if (version != Handshake.ProtocolVersion)
             {
@@ -272,7 +273,7 @@ internal sealed class PipeListener : IAsyncDisposable
                 return;
             }
 
-            PeerCredentials peer = PeerCredentials.Of(server);
+            PeerCredentials peer = HostPlatform.Current.ReadPeerCredentials(server);
             if (peer.ProcessId != launch.ProcessId)
             {
                 await Handshake.WriteVerdictAsync(server, HandshakeStatus.Denied, "denied", deadline.Token).ConfigureAwait(false);
