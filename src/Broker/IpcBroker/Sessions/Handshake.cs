@@ -15,7 +15,7 @@ namespace IpcBroker.Sessions;
 /// <para>Every read has a fixed, small size, so a peer that sends garbage costs at most a few bytes; the caller bounds the
 /// time with its token.</para>
 /// </remarks>
-public static class Handshake
+internal static class Handshake
 {
     /// <summary>The protocol version this build speaks: 3 since the launch line may hand over a connected socket (<c>socketFd</c>).</summary>
     public const int ProtocolVersion = 3;
