@@ -35,7 +35,7 @@ public sealed class ProtocolVersionTests(ITestOutputHelper output) : HostTestBas
         string expected = Handshake.DescribeVersionMismatch(Handshake.ProtocolVersion, 2);
         Assert.Contains("version 3", expected);
         Assert.Contains("version 2", expected);
-        Assert.Contains(expected, ex.Message);
+        Assert.Contains("could not connect: " + expected, ex.Message);
         await this.WaitForLogAsync(r => r.EventId == 2002 && r.Message.Contains(expected, StringComparison.Ordinal));
 
         // What the mini process was told, from its own standard error.

@@ -31,7 +31,13 @@ if (attack == "hello-version")
     }
     catch (HandshakeException ex)
     {
+        // Then it stays until the host stops it (standard input ends), as a process that does not exit on a refusal
+        // would: the host's start must fail on the refusal itself, not on this process's exit.
         Program.Say($"hello-version {count}: refused ({ex.Status}): {ex.Message}");
+        while (Console.In.ReadLine() is not null)
+        {
+        }
+
         return 3;
     }
 }
