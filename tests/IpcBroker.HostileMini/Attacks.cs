@@ -15,7 +15,7 @@ internal static class Attacks
         "flood", "stop-reading", "trickle", "unnamed-offers", "named-never-completed",
         "garbage", "unknown-result", "unknown-method", "wrong-params", "huge-array-frame",
         "bundle-deep", "bundle-keys", "bundle-huge-array", "bundle-bad-utf8", "bundle-ext",
-        "stdout-spew", "escape",
+        "stdout-spew", "escape", "hello-version",
     ];
 
     /// <summary>

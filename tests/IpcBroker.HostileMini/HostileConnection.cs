@@ -35,7 +35,10 @@ internal sealed class HostileConnection
     public PipeWriter Output => this.Channel0!.Output;
 
     /// <summary>Connects, proves the secret, and makes the multiplexer unless <paramref name="bareSocket"/>.</summary>
-    public static async Task<HostileConnection> ConnectAsync(MiniLaunchInfo launch, bool bareSocket)
+    /// <param name="launch">The launch line.</param>
+    /// <param name="bareSocket">Whether to leave the socket without a multiplexer.</param>
+    /// <param name="protocolVersion">The version the hello announces; null for this build's.</param>
+    public static async Task<HostileConnection> ConnectAsync(MiniLaunchInfo launch, bool bareSocket, int? protocolVersion = null)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         Stream socket;
@@ -50,7 +53,7 @@ internal sealed class HostileConnection
             socket = pipe;
         }
 
-        await Handshake.SendHelloAsync(socket, Convert.FromBase64String(launch.Secret), Handshake.ProtocolVersion, deadline.Token).ConfigureAwait(false);
+        await Handshake.SendHelloAsync(socket, Convert.FromBase64String(launch.Secret), protocolVersion ?? Handshake.ProtocolVersion, deadline.Token).ConfigureAwait(false);
         if (bareSocket)
         {
             return new HostileConnection(socket, null, null);

@@ -18,6 +18,30 @@ int count = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) :
 MiniLaunchInfo launch = MiniLaunchInfo.Parse(Console.In.ReadLine());
 Program.Say($"attack {attack} (count {count}) against {launch.AppId}, host pid {launch.HostProcessId}");
 
+if (attack == "hello-version")
+{
+    // Before the lifeline, so that the host stopping this process cannot end it before it has said what it was told.
+    // A mini process of another package version: its hello announces protocol version <count> (2 is the one before
+    // socketFd), on the socket the launch line hands over. The host must refuse it, naming both versions.
+    try
+    {
+        await HostileConnection.ConnectAsync(launch, bareSocket: true, protocolVersion: count);
+        Program.Say($"hello-version {count}: accepted");
+        await Task.Delay(Timeout.Infinite);
+    }
+    catch (HandshakeException ex)
+    {
+        // Then it stays until the host stops it (standard input ends), as a process that does not exit on a refusal
+        // would: the host's start must fail on the refusal itself, not on this process's exit.
+        Program.Say($"hello-version {count}: refused ({ex.Status}): {ex.Message}");
+        while (Console.In.ReadLine() is not null)
+        {
+        }
+
+        return 3;
+    }
+}
+
 // The lifeline: the host closes standard input to stop the process.
 _ = Task.Run(() =>
 {

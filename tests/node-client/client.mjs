@@ -22,6 +22,12 @@ const launch = JSON.parse(await new Promise((resolve) => lines.once('line', reso
 lines.on('line', () => { log('ignored a second launch line: a mini process serves one mini program for its life; exiting'); process.exit(0); });
 lines.on('close', () => { log('stdin closed: exiting'); process.exit(0); });
 
+// A launch line of another protocol version is not acted on (docs/protocol.md section 2, Versions): exit, naming both.
+if (launch.protocol !== ProtocolVersion) {
+  log(`the host speaks IpcBroker protocol version ${launch.protocol} and the mini process version ${ProtocolVersion}; build both from the same IpcBroker package version`);
+  process.exit(3);
+}
+
 // 2. The socket to the host: the one the host's launcher connected and left at `socketFd` (a sandboxed process may open
 // no socket of its own), else a new connection to `pipe`. Then the hello: "IPCB", version (u16 BE), secret length (u8),
 // secret.

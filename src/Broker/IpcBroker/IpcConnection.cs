@@ -288,7 +288,7 @@ public sealed class IpcConnection : IAsyncDisposable
     /// <param name="eventId">The event, for the log.</param>
     /// <param name="logger">Where a throwing callback is logged.</param>
     /// <returns>A task that never faults.</returns>
-    public static Task DeliverAsync(Task<IpcResult> outcome, IIpcCallback callback, string eventId, ILogger logger) => Task.Run(async () =>
+    internal static Task DeliverAsync(Task<IpcResult> outcome, IIpcCallback callback, string eventId, ILogger logger) => Task.Run(async () =>
     {
         IpcResult result = await outcome.ConfigureAwait(false);
         try

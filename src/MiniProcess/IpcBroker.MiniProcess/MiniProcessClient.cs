@@ -57,7 +57,7 @@ public sealed class MiniProcessClient : IMainProcessCaller, IAsyncDisposable
     /// <param name="timeout">How long connecting and the handshake may take together; null for 10 s.</param>
     /// <param name="cancellationToken">Cancels connecting.</param>
     /// <returns>The connected client.</returns>
-    /// <exception cref="HandshakeException">When the host refused.</exception>
+    /// <exception cref="HandshakeException">When the host refused, or the launch line names a protocol version other than this build's.</exception>
     /// <exception cref="TimeoutException">When the host did not accept within <paramref name="timeout"/>.</exception>
     /// <exception cref="IOException">When the pipe is gone, or the inherited descriptor is not a socket or was used before.</exception>
     /// <exception cref="ObjectDisposedException">When the host closed the connection as soon as it had accepted it.</exception>
@@ -68,6 +68,14 @@ public sealed class MiniProcessClient : IMainProcessCaller, IAsyncDisposable
         if (registry.Side != IpcSide.Mini)
         {
             throw new ArgumentException("A mini process answers with a mini-side registry.", nameof(registry));
+        }
+
+        if (launchInfo.ProtocolVersion != Handshake.ProtocolVersion)
+        {
+            // What a launch line means changes with the version (3 added socketFd, which a version 2 mini process would
+            // ignore): one of another version is not acted on at all. The process exits; the host's start sees it exit
+            // with this sentence in its error output.
+            throw new HandshakeException(HandshakeStatus.VersionMismatch, "The launch line is not one this mini process speaks: " + Handshake.DescribeVersionMismatch(launchInfo.ProtocolVersion, Handshake.ProtocolVersion) + ".");
         }
 
         byte[] secret;

@@ -25,7 +25,7 @@ public static class MiniProcessRuntime
     /// <summary>Exit code: the launch line was missing or malformed.</summary>
     public const int ExitBadLaunchInfo = 2;
 
-    /// <summary>Exit code: the host refused the handshake or could not be reached.</summary>
+    /// <summary>Exit code: the host refused the handshake or could not be reached, or the launch line is of another protocol version.</summary>
     public const int ExitConnectFailed = 3;
 
     /// <summary>How long to wait for the launch line.</summary>

@@ -16,7 +16,7 @@ namespace IpcBroker.Protocol;
 /// <para>Decoding reads straight from the bytes it is given and never trusts a declared count: every array or map
 /// length is checked against the entries still allowed and the bytes left before anything is allocated.</para>
 /// </remarks>
-public static class BundleCodec
+internal static class BundleCodec
 {
     /// <summary>Encodes <paramref name="bundle"/>.</summary>
     /// <param name="bundle">The bundle; null encodes as an empty bundle.</param>

@@ -1,7 +1,7 @@
 namespace IpcBroker.Protocol;
 
 /// <summary>Thrown when a frame declares a length that is not positive or exceeds the configured maximum; the connection is closed.</summary>
-public sealed class MessageTooLargeException : IOException
+internal sealed class MessageTooLargeException : IOException
 {
     /// <summary>Initializes a new instance of the <see cref="MessageTooLargeException"/> class.</summary>
     /// <param name="declaredLength">The length the frame declared.</param>

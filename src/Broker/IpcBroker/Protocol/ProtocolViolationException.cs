@@ -1,7 +1,7 @@
 namespace IpcBroker.Protocol;
 
 /// <summary>Thrown by the frame reader when the peer breaks the wire protocol; <see cref="StreamJsonRpc.JsonRpc"/> then disconnects.</summary>
-public sealed class ProtocolViolationException : IOException
+internal sealed class ProtocolViolationException : IOException
 {
     /// <summary>Initializes a new instance of the <see cref="ProtocolViolationException"/> class.</summary>
     /// <param name="violation">The stable reason code.</param>

@@ -15,7 +15,7 @@ namespace IpcBroker.Sessions;
 /// <para>Every read has a fixed, small size, so a peer that sends garbage costs at most a few bytes; the caller bounds the
 /// time with its token.</para>
 /// </remarks>
-public static class Handshake
+internal static class Handshake
 {
     /// <summary>The protocol version this build speaks: 3 since the launch line may hand over a connected socket (<c>socketFd</c>).</summary>
     public const int ProtocolVersion = 3;
@@ -27,6 +27,16 @@ public static class Handshake
     public const int MaxMessageBytes = 1024;
 
     private static ReadOnlySpan<byte> Magic => "IPCB"u8;
+
+    /// <summary>
+    /// Says that a host and a mini process speak different protocol versions, naming both; the host's refusal, its log,
+    /// the start's exception and the mini process's exit all use it, so each side reads the same sentence.
+    /// </summary>
+    /// <param name="hostVersion">The host's protocol version.</param>
+    /// <param name="miniVersion">The mini process's protocol version.</param>
+    /// <returns>The sentence, without a final stop.</returns>
+    public static string DescribeVersionMismatch(int hostVersion, int miniVersion) =>
+        $"the host speaks IpcBroker protocol version {hostVersion} and the mini process version {miniVersion}; build both from the same IpcBroker package version";
 
     /// <summary>Sends the hello and reads the verdict (mini side).</summary>
     /// <param name="stream">The connected stream.</param>

@@ -7,7 +7,7 @@ namespace IpcBroker.Sessions;
 /// <param name="ProcessId">The peer's process id when it connected.</param>
 /// <param name="UserId">The peer's user id.</param>
 /// <param name="GroupId">The peer's group id.</param>
-public sealed record PeerCredentials(int ProcessId, uint UserId, uint GroupId)
+internal sealed record PeerCredentials(int ProcessId, uint UserId, uint GroupId)
 {
     private const int SolSocket = 1;
     private const int SoPeerCred = 17;

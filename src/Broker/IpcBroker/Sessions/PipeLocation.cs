@@ -8,7 +8,7 @@ namespace IpcBroker.Sessions;
 /// socket file's mode follows the umask even with <c>PipeOptions.CurrentUserOnly</c>, so the socket goes in a
 /// directory of its own, created with mode 0700: nobody else can even reach it.
 /// </remarks>
-public static class PipeLocation
+internal static class PipeLocation
 {
     /// <summary>The longest socket path Linux accepts, in bytes: <c>sun_path</c> is 108 bytes including the terminating zero.</summary>
     public const int MaxSocketPathBytes = 107;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using IpcBroker.MainProcess.Hosting.Platform;
 using IpcBroker.MainProcess.Hosting.Sandbox;
 using IpcBroker.Plugins;
 using IpcBroker.Sessions;
@@ -139,6 +140,7 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <returns>The listening host.</returns>
     /// <exception cref="IpcConfigurationException">When the pipe path is too long, the mini executable is missing, the cap is below 1 or the policy is not valid (<see cref="MiniAppPolicy.Validate"/>).</exception>
     /// <exception cref="IOException">When a pipe already exists at the path (another host holds it).</exception>
+    /// <exception cref="PlatformNotSupportedException">On a system the host has not been ported to (only Linux has a port), naming what is missing.</exception>
     public static MiniAppHost Start(IpcEventRegistry registry, MiniAppHostOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
@@ -147,9 +149,13 @@ public sealed class MiniAppHost : IAsyncDisposable
             throw new ArgumentException("The host serves a main-side registry.", nameof(registry));
         }
 
+        // Before anything is made: on a system the host has no port to, it fails here, naming what is missing.
+        IHostPlatform platform = HostPlatform.Current;
+        platform.EnsureSupported();
+
         // A copy: the options' properties are settable (IOptions binds them), and the host must not see later changes.
         options = options is null ? new MiniAppHostOptions() : options with { Sandbox = options.Sandbox with { } };
-        string pipePath = PipeLocation.CreatePrivateSocketPath(options.RuntimeDirectory);
+        string pipePath = platform.CreatePrivateSocketPath(options.RuntimeDirectory);
         try
         {
             var host = new MiniAppHost(registry, options, loggerFactory ?? NullLoggerFactory.Instance, pipePath);
@@ -158,7 +164,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             host.launcher.LogProtections();
             if (!OperatingSystem.IsWindows())
             {
-                foreach (string stale in StalePipeDirectories.Remove(Path.GetDirectoryName(Path.GetDirectoryName(pipePath))!, DateTime.UtcNow))
+                foreach (string stale in platform.RemoveStaleSocketDirectories(Path.GetDirectoryName(Path.GetDirectoryName(pipePath))!, DateTime.UtcNow))
                 {
                     HostLog.RemovedStalePipeDirectory(host.logger, stale);
                 }
@@ -172,7 +178,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
         catch
         {
-            PipeLocation.Delete(pipePath);
+            platform.DeleteSocket(pipePath);
             throw;
         }
     }

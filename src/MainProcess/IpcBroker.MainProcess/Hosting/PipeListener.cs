@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.IO.Pipes;
 using System.Security.Cryptography;
+using IpcBroker.MainProcess.Hosting.Platform;
 using IpcBroker.Sessions;
 using Microsoft.Extensions.Logging;
 
@@ -244,12 +245,23 @@ internal sealed class PipeListener : IAsyncDisposable
         try
         {
             // Read now, before the hello: whom the kernel says connected decides how long the hello may take.
-            int? peerPid = OperatingSystem.IsLinux() ? PeerCredentials.Of(server).ProcessId : null;
+            int? peerPid = HostPlatform.Current.ReadPeerCredentials(server).ProcessId;
             (int version, byte[] secret) = await this.ReadHelloAsync(server, peerPid, deadline).ConfigureAwait(false);
             if (version != Handshake.ProtocolVersion)
             {
-                await Handshake.WriteVerdictAsync(server, HandshakeStatus.VersionMismatch, $"this host speaks protocol version {Handshake.ProtocolVersion}, the mini process {version}", deadline.Token).ConfigureAwait(false);
-                HostLog.ConnectionRefused(this.logger, $"protocol version {version}, expected {Handshake.ProtocolVersion}");
+                string mismatch = Handshake.DescribeVersionMismatch(Handshake.ProtocolVersion, version);
+                await Handshake.WriteVerdictAsync(server, HandshakeStatus.VersionMismatch, mismatch, deadline.Token).ConfigureAwait(false);
+                HostLog.ConnectionRefused(this.logger, mismatch);
+
+                // The secret still tells which start this was (its own process, by the kernel's word): that start fails now,
+                // naming both versions, instead of timing out. Written after the verdict, so the mini process reads it first.
+                if (this.pending.TryRemove(HashSecret(secret), out PendingLaunch? refused))
+                {
+                    refused.TryFail(new MiniAppStartException(refused.ProcessId == peerPid
+                        ? $"{refused.Key} could not connect: {mismatch}."
+                        : $"{refused.Key} could not connect: another process (pid {peerPid}) presented its secret."));
+                }
+
                 return;
             }
 
@@ -261,7 +273,7 @@ internal sealed class PipeListener : IAsyncDisposable
                 return;
             }
 
-            PeerCredentials peer = PeerCredentials.Of(server);
+            PeerCredentials peer = HostPlatform.Current.ReadPeerCredentials(server);
             if (peer.ProcessId != launch.ProcessId)
             {
                 await Handshake.WriteVerdictAsync(server, HandshakeStatus.Denied, "denied", deadline.Token).ConfigureAwait(false);
