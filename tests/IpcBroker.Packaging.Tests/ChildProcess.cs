@@ -20,7 +20,11 @@ internal static class ChildProcess
     internal static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
     /// <summary>Runs <paramref name="fileName"/> in <paramref name="workingDirectory"/> until it exits or <paramref name="deadline"/> passes.</summary>
-    internal static async Task<Result> RunAsync(string fileName, IEnumerable<string> arguments, string workingDirectory, TimeSpan deadline, CancellationToken cancellationToken)
+    /// <param name="compilerServerId">
+    /// The pipe name of a compiler server of this test's own, which the child's builds share (a cold compiler per project
+    /// would double the test's time); <see cref="EndCompilerServers"/> ends it by its pid.
+    /// </param>
+    internal static async Task<Result> RunAsync(string fileName, IEnumerable<string> arguments, string workingDirectory, TimeSpan deadline, string compilerServerId, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -36,7 +40,8 @@ internal static class ChildProcess
         }
 
         // The outer `dotnet test` leaves MSBuild and test-platform variables that would steer the child's build; and no
-        // child may leave a build server behind (they would outlive the test).
+        // child may leave a build server behind that the test does not end: no MSBuild nodes or server, and a compiler
+        // server of the test's own.
         foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToList())
         {
             start.Environment.Remove(key);
@@ -44,7 +49,8 @@ internal static class ChildProcess
 
         start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
-        start.Environment["UseSharedCompilation"] = "false";
+        start.Environment["UseSharedCompilation"] = "true";
+        start.Environment["SharedCompilationId"] = compilerServerId;
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
@@ -89,6 +95,37 @@ internal static class ChildProcess
         lock (output)
         {
             return new Result(command, exitCode, output.ToString(), clock.Elapsed);
+        }
+    }
+
+    /// <summary>Ends, by pid, every compiler server started for <paramref name="compilerServerId"/> (its command line names the pipe).</summary>
+    internal static void EndCompilerServers(string compilerServerId)
+    {
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid))
+            {
+                continue;
+            }
+
+            string commandLine;
+            try
+            {
+                commandLine = File.ReadAllText(Path.Combine(dir, "cmdline"));
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            if (commandLine.Contains("VBCSCompiler", StringComparison.Ordinal) && commandLine.Contains(compilerServerId, StringComparison.Ordinal))
+            {
+                EndById(pid);
+            }
         }
     }
 
