@@ -20,10 +20,8 @@ internal static class ChildProcess
     internal static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
     /// <summary>Runs <paramref name="fileName"/> in <paramref name="workingDirectory"/> until it exits or <paramref name="deadline"/> passes.</summary>
-    /// <param name="compilerServerId">
-    /// The pipe name of a compiler server of this test's own, which the child's builds share (a cold compiler per project
-    /// would double the test's time); <see cref="EndCompilerServers"/> ends it by its pid.
-    /// </param>
+    // compilerServerId: the pipe name of a compiler server of the test's own, which the children's builds share (a cold
+    // compiler per project would double the test's time); EndCompilerServers ends it by its pid.
     internal static async Task<Result> RunAsync(string fileName, IEnumerable<string> arguments, string workingDirectory, TimeSpan deadline, string compilerServerId, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(fileName)
