@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using IpcBroker.MainProcess.Hosting.Sandbox;
 using IpcBroker.Plugins;
 using IpcBroker.Sessions;
@@ -30,36 +29,34 @@ public sealed class MiniAppHost : IAsyncDisposable
     private readonly object gate = new();
     private readonly Dictionary<MiniAppKey, MiniAppSession> sessions = [];
     private readonly Dictionary<MiniAppKey, Task<MiniAppSession>> starting = [];
-    private readonly HashSet<MiniProcessHandle> processes = [];
+    private readonly HashSet<HostedMiniProcess> processes = [];
 
     /// <summary>
     /// Processes being stopped to make room for a start at the cap: when one leaves <see cref="processes"/>, its slot passes
     /// to that start (counted in <see cref="reservedSlots"/>) instead of being freed, so the cap is never exceeded and no
     /// other open takes the slot in between.
     /// </summary>
-    private readonly HashSet<MiniProcessHandle> makingRoom = [];
+    private readonly HashSet<HostedMiniProcess> makingRoom = [];
     private readonly MiniAppHostOptions options;
     private readonly IpcConnectionOptions connectionOptions;
     private readonly ILoggerFactory loggerFactory;
     private readonly ILogger logger;
-    private readonly PipeListener listener;
-    private readonly MiniProcessLauncher launcher;
+    private readonly IMiniProcessTransport transport;
     private readonly List<Func<Task>> logoutParticipants = [];
     private TaskCompletionSource slotsChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Cancelled at logout: revokes every start of the epoch before it (its process is not admitted after). Replaced under the
+    /// lock with the epoch; never disposed, because a start of the old epoch may still register on its token.
+    /// </summary>
+    private CancellationTokenSource startsRevoked = new();
     private int reservedSlots;
     private string? userId;
     private long epoch;
     private bool disposed;
 
-    private MiniAppHost(IpcEventRegistry registry, MiniAppHostOptions options, ILoggerFactory loggerFactory, string pipePath)
+    private MiniAppHost(IpcEventRegistry registry, MiniAppHostOptions options, ILoggerFactory loggerFactory, IMiniProcessTransport transport)
     {
-        if (options.MaxMiniProcesses < 1)
-        {
-            throw new IpcConfigurationException($"MaxMiniProcesses must be at least 1, not {options.MaxMiniProcesses}.");
-        }
-
-        options.Policy.Validate();
-
         this.Registry = registry;
         this.options = options;
 
@@ -72,9 +69,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         this.connectionOptions = this.connectionOptions with { CallAuthorizer = MiniAppPolicyAuthorizer.For(options.Policy, options.Connection.CallAuthorizer) };
         this.loggerFactory = loggerFactory;
         this.logger = loggerFactory.CreateLogger("IpcBroker.MainProcess");
-        this.launcher = new MiniProcessLauncher(options.MiniExecutablePath, options, pipePath, loggerFactory.CreateLogger("IpcBroker.MainProcess.ChildOutput"), this.logger);
-        this.launcher.Validate();
-        this.listener = new PipeListener(pipePath, options.HandshakeTimeout, this.logger, options.AfterAccept) { StartTimeout = options.StartTimeout };
+        this.transport = transport;
     }
 
     /// <summary>Raised once for every mini program process that ends, for whatever reason, after its calls have been failed (Binder's linkToDeath).</summary>
@@ -82,10 +77,10 @@ public sealed class MiniAppHost : IAsyncDisposable
     public event EventHandler<MiniProcessExitedEventArgs>? MiniProcessExited;
 
     /// <summary>Gets the socket path mini processes connect to.</summary>
-    public string PipePath => this.listener.PipePath;
+    public string PipePath => this.transport.Address;
 
     /// <summary>Gets the protections every mini process this host starts gets, and what this machine lacks (probed once, at start).</summary>
-    public MiniProcessProtections Protections => this.launcher.Protections;
+    public MiniProcessProtections Protections => this.transport.Protections;
 
     /// <summary>Gets the main-process events this host answers.</summary>
     public IpcEventRegistry Registry { get; }
@@ -148,13 +143,14 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
 
         options ??= new MiniAppHostOptions();
+        ValidateOptions(options);
+        loggerFactory ??= NullLoggerFactory.Instance;
         string pipePath = PipeLocation.CreatePrivateSocketPath(options.RuntimeDirectory);
         try
         {
-            var host = new MiniAppHost(registry, options, loggerFactory ?? NullLoggerFactory.Instance, pipePath);
-            host.listener.Start();
-            HostLog.Listening(host.logger, pipePath);
-            host.launcher.LogProtections();
+            var transport = new PipeMiniProcessTransport(options, pipePath, loggerFactory);
+            var host = new MiniAppHost(registry, options, loggerFactory, transport);
+            transport.Start();
             if (!OperatingSystem.IsWindows())
             {
                 foreach (string stale in StalePipeDirectories.Remove(Path.GetDirectoryName(Path.GetDirectoryName(pipePath))!, DateTime.UtcNow))
@@ -163,7 +159,7 @@ public sealed class MiniAppHost : IAsyncDisposable
                 }
 
                 // Off the start path: a dead host's scratch directory can hold whatever its minis wrote. Bounded, and logged.
-                MiniProcessLauncher launcher = host.launcher;
+                MiniProcessLauncher launcher = transport.Launcher;
                 _ = Task.Run(() => launcher.RemoveStaleLeftovers(DateTime.UtcNow, DateTime.UtcNow + ScratchDirectory.StaleSweepBudget));
             }
 
@@ -174,6 +170,30 @@ public sealed class MiniAppHost : IAsyncDisposable
             PipeLocation.Delete(pipePath);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Starts a host whose mini processes start and connect through <paramref name="transport"/> (the testing kit's in-memory
+    /// one): the same host logic as <see cref="Start(IpcEventRegistry, MiniAppHostOptions?, ILoggerFactory?)"/>, another transport.
+    /// </summary>
+    /// <param name="registry">The main-process events to serve.</param>
+    /// <param name="options">Settings, or null for the defaults; the transport's own settings (executable, sandbox, socket) are the transport's business.</param>
+    /// <param name="loggerFactory">Where to log, or null.</param>
+    /// <param name="transport">How mini processes are started and reached; the host disposes it.</param>
+    /// <returns>The host.</returns>
+    /// <exception cref="IpcConfigurationException">When the cap is below 1 or the policy is not valid.</exception>
+    internal static MiniAppHost StartWithTransport(IpcEventRegistry registry, MiniAppHostOptions? options, ILoggerFactory? loggerFactory, IMiniProcessTransport transport)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(transport);
+        if (registry.Side != IpcSide.Main)
+        {
+            throw new ArgumentException("The host serves a main-side registry.", nameof(registry));
+        }
+
+        options ??= new MiniAppHostOptions();
+        ValidateOptions(options);
+        return new MiniAppHost(registry, options, loggerFactory ?? NullLoggerFactory.Instance, transport);
     }
 
     /// <summary>Signs a user in: the mini programs opened from now on use that user's sandbox directories.</summary>
@@ -215,21 +235,25 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <exception cref="TimeoutException">When a killed process was not reaped in time; the logout participants ran all the same.</exception>
     public async Task LogoutAsync()
     {
+        CancellationTokenSource revoked;
         List<MiniAppSession> victims;
-        List<MiniProcessHandle> all;
+        List<HostedMiniProcess> all;
         List<Task<MiniAppSession>> inFlight;
         lock (this.gate)
         {
             // Starts begun before this point see the new epoch and give up their process; no secret issued before is valid after.
             this.epoch++;
             this.userId = null;
-            this.listener.RevokeAll(new MiniAppStartException("The user logged out while the mini program was starting."));
+            revoked = this.startsRevoked;
+            this.startsRevoked = new CancellationTokenSource();
             this.SignalSlotsChanged();
             victims = this.TakeAllSessions();
             all = [.. this.processes];
             inFlight = [.. this.starting.Values];
         }
 
+        // Outside the lock: cancelling runs the revoked starts' callbacks inline.
+        await revoked.CancelAsync().ConfigureAwait(false);
         try
         {
             await this.StopAsync(victims, all, IpcErrorCode.LoggedOut, "the user logged out").ConfigureAwait(false);
@@ -413,7 +437,7 @@ public sealed class MiniAppHost : IAsyncDisposable
 
         await WhenAllIgnoringFailuresAsync(inFlight).ConfigureAwait(false);
         List<MiniAppSession> victims;
-        List<MiniProcessHandle> all;
+        List<HostedMiniProcess> all;
         lock (this.gate)
         {
             victims = this.TakeAllSessions();
@@ -437,10 +461,20 @@ public sealed class MiniAppHost : IAsyncDisposable
             this.SignalSlotsChanged();
         }
 
-        // Starts still waiting for a connection fail once the listener is gone.
-        await this.listener.DisposeAsync().ConfigureAwait(false);
+        // Starts still waiting for a connection fail once the transport is gone.
+        await this.transport.DisposeAsync().ConfigureAwait(false);
         await this.StopAllMiniAppAsync().ConfigureAwait(false);
-        PipeLocation.Delete(this.PipePath);
+    }
+
+    /// <summary>Checks the settings every host needs, whatever its transport.</summary>
+    private static void ValidateOptions(MiniAppHostOptions options)
+    {
+        if (options.MaxMiniProcesses < 1)
+        {
+            throw new IpcConfigurationException($"MaxMiniProcesses must be at least 1, not {options.MaxMiniProcesses}.");
+        }
+
+        options.Policy.Validate();
     }
 
     private static async Task WhenAllIgnoringFailuresAsync(IEnumerable<Task> tasks)
@@ -579,13 +613,13 @@ public sealed class MiniAppHost : IAsyncDisposable
 
     private async Task<MiniAppSession> StartInNewProcessAsync(MiniAppKey key, string? user, long startEpoch)
     {
-        MiniProcessHandle? handle = null;
+        HostedMiniProcess? handle = null;
         string? sandbox;
         try
         {
             // Before the process starts: the launcher grants it this directory.
             sandbox = SandboxLayout.Prepare(this.options.SandboxRoot, user, key);
-            handle = this.launcher.Start(() => handle?.LastKey ?? key, key, sandbox);
+            handle = new HostedMiniProcess(this.transport.Launch(key, sandbox), key);
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
         {
@@ -607,7 +641,6 @@ public sealed class MiniAppHost : IAsyncDisposable
             }
         }
 
-        handle.LastKey = key;
         HostLog.Started(this.logger, key, handle.ProcessId);
         _ = this.WatchProcessAsync(handle);
         return await this.BindAsync(handle, key, sandbox, startEpoch).ConfigureAwait(false);
@@ -619,7 +652,7 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// </summary>
     private async Task<MiniAppSession> StartInSlotOfAsync(MiniAppSession victim, MiniAppKey key, string? user, long startEpoch)
     {
-        MiniProcessHandle evicted = victim.Process;
+        HostedMiniProcess evicted = victim.Process;
         HostLog.MakingRoom(this.logger, evicted.ProcessId, victim.Key, key, this.options.MaxMiniProcesses);
         try
         {
@@ -653,7 +686,7 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// Under the lock: a start that was to take the slot of <paramref name="evicted"/> gives it up: freed if the process has
     /// left already, else left with the process (which frees it when it ends).
     /// </summary>
-    private void GiveUpSlotOf(MiniProcessHandle evicted)
+    private void GiveUpSlotOf(HostedMiniProcess evicted)
     {
         if (!this.makingRoom.Remove(evicted))
         {
@@ -662,49 +695,41 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Hands a new process its one launch line, for <paramref name="key"/>, and waits until it has connected with that line's secret.</summary>
-    private async Task<MiniAppSession> BindAsync(MiniProcessHandle handle, MiniAppKey key, string? sandbox, long startEpoch)
+    /// <summary>Connects a new process for <paramref name="key"/> through the transport and makes it a session.</summary>
+    private async Task<MiniAppSession> BindAsync(HostedMiniProcess handle, MiniAppKey key, string? sandbox, long startEpoch)
     {
-        byte[] secret = RandomNumberGenerator.GetBytes(Handshake.SecretBytes);
-        var launch = new PendingLaunch(key, PipeListener.HashSecret(secret), handle.ProcessId);
-
-        // Whether the accepted pipe belongs to a connection yet; until then a failure here must close it.
-        bool pipeOwned = false;
         try
         {
+            CancellationToken revoked;
             lock (this.gate)
             {
                 this.ThrowIfSuperseded(startEpoch, key);
-                handle.LastKey = key;
-                this.listener.Expect(launch);
+
+                // The token of this start's epoch: a logout from here on revokes the start.
+                revoked = this.startsRevoked.Token;
             }
 
-            var info = new MiniLaunchInfo(this.PipePath, Convert.ToBase64String(secret), key.AppId, key.VerType, Handshake.ProtocolVersion, Environment.ProcessId, sandbox, handle.SocketFd);
-            if (!handle.TrySendLaunchLine(info))
+            MiniProcessLink link;
+            try
             {
-                throw new MiniAppStartException($"{key} did not start: its process {handle.ProcessId} no longer reads its standard input.");
+                link = await this.transport.ConnectAsync(handle.Process, key, sandbox, revoked).ConfigureAwait(false);
             }
-
-            Task timeout = Task.Delay(this.options.StartTimeout);
-            if (await Task.WhenAny(launch.Connected, handle.Exited, timeout).ConfigureAwait(false) != launch.Connected)
+            catch (OperationCanceledException) when (revoked.IsCancellationRequested)
             {
-                if (this.options.BeforeAbandoningStart is { } hook)
-                {
-                    await hook(launch).ConfigureAwait(false);
-                }
-
-                string why = handle.Exited.IsCompleted
-                    ? $"its process exited with code {handle.ExitCode} before connecting"
-                    : $"it did not connect within {this.options.StartTimeout.TotalSeconds:0.#} s";
-                string tail = handle.StderrTail.ToString();
-                throw new MiniAppStartException($"{key} did not start: {why}.{(tail.Length > 0 ? " Its last error output:" + Environment.NewLine + tail : string.Empty)}");
+                throw new MiniAppStartException("The user logged out while the mini program was starting.");
             }
 
-            (System.IO.Pipes.NamedPipeServerStream pipe, PeerCredentials peer) = await launch.Connected.ConfigureAwait(false);
-            HostLog.Connected(this.logger, key, handle.ProcessId, peer.ProcessId, peer.UserId);
-            var caller = new IpcCaller(IpcSide.Mini, key.AppId, key.VerType, peer.ProcessId);
-            IpcConnection connection = IpcConnection.Start(pipe, this.Registry, caller, this.connectionOptions, this.loggerFactory.CreateLogger("IpcBroker.MainProcess.Connection"));
-            pipeOwned = true;
+            if (link.PeerUserId is { } uid)
+            {
+                HostLog.Connected(this.logger, key, handle.ProcessId, link.PeerProcessId, uid);
+            }
+            else
+            {
+                HostLog.ConnectedWithoutCredentials(this.logger, key, handle.ProcessId);
+            }
+
+            var caller = new IpcCaller(IpcSide.Mini, key.AppId, key.VerType, link.PeerProcessId);
+            IpcConnection connection = IpcConnection.Start(link.Stream, this.Registry, caller, this.connectionOptions, this.loggerFactory.CreateLogger("IpcBroker.MainProcess.Connection"));
             var session = new MiniAppSession(key, handle, connection);
             lock (this.gate)
             {
@@ -725,16 +750,6 @@ public sealed class MiniAppHost : IAsyncDisposable
         catch
         {
             // The process is in no known state: it goes. Its exit is then reported like any other.
-            this.listener.Forget(launch);
-
-            // The listener may have admitted the process just as this start gave up (timeout, exit, logout): failing the
-            // launch decides the race. If the admission won, its pipe is this start's to close, or it would leak.
-            if (!pipeOwned && !launch.TryFail(new MiniAppStartException($"{key} gave up its start.")) && launch.Connected.IsCompletedSuccessfully)
-            {
-                (System.IO.Pipes.NamedPipeServerStream abandoned, _) = await launch.Connected.ConfigureAwait(false);
-                await abandoned.DisposeAsync().ConfigureAwait(false);
-            }
-
             try
             {
                 await handle.StopAsync(this.options.ShutdownTimeout, this.options.ReapTimeout, this.logger, byHostApp: false).ConfigureAwait(false);
@@ -768,10 +783,10 @@ public sealed class MiniAppHost : IAsyncDisposable
     }
 
     /// <summary>Fails the sessions' calls with <paramref name="code"/>, stops the processes, and returns once each is reaped and reported.</summary>
-    private async Task StopAsync(List<MiniAppSession> victims, List<MiniProcessHandle> processesToStop, IpcErrorCode code, string reason)
+    private async Task StopAsync(List<MiniAppSession> victims, List<HostedMiniProcess> processesToStop, IpcErrorCode code, string reason)
     {
         // Before the connections close: a mini process exits when its session ends, and its exit must be reported as asked for.
-        foreach (MiniProcessHandle process in processesToStop)
+        foreach (HostedMiniProcess process in processesToStop)
         {
             process.MarkStopRequestedByHostApp();
         }
@@ -838,10 +853,10 @@ public sealed class MiniAppHost : IAsyncDisposable
     }
 
     /// <summary>Waits for a process to end, then fails its calls, forgets it and raises the exit notice.</summary>
-    private async Task WatchProcessAsync(MiniProcessHandle handle)
+    private async Task WatchProcessAsync(HostedMiniProcess handle)
     {
         await handle.Exited.ConfigureAwait(false);
-        int exitCode = handle.ExitCode;
+        int exitCode = handle.Process.ExitCode;
         MiniAppSession? current;
         lock (this.gate)
         {
@@ -868,7 +883,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             await current.Connection.Completion.ConfigureAwait(false);
         }
 
-        var notice = new MiniProcessExitedEventArgs(handle.LastKey.AppId, handle.LastKey.VerType, handle.ProcessId, exitCode, handle.StopRequestedByHostApp);
+        var notice = new MiniProcessExitedEventArgs(handle.Key.AppId, handle.Key.VerType, handle.ProcessId, exitCode, handle.StopRequestedByHostApp);
         HostLog.Exited(this.logger, notice);
         try
         {
@@ -883,8 +898,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             handle.MarkFinished();
 
             // Releases the process's handle and pipes; later stops of it see it exited and touch nothing.
-            handle.CloseOutput();
-            handle.Process.Dispose();
+            handle.Process.Release();
         }
     }
 }
