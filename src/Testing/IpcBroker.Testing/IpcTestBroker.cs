@@ -94,22 +94,8 @@ public static class IpcTestBroker
             return new IpcTestMiniApp(appId, verType, info.ProcessId, main);
         }
 
-        public async Task<IpcResult> CallMiniProcessPluginAsync(string appId, string eventId, Bundle? request, IpcCallOptions? options = null, CancellationToken cancellationToken = default)
-        {
-            if (!cancellationToken.CanBeCanceled)
-            {
-                return await this.Host.CallMiniProcessPluginAsync(appId, eventId, request, options).ConfigureAwait(false);
-            }
-
-            if (options is null || !options.CancellationToken.CanBeCanceled)
-            {
-                return await this.Host.CallMiniProcessPluginAsync(appId, eventId, request, (options ?? new IpcCallOptions()) with { CancellationToken = cancellationToken }).ConfigureAwait(false);
-            }
-
-            // A token in both places: either cancels. The linked source lives until the call's one outcome.
-            using var either = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, cancellationToken);
-            return await this.Host.CallMiniProcessPluginAsync(appId, eventId, request, options with { CancellationToken = either.Token }).ConfigureAwait(false);
-        }
+        public Task<IpcResult> CallMiniProcessPluginAsync(string appId, string eventId, Bundle? request, IpcCallOptions? options = null, CancellationToken cancellationToken = default) =>
+            CancellableCall.RunAsync(o => this.Host.CallMiniProcessPluginAsync(appId, eventId, request, o), options, cancellationToken);
 
         public Task StopMiniAppAsync(string appId, CancellationToken cancellationToken = default) =>
             this.Host.StopMiniAppAsync(appId).WaitAsync(cancellationToken);

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace IpcBroker.MainProcess.Hosting;
 
 /// <summary>
-/// The main process's side of the broker: owns the pipe and the mini program processes — starts them (one per mini program,
+/// The main process's side of the broker: owns the mini program processes — starts them (one per mini program,
 /// at most <see cref="MiniAppHostOptions.MaxMiniProcesses"/>; at the cap the least recently used one is stopped to make
 /// room), admits only them, serves the main-process plugins to them, calls their plugins (<c>callMiniProcessPlugin</c>),
 /// notices their deaths, and stops them all when the user logs out.
@@ -15,6 +15,11 @@ namespace IpcBroker.MainProcess.Hosting;
 /// <remarks>
 /// <para>Thread-safe. Opening the same mini program twice at once starts it once. Disposal stops every mini program,
 /// closes the pipe and removes its directory.</para>
+/// <para>How a mini process is started and reached is its transport's (<see cref="IMiniProcessTransport"/>): a real process
+/// admitted on a private Unix socket (<see cref="Start(IpcEventRegistry, MiniAppHostOptions?, ILoggerFactory?)"/>), or the
+/// testing kit's mini side in memory. The pool of process slots is <see cref="MiniProcessSlots"/>, each process's record
+/// <see cref="HostedMiniProcess"/>, each mini program's connection <see cref="MiniAppSession"/>; the rest (the session
+/// table, the signed-in user and logout, the order of starts and stops) is here, under one lock.</para>
 /// <para>Each call's outcome arrives exactly once: the answer, the call's deadline, cancellation, the mini program's stop
 /// or eviction, the process's disconnection or death (noticed from the socket and from the process exit, whichever comes
 /// first), <see cref="IpcErrorCode.LoggedOut"/>, or <see cref="IpcErrorCode.ProcessNotRunning"/> when the target has no process.</para>
@@ -29,28 +34,19 @@ public sealed class MiniAppHost : IAsyncDisposable
     private readonly object gate = new();
     private readonly Dictionary<MiniAppKey, MiniAppSession> sessions = [];
     private readonly Dictionary<MiniAppKey, Task<MiniAppSession>> starting = [];
-    private readonly HashSet<HostedMiniProcess> processes = [];
-
-    /// <summary>
-    /// Processes being stopped to make room for a start at the cap: when one leaves <see cref="processes"/>, its slot passes
-    /// to that start (counted in <see cref="reservedSlots"/>) instead of being freed, so the cap is never exceeded and no
-    /// other open takes the slot in between.
-    /// </summary>
-    private readonly HashSet<HostedMiniProcess> makingRoom = [];
+    private readonly MiniProcessSlots slots;
     private readonly MiniAppHostOptions options;
     private readonly IpcConnectionOptions connectionOptions;
     private readonly ILoggerFactory loggerFactory;
     private readonly ILogger logger;
     private readonly IMiniProcessTransport transport;
     private readonly List<Func<Task>> logoutParticipants = [];
-    private TaskCompletionSource slotsChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
     /// Cancelled at logout: revokes every start of the epoch before it (its process is not admitted after). Replaced under the
     /// lock with the epoch; never disposed, because a start of the old epoch may still register on its token.
     /// </summary>
     private CancellationTokenSource startsRevoked = new();
-    private int reservedSlots;
     private string? userId;
     private long epoch;
     private bool disposed;
@@ -70,6 +66,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         this.loggerFactory = loggerFactory;
         this.logger = loggerFactory.CreateLogger("IpcBroker.MainProcess");
         this.transport = transport;
+        this.slots = new MiniProcessSlots(options.MaxMiniProcesses);
     }
 
     /// <summary>Raised once for every mini program process that ends, for whatever reason, after its calls have been failed (Binder's linkToDeath).</summary>
@@ -122,7 +119,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         {
             lock (this.gate)
             {
-                return this.processes.Select(p => p.ProcessId).Order().ToList();
+                return this.slots.Processes.Select(p => p.ProcessId).Order().ToList();
             }
         }
     }
@@ -217,7 +214,7 @@ public sealed class MiniAppHost : IAsyncDisposable
                 throw new InvalidOperationException("Another user is signed in; call LogoutAsync first so that none of their mini programs lives on.");
             }
 
-            if (this.processes.Count + this.reservedSlots > 0)
+            if (!this.slots.IsEmpty)
             {
                 throw new InvalidOperationException("Mini programs opened before signing in are still running; stop them (StopAllMiniAppAsync) before a user signs in.");
             }
@@ -246,9 +243,9 @@ public sealed class MiniAppHost : IAsyncDisposable
             this.userId = null;
             revoked = this.startsRevoked;
             this.startsRevoked = new CancellationTokenSource();
-            this.SignalSlotsChanged();
+            this.slots.Signal();
             victims = this.TakeAllSessions();
-            all = [.. this.processes];
+            all = [.. this.slots.Processes];
             inFlight = [.. this.starting.Values];
         }
 
@@ -441,7 +438,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         lock (this.gate)
         {
             victims = this.TakeAllSessions();
-            all = [.. this.processes];
+            all = [.. this.slots.Processes];
         }
 
         await this.StopAsync(victims, all, IpcErrorCode.PeerDisconnected, "every mini program was stopped").ConfigureAwait(false);
@@ -458,7 +455,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             }
 
             this.disposed = true;
-            this.SignalSlotsChanged();
+            this.slots.Signal();
         }
 
         // Starts still waiting for a connection fail once the transport is gone.
@@ -524,9 +521,8 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// </summary>
     private Task<MiniAppSession>? TryPlaceAsync(MiniAppKey key, string? user, long startEpoch)
     {
-        if (this.processes.Count + this.reservedSlots < this.options.MaxMiniProcesses)
+        if (this.slots.TryReserve())
         {
-            this.reservedSlots++;
             return this.RunStartAsync(() => this.StartInNewProcessAsync(key, user, startEpoch));
         }
 
@@ -538,7 +534,7 @@ public sealed class MiniAppHost : IAsyncDisposable
 
         victim.TryBeginStopping();
         this.sessions.Remove(victim.Key);
-        this.makingRoom.Add(victim.Process);
+        this.slots.MakeRoomWith(victim.Process);
         return this.RunStartAsync(() => this.StartInSlotOfAsync(victim, key, user, startEpoch));
     }
 
@@ -558,7 +554,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             {
                 this.ThrowIfSuperseded(startEpoch, key);
                 placed = this.TryPlaceAsync(key, user, startEpoch);
-                changed = this.slotsChanged.Task;
+                changed = this.slots.Changed;
             }
 
             if (placed is not null)
@@ -575,14 +571,6 @@ public sealed class MiniAppHost : IAsyncDisposable
                 throw new MiniAppStartException($"{key} did not start: all {this.options.MaxMiniProcesses} mini program processes were starting or stopping for {this.options.StartTimeout.TotalSeconds:0.#} s.");
             }
         }
-    }
-
-    /// <summary>Under the lock: wakes the starts waiting for a slot (a start completed, a process ended, a logout or disposal).</summary>
-    private void SignalSlotsChanged()
-    {
-        // Its continuations run asynchronously, never here under the lock.
-        this.slotsChanged.TrySetResult();
-        this.slotsChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>Runs a start on the thread pool, or inline for the tests (<see cref="MiniAppHostOptions.RunStartsInline"/>).</summary>
@@ -629,15 +617,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         {
             lock (this.gate)
             {
-                this.reservedSlots--;
-                if (handle is not null)
-                {
-                    this.processes.Add(handle);
-                }
-                else
-                {
-                    this.SignalSlotsChanged();
-                }
+                this.slots.FillReserved(handle);
             }
         }
 
@@ -664,7 +644,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             // Whatever went wrong, the slot's count stays right and the start fails once, as a start failure.
             lock (this.gate)
             {
-                this.GiveUpSlotOf(evicted);
+                this.slots.GiveUpSlotOf(evicted);
             }
 
             throw new MiniAppStartException($"{key} did not start: the process {evicted.ProcessId} of {victim.Key}, stopped to make room for it, did not end: {ex.Message}");
@@ -674,25 +654,12 @@ public sealed class MiniAppHost : IAsyncDisposable
         {
             if (startEpoch != this.epoch || this.disposed)
             {
-                this.GiveUpSlotOf(evicted);
+                this.slots.GiveUpSlotOf(evicted);
                 this.ThrowIfSuperseded(startEpoch, key);
             }
         }
 
         return await this.StartInNewProcessAsync(key, user, startEpoch).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Under the lock: a start that was to take the slot of <paramref name="evicted"/> gives it up: freed if the process has
-    /// left already, else left with the process (which frees it when it ends).
-    /// </summary>
-    private void GiveUpSlotOf(HostedMiniProcess evicted)
-    {
-        if (!this.makingRoom.Remove(evicted))
-        {
-            this.reservedSlots--;
-            this.SignalSlotsChanged();
-        }
     }
 
     /// <summary>Connects a new process for <paramref name="key"/> through the transport and makes it a session.</summary>
@@ -741,7 +708,7 @@ public sealed class MiniAppHost : IAsyncDisposable
 
                 handle.Current = session;
                 this.sessions[key] = session;
-                this.SignalSlotsChanged();
+                this.slots.Signal();
             }
 
             _ = this.WatchSessionAsync(session);
@@ -860,14 +827,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         MiniAppSession? current;
         lock (this.gate)
         {
-            this.processes.Remove(handle);
-            if (this.makingRoom.Remove(handle))
-            {
-                // Its slot passes to the start it made room for, which starts its process next.
-                this.reservedSlots++;
-            }
-
-            this.SignalSlotsChanged();
+            this.slots.Leave(handle);
             current = handle.Current;
             handle.Current = null;
             if (current is not null && this.sessions.TryGetValue(current.Key, out MiniAppSession? registered) && registered == current)
