@@ -73,7 +73,7 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <remarks>Raised on a thread-pool thread; an exception thrown by a handler is logged and ignored.</remarks>
     public event EventHandler<MiniProcessExitedEventArgs>? MiniProcessExited;
 
-    /// <summary>Gets the socket path mini processes connect to.</summary>
+    /// <summary>Gets the socket path mini processes connect to ("in-memory" for the testing kit's in-memory host).</summary>
     public string PipePath => this.transport.Address;
 
     /// <summary>Gets the protections every mini process this host starts gets, and what this machine lacks (probed once, at start).</summary>
