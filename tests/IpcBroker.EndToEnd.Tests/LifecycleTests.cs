@@ -242,7 +242,7 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
         Assert.True(handle.TrySendLaunchLine(Line("wx-line-a")));
         Assert.Throws<InvalidOperationException>(() => handle.TrySendLaunchLine(Line("wx-line-b")));
 
-        await this.WithTimeoutAsync(handle.StopAsync(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), this.LoggerFactory.CreateLogger("test"), byHostApp: false));
+        await this.WithTimeoutAsync(handle.StopAsync(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), this.LoggerFactory.CreateLogger("test")));
         string[] lines = (await this.WithTimeoutAsync(echoed)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(["wx-line-a"], lines.Select(l => MiniLaunchInfo.Parse(l).AppId));
     }

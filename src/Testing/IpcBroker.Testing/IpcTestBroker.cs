@@ -3,139 +3,124 @@ using IpcBroker.MiniProcess;
 using IpcBroker.Plugins;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Nerdbank.Streams;
 
 namespace IpcBroker.Testing;
 
-/// <summary>Makes test brokers.</summary>
+/// <summary>Makes test brokers: each runs the real <see cref="MiniAppHost"/>, over in-memory streams or with real processes.</summary>
 public static class IpcTestBroker
 {
     /// <summary>
-    /// A main side and mini sides in this process, joined by in-memory duplex streams: fast, and the mini side can be
-    /// driven from the test. <paramref name="configureMiniPlugins"/> registers each mini program's plugins.
+    /// The real host with its mini sides in this process, joined by in-memory duplex streams: fast, and the mini side can be
+    /// driven from the test. <paramref name="configureMiniPlugins"/> registers each mini program's plugins, once per process.
     /// </summary>
-    /// <param name="configureMiniPlugins">Registers the plugins of a mini program: called per opened mini program with its appId, its registry, and its way to the main process.</param>
+    /// <param name="configureMiniPlugins">Registers the plugins of a mini program: called per started mini program with its appId, its registry, and its way to the main process.</param>
     /// <param name="loggerFactory">Where both sides log.</param>
-    /// <param name="connection">Connection settings for both sides.</param>
+    /// <param name="connection">Connection settings for both sides; null: the main side's from <paramref name="options"/>, the mini side's the defaults.</param>
+    /// <param name="options">Host settings (the cap, the policy, the timeouts); what concerns real processes (executable, sandbox, socket) is not used.</param>
     /// <returns>The broker.</returns>
-    public static IIpcTestBroker InMemory(Action<string, IpcEventRegistry, IMainProcessCaller>? configureMiniPlugins = null, ILoggerFactory? loggerFactory = null, IpcConnectionOptions? connection = null) =>
-        new InMemoryBroker(configureMiniPlugins, loggerFactory ?? NullLoggerFactory.Instance, connection ?? IpcConnectionOptions.Default);
+    public static IIpcTestBroker InMemory(Action<string, IpcEventRegistry, IMainProcessCaller>? configureMiniPlugins = null, ILoggerFactory? loggerFactory = null, IpcConnectionOptions? connection = null, MiniAppHostOptions? options = null)
+    {
+        ILoggerFactory loggers = loggerFactory ?? NullLoggerFactory.Instance;
+        options ??= new MiniAppHostOptions();
+        if (connection is not null)
+        {
+            options = options with { Connection = connection };
+        }
+
+        var transport = new InMemoryMiniProcessTransport(configureMiniPlugins, connection ?? IpcConnectionOptions.Default, loggers);
+        return new HostedTestBroker(
+            (registry, recorder) => MiniAppHost.StartWithTransport(registry, WithObserver(options, recorder), loggers, transport),
+            transport.CallerOf);
+    }
 
     /// <summary>A real host over a real pipe, starting <paramref name="miniExecutablePath"/> (which holds the mini plugins) for each mini program.</summary>
     /// <param name="miniExecutablePath">The mini program executable (.dll or native).</param>
     /// <param name="loggerFactory">Where the host logs.</param>
     /// <param name="options">Further host settings; its executable path and observer are set by the kit.</param>
     /// <returns>The broker.</returns>
-    public static IIpcTestBroker WithProcesses(string miniExecutablePath, ILoggerFactory? loggerFactory = null, MiniAppHostOptions? options = null) =>
-        new ProcessBroker(miniExecutablePath, loggerFactory ?? NullLoggerFactory.Instance, options ?? new MiniAppHostOptions());
-
-    private sealed class InMemoryBroker(Action<string, IpcEventRegistry, IMainProcessCaller>? configureMiniPlugins, ILoggerFactory loggers, IpcConnectionOptions connection) : IIpcTestBroker
+    public static IIpcTestBroker WithProcesses(string miniExecutablePath, ILoggerFactory? loggerFactory = null, MiniAppHostOptions? options = null)
     {
-        private readonly Dictionary<string, (IpcConnection Main, IpcConnection Mini)> apps = [];
-        private int nextPid = 100_000;
+        ILoggerFactory loggers = loggerFactory ?? NullLoggerFactory.Instance;
+        MiniAppHostOptions settings = (options ?? new MiniAppHostOptions()) with { MiniExecutablePath = miniExecutablePath };
+        return new HostedTestBroker((registry, recorder) => MiniAppHost.Start(registry, WithObserver(settings, recorder), loggers), callerOf: null);
+    }
+
+    private static MiniAppHostOptions WithObserver(MiniAppHostOptions options, CallRecorder recorder) =>
+        options with { Connection = options.Connection with { Observer = recorder } };
+
+    /// <summary>A test broker over a real host, started at first use (so that plugins can be registered before).</summary>
+    /// <param name="startHost">Starts the host on the main registry, with the recorder as its connections' observer.</param>
+    /// <param name="callerOf">In memory, the mini side's way to the main process by process id; null with real processes.</param>
+    private sealed class HostedTestBroker(Func<IpcEventRegistry, CallRecorder, MiniAppHost> startHost, Func<int, IMainProcessCaller?>? callerOf) : IIpcTestBroker
+    {
+        private readonly object gate = new();
+        private MiniAppHost? host;
+        private bool disposed;
+
+        public event EventHandler<MiniProcessExitedEventArgs>? MiniProcessExited;
 
         public IpcEventRegistry MainRegistry { get; } = new(IpcSide.Main);
 
         public CallRecorder Recorder { get; } = new();
 
-        public Task<IpcTestMiniApp> OpenMiniAppAsync(string appId, MiniAppVerType verType = MiniAppVerType.Release)
+        public int MaxMiniProcesses => this.Host.MaxMiniProcesses;
+
+        public IReadOnlyList<int> ProcessIds => this.Host.ProcessIds;
+
+        public IReadOnlyList<MiniAppInfo> RunningMiniApps => this.Host.RunningMiniApps;
+
+        private MiniAppHost Host
         {
-            lock (this.apps)
+            get
             {
-                if (this.apps.ContainsKey(appId))
+                lock (this.gate)
                 {
-                    throw new InvalidOperationException($"'{appId}' is open already.");
+                    ObjectDisposedException.ThrowIf(this.disposed, this);
+                    if (this.host is null)
+                    {
+                        this.host = startHost(this.MainRegistry, this.Recorder);
+                        this.host.MiniProcessExited += (_, e) => this.MiniProcessExited?.Invoke(this, e);
+                    }
+
+                    return this.host;
                 }
-
-                (Stream mainEnd, Stream miniEnd) = FullDuplexStream.CreatePair();
-                var miniRegistry = new IpcEventRegistry(IpcSide.Mini);
-                int pid = Interlocked.Increment(ref this.nextPid);
-                IpcConnection main = IpcConnection.Start(mainEnd, this.MainRegistry, new IpcCaller(IpcSide.Mini, appId, verType, pid), connection with { Observer = this.Recorder }, loggers.CreateLogger("IpcBroker.Testing.Main"));
-                IpcConnection mini = IpcConnection.Start(miniEnd, miniRegistry, new IpcCaller(IpcSide.Main, appId, verType, Environment.ProcessId), connection, loggers.CreateLogger("IpcBroker.Testing.Mini." + appId));
-                this.apps[appId] = (main, mini);
-                var caller = new ConnectionCaller(mini);
-
-                // The registry is consulted per call, so plugins registered now serve the first call already.
-                configureMiniPlugins?.Invoke(appId, miniRegistry, caller);
-                return Task.FromResult(new IpcTestMiniApp(appId, verType, pid, caller));
             }
         }
 
-        public Task<IpcResult> CallMiniProcessPluginAsync(string appId, string eventId, Bundle? request, IpcCallOptions? options = null)
+        public async Task<IpcTestMiniApp> OpenMiniAppAsync(string appId, MiniAppVerType verType = MiniAppVerType.Release, CancellationToken cancellationToken = default)
         {
-            lock (this.apps)
-            {
-                return this.apps.TryGetValue(appId, out var app)
-                    ? app.Main.CallAsync(eventId, request, options)
-                    : Task.FromResult(IpcResult.Failure(IpcErrorCode.ProcessNotRunning, $"The mini program '{appId}' is not open."));
-            }
+            MiniAppInfo info = await this.Host.StartMiniAppAsync(appId, verType, cancellationToken).ConfigureAwait(false);
+            IMainProcessCaller? main = callerOf?.Invoke(info.ProcessId);
+            return new IpcTestMiniApp(appId, verType, info.ProcessId, main);
         }
 
-        public async Task StopMiniAppAsync(string appId)
+        public Task<IpcResult> CallMiniProcessPluginAsync(string appId, string eventId, Bundle? request, IpcCallOptions? options = null, CancellationToken cancellationToken = default) =>
+            CancellableCall.RunAsync(o => this.Host.CallMiniProcessPluginAsync(appId, eventId, request, o), options, cancellationToken);
+
+        public Task StopMiniAppAsync(string appId, CancellationToken cancellationToken = default) =>
+            this.Host.StopMiniAppAsync(appId).WaitAsync(cancellationToken);
+
+        public void SignIn(string userId) => this.Host.SignIn(userId);
+
+        public Task LogoutAsync(CancellationToken cancellationToken = default) => this.Host.LogoutAsync().WaitAsync(cancellationToken);
+
+        public async ValueTask DisposeAsync()
         {
-            (IpcConnection Main, IpcConnection Mini) app;
-            lock (this.apps)
+            MiniAppHost? started;
+            lock (this.gate)
             {
-                if (!this.apps.Remove(appId, out app))
+                if (this.disposed)
                 {
                     return;
                 }
+
+                this.disposed = true;
+                started = this.host;
             }
 
-            app.Main.Close(IpcErrorCode.PeerDisconnected, "the mini program was stopped");
-            await app.Mini.DisposeAsync().ConfigureAwait(false);
-            await app.Main.DisposeAsync().ConfigureAwait(false);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            string[] open;
-            lock (this.apps)
+            if (started is not null)
             {
-                open = [.. this.apps.Keys];
-            }
-
-            foreach (string appId in open)
-            {
-                await this.StopMiniAppAsync(appId).ConfigureAwait(false);
-            }
-        }
-
-        private sealed class ConnectionCaller(IpcConnection connection) : IMainProcessCaller
-        {
-            public Task<IpcResult> CallMainProcessPluginAsync(string eventId, Bundle? request, IpcCallOptions? options = null) => connection.CallAsync(eventId, request, options);
-        }
-    }
-
-    private sealed class ProcessBroker(string miniExecutablePath, ILoggerFactory loggers, MiniAppHostOptions options) : IIpcTestBroker
-    {
-        private MiniAppHost? host;
-
-        public IpcEventRegistry MainRegistry { get; } = new(IpcSide.Main);
-
-        public CallRecorder Recorder { get; } = new();
-
-        private MiniAppHost Host => this.host ??= MiniAppHost.Start(
-            this.MainRegistry,
-            options with { MiniExecutablePath = miniExecutablePath, Connection = options.Connection with { Observer = this.Recorder } },
-            loggers);
-
-        public async Task<IpcTestMiniApp> OpenMiniAppAsync(string appId, MiniAppVerType verType = MiniAppVerType.Release)
-        {
-            MiniAppInfo info = await this.Host.StartMiniAppAsync(appId, verType).ConfigureAwait(false);
-            return new IpcTestMiniApp(appId, verType, info.ProcessId, null);
-        }
-
-        public Task<IpcResult> CallMiniProcessPluginAsync(string appId, string eventId, Bundle? request, IpcCallOptions? callOptions = null) =>
-            this.Host.CallMiniProcessPluginAsync(appId, eventId, request, callOptions);
-
-        public Task StopMiniAppAsync(string appId) => this.Host.StopMiniAppAsync(appId);
-
-        public async ValueTask DisposeAsync()
-        {
-            if (this.host is not null)
-            {
-                await this.host.DisposeAsync().ConfigureAwait(false);
+                await started.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

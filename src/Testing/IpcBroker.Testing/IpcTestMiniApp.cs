@@ -26,9 +26,14 @@ public sealed class IpcTestMiniApp(string appId, MiniAppVerType verType, int pro
     /// <param name="eventId">The event.</param>
     /// <param name="request">The request bundle.</param>
     /// <param name="options">Deadline and cancellation.</param>
+    /// <param name="cancellationToken">Cancels the call (as the options' token does: either cancels).</param>
     /// <returns>The one outcome.</returns>
-    public Task<IpcResult> CallMainProcessPluginAsync(string eventId, Bundle? request, IpcCallOptions? options = null) =>
-        (main ?? throw NotInMemory()).CallMainProcessPluginAsync(eventId, request, options);
+    /// <exception cref="NotSupportedException">When the mini program runs in a real process.</exception>
+    public Task<IpcResult> CallMainProcessPluginAsync(string eventId, Bundle? request, IpcCallOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        IMainProcessCaller caller = main ?? throw NotInMemory();
+        return CancellableCall.RunAsync(o => caller.CallMainProcessPluginAsync(eventId, request, o), options, cancellationToken);
+    }
 
     private static NotSupportedException NotInMemory() => new("Only a mini program opened in memory can be driven from the test; with real processes the mini executable calls the main process.");
 }

@@ -17,6 +17,9 @@ internal static partial class HostLog
     [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "{Key} pid {Pid} connected; peer credentials pid {PeerPid} uid {Uid}.")]
     internal static partial void Connected(ILogger logger, MiniAppKey key, int pid, int peerPid, uint uid);
 
+    [LoggerMessage(EventId = 2090, Level = LogLevel.Information, Message = "{Key} pid {Pid} connected over a transport without peer credentials (in memory).")]
+    internal static partial void ConnectedWithoutCredentials(ILogger logger, MiniAppKey key, int pid);
+
     [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Mini process ended: {Exit}.")]
     internal static partial void Exited(ILogger logger, MiniProcessExitedEventArgs exit);
 

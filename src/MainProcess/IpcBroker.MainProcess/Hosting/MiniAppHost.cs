@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using IpcBroker.MainProcess.Hosting.Platform;
 using IpcBroker.MainProcess.Hosting.Sandbox;
 using IpcBroker.Plugins;
@@ -9,7 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace IpcBroker.MainProcess.Hosting;
 
 /// <summary>
-/// The main process's side of the broker: owns the pipe and the mini program processes — starts them (one per mini program,
+/// The main process's side of the broker: owns the mini program processes — starts them (one per mini program,
 /// at most <see cref="MiniAppHostOptions.MaxMiniProcesses"/>; at the cap the least recently used one is stopped to make
 /// room), admits only them, serves the main-process plugins to them, calls their plugins (<c>callMiniProcessPlugin</c>),
 /// notices their deaths, and stops them all when the user logs out.
@@ -17,6 +16,11 @@ namespace IpcBroker.MainProcess.Hosting;
 /// <remarks>
 /// <para>Thread-safe. Opening the same mini program twice at once starts it once. Disposal stops every mini program,
 /// closes the pipe and removes its directory.</para>
+/// <para>How a mini process is started and reached is its transport's (<see cref="IMiniProcessTransport"/>): a real process
+/// admitted on a private Unix socket (<see cref="Start(IpcEventRegistry, MiniAppHostOptions?, ILoggerFactory?)"/>), or the
+/// testing kit's mini side in memory. The pool of process slots is <see cref="MiniProcessSlots"/>, each process's record
+/// <see cref="HostedMiniProcess"/>, each mini program's connection <see cref="MiniAppSession"/>; the rest (the session
+/// table, the signed-in user and logout, the order of starts and stops) is here, under one lock.</para>
 /// <para>Each call's outcome arrives exactly once: the answer, the call's deadline, cancellation, the mini program's stop
 /// or eviction, the process's disconnection or death (noticed from the socket and from the process exit, whichever comes
 /// first), <see cref="IpcErrorCode.LoggedOut"/>, or <see cref="IpcErrorCode.ProcessNotRunning"/> when the target has no process.</para>
@@ -31,36 +35,25 @@ public sealed class MiniAppHost : IAsyncDisposable
     private readonly object gate = new();
     private readonly Dictionary<MiniAppKey, MiniAppSession> sessions = [];
     private readonly Dictionary<MiniAppKey, Task<MiniAppSession>> starting = [];
-    private readonly HashSet<MiniProcessHandle> processes = [];
-
-    /// <summary>
-    /// Processes being stopped to make room for a start at the cap: when one leaves <see cref="processes"/>, its slot passes
-    /// to that start (counted in <see cref="reservedSlots"/>) instead of being freed, so the cap is never exceeded and no
-    /// other open takes the slot in between.
-    /// </summary>
-    private readonly HashSet<MiniProcessHandle> makingRoom = [];
+    private readonly MiniProcessSlots slots;
     private readonly MiniAppHostOptions options;
     private readonly IpcConnectionOptions connectionOptions;
     private readonly ILoggerFactory loggerFactory;
     private readonly ILogger logger;
-    private readonly PipeListener listener;
-    private readonly MiniProcessLauncher launcher;
+    private readonly IMiniProcessTransport transport;
     private readonly List<Func<Task>> logoutParticipants = [];
-    private TaskCompletionSource slotsChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int reservedSlots;
+
+    /// <summary>
+    /// Cancelled at logout: revokes every start of the epoch before it (its process is not admitted after). Replaced under the
+    /// lock with the epoch; never disposed, because a start of the old epoch may still register on its token.
+    /// </summary>
+    private CancellationTokenSource startsRevoked = new();
     private string? userId;
     private long epoch;
     private bool disposed;
 
-    private MiniAppHost(IpcEventRegistry registry, MiniAppHostOptions options, ILoggerFactory loggerFactory, string pipePath)
+    private MiniAppHost(IpcEventRegistry registry, MiniAppHostOptions options, ILoggerFactory loggerFactory, IMiniProcessTransport transport)
     {
-        if (options.MaxMiniProcesses < 1)
-        {
-            throw new IpcConfigurationException($"MaxMiniProcesses must be at least 1, not {options.MaxMiniProcesses}.");
-        }
-
-        options.Policy.Validate();
-
         this.Registry = registry;
         this.options = options;
 
@@ -73,20 +66,19 @@ public sealed class MiniAppHost : IAsyncDisposable
         this.connectionOptions = this.connectionOptions with { CallAuthorizer = MiniAppPolicyAuthorizer.For(options.Policy, options.Connection.CallAuthorizer) };
         this.loggerFactory = loggerFactory;
         this.logger = loggerFactory.CreateLogger("IpcBroker.MainProcess");
-        this.launcher = new MiniProcessLauncher(options.MiniExecutablePath, options, pipePath, loggerFactory.CreateLogger("IpcBroker.MainProcess.ChildOutput"), this.logger);
-        this.launcher.Validate();
-        this.listener = new PipeListener(pipePath, options.HandshakeTimeout, this.logger, options.AfterAccept) { StartTimeout = options.StartTimeout };
+        this.transport = transport;
+        this.slots = new MiniProcessSlots(options.MaxMiniProcesses);
     }
 
     /// <summary>Raised once for every mini program process that ends, for whatever reason, after its calls have been failed (Binder's linkToDeath).</summary>
     /// <remarks>Raised on a thread-pool thread; an exception thrown by a handler is logged and ignored.</remarks>
     public event EventHandler<MiniProcessExitedEventArgs>? MiniProcessExited;
 
-    /// <summary>Gets the socket path mini processes connect to.</summary>
-    public string PipePath => this.listener.PipePath;
+    /// <summary>Gets the socket path mini processes connect to ("in-memory" for the testing kit's in-memory host).</summary>
+    public string PipePath => this.transport.Address;
 
     /// <summary>Gets the protections every mini process this host starts gets, and what this machine lacks (probed once, at start).</summary>
-    public MiniProcessProtections Protections => this.launcher.Protections;
+    public MiniProcessProtections Protections => this.transport.Protections;
 
     /// <summary>Gets the main-process events this host answers.</summary>
     public IpcEventRegistry Registry { get; }
@@ -128,7 +120,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         {
             lock (this.gate)
             {
-                return this.processes.Select(p => p.ProcessId).Order().ToList();
+                return this.slots.Processes.Select(p => p.ProcessId).Order().ToList();
             }
         }
     }
@@ -155,13 +147,14 @@ public sealed class MiniAppHost : IAsyncDisposable
 
         // A copy: the options' properties are settable (IOptions binds them), and the host must not see later changes.
         options = options is null ? new MiniAppHostOptions() : options with { Sandbox = options.Sandbox with { } };
+        ValidateOptions(options);
+        loggerFactory ??= NullLoggerFactory.Instance;
         string pipePath = platform.CreatePrivateSocketPath(options.RuntimeDirectory);
         try
         {
-            var host = new MiniAppHost(registry, options, loggerFactory ?? NullLoggerFactory.Instance, pipePath);
-            host.listener.Start();
-            HostLog.Listening(host.logger, pipePath);
-            host.launcher.LogProtections();
+            var transport = new PipeMiniProcessTransport(options, pipePath, loggerFactory);
+            var host = new MiniAppHost(registry, options, loggerFactory, transport);
+            transport.Start();
             if (!OperatingSystem.IsWindows())
             {
                 foreach (string stale in platform.RemoveStaleSocketDirectories(Path.GetDirectoryName(Path.GetDirectoryName(pipePath))!, DateTime.UtcNow))
@@ -170,7 +163,7 @@ public sealed class MiniAppHost : IAsyncDisposable
                 }
 
                 // Off the start path: a dead host's scratch directory can hold whatever its minis wrote. Bounded, and logged.
-                MiniProcessLauncher launcher = host.launcher;
+                MiniProcessLauncher launcher = transport.Launcher;
                 _ = Task.Run(() => launcher.RemoveStaleLeftovers(DateTime.UtcNow, DateTime.UtcNow + ScratchDirectory.StaleSweepBudget));
             }
 
@@ -181,6 +174,30 @@ public sealed class MiniAppHost : IAsyncDisposable
             platform.DeleteSocket(pipePath);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Starts a host whose mini processes start and connect through <paramref name="transport"/> (the testing kit's in-memory
+    /// one): the same host logic as <see cref="Start(IpcEventRegistry, MiniAppHostOptions?, ILoggerFactory?)"/>, another transport.
+    /// </summary>
+    /// <param name="registry">The main-process events to serve.</param>
+    /// <param name="options">Settings, or null for the defaults; the transport's own settings (executable, sandbox, socket) are the transport's business.</param>
+    /// <param name="loggerFactory">Where to log, or null.</param>
+    /// <param name="transport">How mini processes are started and reached; the host disposes it.</param>
+    /// <returns>The host.</returns>
+    /// <exception cref="IpcConfigurationException">When the cap is below 1 or the policy is not valid.</exception>
+    internal static MiniAppHost StartWithTransport(IpcEventRegistry registry, MiniAppHostOptions? options, ILoggerFactory? loggerFactory, IMiniProcessTransport transport)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(transport);
+        if (registry.Side != IpcSide.Main)
+        {
+            throw new ArgumentException("The host serves a main-side registry.", nameof(registry));
+        }
+
+        options ??= new MiniAppHostOptions();
+        ValidateOptions(options);
+        return new MiniAppHost(registry, options, loggerFactory ?? NullLoggerFactory.Instance, transport);
     }
 
     /// <summary>Signs a user in: the mini programs opened from now on use that user's sandbox directories.</summary>
@@ -204,7 +221,7 @@ public sealed class MiniAppHost : IAsyncDisposable
                 throw new InvalidOperationException("Another user is signed in; call LogoutAsync first so that none of their mini programs lives on.");
             }
 
-            if (this.processes.Count + this.reservedSlots > 0)
+            if (!this.slots.IsEmpty)
             {
                 throw new InvalidOperationException("Mini programs opened before signing in are still running; stop them (StopAllMiniAppAsync) before a user signs in.");
             }
@@ -222,21 +239,25 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <exception cref="TimeoutException">When a killed process was not reaped in time; the logout participants ran all the same.</exception>
     public async Task LogoutAsync()
     {
+        CancellationTokenSource revoked;
         List<MiniAppSession> victims;
-        List<MiniProcessHandle> all;
+        List<HostedMiniProcess> all;
         List<Task<MiniAppSession>> inFlight;
         lock (this.gate)
         {
             // Starts begun before this point see the new epoch and give up their process; no secret issued before is valid after.
             this.epoch++;
             this.userId = null;
-            this.listener.RevokeAll(new MiniAppStartException("The user logged out while the mini program was starting."));
-            this.SignalSlotsChanged();
+            revoked = this.startsRevoked;
+            this.startsRevoked = new CancellationTokenSource();
+            this.slots.Signal();
             victims = this.TakeAllSessions();
-            all = [.. this.processes];
+            all = [.. this.slots.Processes];
             inFlight = [.. this.starting.Values];
         }
 
+        // Outside the lock: cancelling runs the revoked starts' callbacks inline.
+        await revoked.CancelAsync().ConfigureAwait(false);
         try
         {
             await this.StopAsync(victims, all, IpcErrorCode.LoggedOut, "the user logged out").ConfigureAwait(false);
@@ -420,11 +441,11 @@ public sealed class MiniAppHost : IAsyncDisposable
 
         await WhenAllIgnoringFailuresAsync(inFlight).ConfigureAwait(false);
         List<MiniAppSession> victims;
-        List<MiniProcessHandle> all;
+        List<HostedMiniProcess> all;
         lock (this.gate)
         {
             victims = this.TakeAllSessions();
-            all = [.. this.processes];
+            all = [.. this.slots.Processes];
         }
 
         await this.StopAsync(victims, all, IpcErrorCode.PeerDisconnected, "every mini program was stopped").ConfigureAwait(false);
@@ -441,13 +462,23 @@ public sealed class MiniAppHost : IAsyncDisposable
             }
 
             this.disposed = true;
-            this.SignalSlotsChanged();
+            this.slots.Signal();
         }
 
-        // Starts still waiting for a connection fail once the listener is gone.
-        await this.listener.DisposeAsync().ConfigureAwait(false);
+        // Starts still waiting for a connection fail once the transport is gone.
+        await this.transport.DisposeAsync().ConfigureAwait(false);
         await this.StopAllMiniAppAsync().ConfigureAwait(false);
-        PipeLocation.Delete(this.PipePath);
+    }
+
+    /// <summary>Checks the settings every host needs, whatever its transport.</summary>
+    private static void ValidateOptions(MiniAppHostOptions options)
+    {
+        if (options.MaxMiniProcesses < 1)
+        {
+            throw new IpcConfigurationException($"MaxMiniProcesses must be at least 1, not {options.MaxMiniProcesses}.");
+        }
+
+        options.Policy.Validate();
     }
 
     private static async Task WhenAllIgnoringFailuresAsync(IEnumerable<Task> tasks)
@@ -497,9 +528,8 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// </summary>
     private Task<MiniAppSession>? TryPlaceAsync(MiniAppKey key, string? user, long startEpoch)
     {
-        if (this.processes.Count + this.reservedSlots < this.options.MaxMiniProcesses)
+        if (this.slots.TryReserve())
         {
-            this.reservedSlots++;
             return this.RunStartAsync(() => this.StartInNewProcessAsync(key, user, startEpoch));
         }
 
@@ -511,7 +541,7 @@ public sealed class MiniAppHost : IAsyncDisposable
 
         victim.TryBeginStopping();
         this.sessions.Remove(victim.Key);
-        this.makingRoom.Add(victim.Process);
+        this.slots.MakeRoomWith(victim.Process);
         return this.RunStartAsync(() => this.StartInSlotOfAsync(victim, key, user, startEpoch));
     }
 
@@ -531,7 +561,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             {
                 this.ThrowIfSuperseded(startEpoch, key);
                 placed = this.TryPlaceAsync(key, user, startEpoch);
-                changed = this.slotsChanged.Task;
+                changed = this.slots.Changed;
             }
 
             if (placed is not null)
@@ -548,14 +578,6 @@ public sealed class MiniAppHost : IAsyncDisposable
                 throw new MiniAppStartException($"{key} did not start: all {this.options.MaxMiniProcesses} mini program processes were starting or stopping for {this.options.StartTimeout.TotalSeconds:0.#} s.");
             }
         }
-    }
-
-    /// <summary>Under the lock: wakes the starts waiting for a slot (a start completed, a process ended, a logout or disposal).</summary>
-    private void SignalSlotsChanged()
-    {
-        // Its continuations run asynchronously, never here under the lock.
-        this.slotsChanged.TrySetResult();
-        this.slotsChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>Runs a start on the thread pool, or inline for the tests (<see cref="MiniAppHostOptions.RunStartsInline"/>).</summary>
@@ -586,13 +608,13 @@ public sealed class MiniAppHost : IAsyncDisposable
 
     private async Task<MiniAppSession> StartInNewProcessAsync(MiniAppKey key, string? user, long startEpoch)
     {
-        MiniProcessHandle? handle = null;
+        HostedMiniProcess? handle = null;
         string? sandbox;
         try
         {
             // Before the process starts: the launcher grants it this directory.
             sandbox = SandboxLayout.Prepare(this.options.SandboxRoot, user, key);
-            handle = this.launcher.Start(() => handle?.LastKey ?? key, key, sandbox);
+            handle = new HostedMiniProcess(this.transport.Launch(key, sandbox), key);
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
         {
@@ -602,19 +624,10 @@ public sealed class MiniAppHost : IAsyncDisposable
         {
             lock (this.gate)
             {
-                this.reservedSlots--;
-                if (handle is not null)
-                {
-                    this.processes.Add(handle);
-                }
-                else
-                {
-                    this.SignalSlotsChanged();
-                }
+                this.slots.FillReserved(handle);
             }
         }
 
-        handle.LastKey = key;
         HostLog.Started(this.logger, key, handle.ProcessId);
         _ = this.WatchProcessAsync(handle);
         return await this.BindAsync(handle, key, sandbox, startEpoch).ConfigureAwait(false);
@@ -626,7 +639,7 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// </summary>
     private async Task<MiniAppSession> StartInSlotOfAsync(MiniAppSession victim, MiniAppKey key, string? user, long startEpoch)
     {
-        MiniProcessHandle evicted = victim.Process;
+        HostedMiniProcess evicted = victim.Process;
         HostLog.MakingRoom(this.logger, evicted.ProcessId, victim.Key, key, this.options.MaxMiniProcesses);
         try
         {
@@ -638,7 +651,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             // Whatever went wrong, the slot's count stays right and the start fails once, as a start failure.
             lock (this.gate)
             {
-                this.GiveUpSlotOf(evicted);
+                this.slots.GiveUpSlotOf(evicted);
             }
 
             throw new MiniAppStartException($"{key} did not start: the process {evicted.ProcessId} of {victim.Key}, stopped to make room for it, did not end: {ex.Message}");
@@ -648,7 +661,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         {
             if (startEpoch != this.epoch || this.disposed)
             {
-                this.GiveUpSlotOf(evicted);
+                this.slots.GiveUpSlotOf(evicted);
                 this.ThrowIfSuperseded(startEpoch, key);
             }
         }
@@ -656,62 +669,41 @@ public sealed class MiniAppHost : IAsyncDisposable
         return await this.StartInNewProcessAsync(key, user, startEpoch).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Under the lock: a start that was to take the slot of <paramref name="evicted"/> gives it up: freed if the process has
-    /// left already, else left with the process (which frees it when it ends).
-    /// </summary>
-    private void GiveUpSlotOf(MiniProcessHandle evicted)
+    /// <summary>Connects a new process for <paramref name="key"/> through the transport and makes it a session.</summary>
+    private async Task<MiniAppSession> BindAsync(HostedMiniProcess handle, MiniAppKey key, string? sandbox, long startEpoch)
     {
-        if (!this.makingRoom.Remove(evicted))
-        {
-            this.reservedSlots--;
-            this.SignalSlotsChanged();
-        }
-    }
-
-    /// <summary>Hands a new process its one launch line, for <paramref name="key"/>, and waits until it has connected with that line's secret.</summary>
-    private async Task<MiniAppSession> BindAsync(MiniProcessHandle handle, MiniAppKey key, string? sandbox, long startEpoch)
-    {
-        byte[] secret = RandomNumberGenerator.GetBytes(Handshake.SecretBytes);
-        var launch = new PendingLaunch(key, PipeListener.HashSecret(secret), handle.ProcessId);
-
-        // Whether the accepted pipe belongs to a connection yet; until then a failure here must close it.
-        bool pipeOwned = false;
         try
         {
+            CancellationToken revoked;
             lock (this.gate)
             {
                 this.ThrowIfSuperseded(startEpoch, key);
-                handle.LastKey = key;
-                this.listener.Expect(launch);
+
+                // The token of this start's epoch: a logout from here on revokes the start.
+                revoked = this.startsRevoked.Token;
             }
 
-            var info = new MiniLaunchInfo(this.PipePath, Convert.ToBase64String(secret), key.AppId, key.VerType, Handshake.ProtocolVersion, Environment.ProcessId, sandbox, handle.SocketFd);
-            if (!handle.TrySendLaunchLine(info))
+            MiniProcessLink link;
+            try
             {
-                throw new MiniAppStartException($"{key} did not start: its process {handle.ProcessId} no longer reads its standard input.");
+                link = await this.transport.ConnectAsync(handle.Process, key, sandbox, revoked).ConfigureAwait(false);
             }
-
-            Task timeout = Task.Delay(this.options.StartTimeout);
-            if (await Task.WhenAny(launch.Connected, handle.Exited, timeout).ConfigureAwait(false) != launch.Connected)
+            catch (OperationCanceledException) when (revoked.IsCancellationRequested)
             {
-                if (this.options.BeforeAbandoningStart is { } hook)
-                {
-                    await hook(launch).ConfigureAwait(false);
-                }
-
-                string why = handle.Exited.IsCompleted
-                    ? $"its process exited with code {handle.ExitCode} before connecting"
-                    : $"it did not connect within {this.options.StartTimeout.TotalSeconds:0.#} s";
-                string tail = handle.StderrTail.ToString();
-                throw new MiniAppStartException($"{key} did not start: {why}.{(tail.Length > 0 ? " Its last error output:" + Environment.NewLine + tail : string.Empty)}");
+                throw new MiniAppStartException("The user logged out while the mini program was starting.");
             }
 
-            (System.IO.Pipes.NamedPipeServerStream pipe, PeerCredentials peer) = await launch.Connected.ConfigureAwait(false);
-            HostLog.Connected(this.logger, key, handle.ProcessId, peer.ProcessId, peer.UserId);
-            var caller = new IpcCaller(IpcSide.Mini, key.AppId, key.VerType, peer.ProcessId);
-            IpcConnection connection = IpcConnection.Start(pipe, this.Registry, caller, this.connectionOptions, this.loggerFactory.CreateLogger("IpcBroker.MainProcess.Connection"));
-            pipeOwned = true;
+            if (link.PeerUserId is { } uid)
+            {
+                HostLog.Connected(this.logger, key, handle.ProcessId, link.PeerProcessId, uid);
+            }
+            else
+            {
+                HostLog.ConnectedWithoutCredentials(this.logger, key, handle.ProcessId);
+            }
+
+            var caller = new IpcCaller(IpcSide.Mini, key.AppId, key.VerType, link.PeerProcessId);
+            IpcConnection connection = IpcConnection.Start(link.Stream, this.Registry, caller, this.connectionOptions, this.loggerFactory.CreateLogger("IpcBroker.MainProcess.Connection"));
             var session = new MiniAppSession(key, handle, connection);
             lock (this.gate)
             {
@@ -723,7 +715,7 @@ public sealed class MiniAppHost : IAsyncDisposable
 
                 handle.Current = session;
                 this.sessions[key] = session;
-                this.SignalSlotsChanged();
+                this.slots.Signal();
             }
 
             _ = this.WatchSessionAsync(session);
@@ -732,16 +724,6 @@ public sealed class MiniAppHost : IAsyncDisposable
         catch
         {
             // The process is in no known state: it goes. Its exit is then reported like any other.
-            this.listener.Forget(launch);
-
-            // The listener may have admitted the process just as this start gave up (timeout, exit, logout): failing the
-            // launch decides the race. If the admission won, its pipe is this start's to close, or it would leak.
-            if (!pipeOwned && !launch.TryFail(new MiniAppStartException($"{key} gave up its start.")) && launch.Connected.IsCompletedSuccessfully)
-            {
-                (System.IO.Pipes.NamedPipeServerStream abandoned, _) = await launch.Connected.ConfigureAwait(false);
-                await abandoned.DisposeAsync().ConfigureAwait(false);
-            }
-
             try
             {
                 await handle.StopAsync(this.options.ShutdownTimeout, this.options.ReapTimeout, this.logger, byHostApp: false).ConfigureAwait(false);
@@ -775,10 +757,10 @@ public sealed class MiniAppHost : IAsyncDisposable
     }
 
     /// <summary>Fails the sessions' calls with <paramref name="code"/>, stops the processes, and returns once each is reaped and reported.</summary>
-    private async Task StopAsync(List<MiniAppSession> victims, List<MiniProcessHandle> processesToStop, IpcErrorCode code, string reason)
+    private async Task StopAsync(List<MiniAppSession> victims, List<HostedMiniProcess> processesToStop, IpcErrorCode code, string reason)
     {
         // Before the connections close: a mini process exits when its session ends, and its exit must be reported as asked for.
-        foreach (MiniProcessHandle process in processesToStop)
+        foreach (HostedMiniProcess process in processesToStop)
         {
             process.MarkStopRequestedByHostApp();
         }
@@ -845,21 +827,14 @@ public sealed class MiniAppHost : IAsyncDisposable
     }
 
     /// <summary>Waits for a process to end, then fails its calls, forgets it and raises the exit notice.</summary>
-    private async Task WatchProcessAsync(MiniProcessHandle handle)
+    private async Task WatchProcessAsync(HostedMiniProcess handle)
     {
         await handle.Exited.ConfigureAwait(false);
-        int exitCode = handle.ExitCode;
+        int exitCode = handle.Process.ExitCode;
         MiniAppSession? current;
         lock (this.gate)
         {
-            this.processes.Remove(handle);
-            if (this.makingRoom.Remove(handle))
-            {
-                // Its slot passes to the start it made room for, which starts its process next.
-                this.reservedSlots++;
-            }
-
-            this.SignalSlotsChanged();
+            this.slots.Leave(handle);
             current = handle.Current;
             handle.Current = null;
             if (current is not null && this.sessions.TryGetValue(current.Key, out MiniAppSession? registered) && registered == current)
@@ -875,7 +850,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             await current.Connection.Completion.ConfigureAwait(false);
         }
 
-        var notice = new MiniProcessExitedEventArgs(handle.LastKey.AppId, handle.LastKey.VerType, handle.ProcessId, exitCode, handle.StopRequestedByHostApp);
+        var notice = new MiniProcessExitedEventArgs(handle.Key.AppId, handle.Key.VerType, handle.ProcessId, exitCode, handle.StopRequestedByHostApp);
         HostLog.Exited(this.logger, notice);
         try
         {
@@ -890,8 +865,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             handle.MarkFinished();
 
             // Releases the process's handle and pipes; later stops of it see it exited and touch nothing.
-            handle.CloseOutput();
-            handle.Process.Dispose();
+            handle.Process.Release();
         }
     }
 }

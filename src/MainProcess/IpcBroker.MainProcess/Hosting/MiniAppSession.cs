@@ -6,7 +6,7 @@ internal sealed class MiniAppSession
     private long lastUsedTicks;
     private int state;
 
-    public MiniAppSession(MiniAppKey key, MiniProcessHandle process, IpcConnection connection)
+    public MiniAppSession(MiniAppKey key, HostedMiniProcess process, IpcConnection connection)
     {
         this.Key = key;
         this.Process = process;
@@ -18,7 +18,7 @@ internal sealed class MiniAppSession
 
     public MiniAppKey Key { get; }
 
-    public MiniProcessHandle Process { get; }
+    public HostedMiniProcess Process { get; }
 
     public IpcConnection Connection { get; }
 
@@ -33,5 +33,5 @@ internal sealed class MiniAppSession
     /// <summary>Marks the session as stopping; true for the one caller that did it.</summary>
     public bool TryBeginStopping() => Interlocked.Exchange(ref this.state, (int)MiniAppState.Stopping) != (int)MiniAppState.Stopping;
 
-    public MiniAppInfo Snapshot() => new(this.Key.AppId, this.Key.VerType, this.Process.ProcessId, this.State, this.StartedAt, this.LastUsedAt, this.Process.StartedAt) { Sandbox = this.Process.Sandbox };
+    public MiniAppInfo Snapshot() => new(this.Key.AppId, this.Key.VerType, this.Process.ProcessId, this.State, this.StartedAt, this.LastUsedAt, this.Process.Process.StartedAt) { Sandbox = this.Process.Process.Sandbox };
 }

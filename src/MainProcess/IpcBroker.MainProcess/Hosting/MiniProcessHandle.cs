@@ -7,14 +7,12 @@ namespace IpcBroker.MainProcess.Hosting;
 
 /// <summary>
 /// One mini program process, which serves one mini program for its whole life: its standard input (its one launch line,
-/// then kept open as its lifeline; closing it is the shutdown message), its exit, and the stop sequence. Owned by
-/// <see cref="MiniAppHost"/>.
+/// then kept open as its lifeline; closing it is the shutdown message), its exit, and the stop sequence. Made by
+/// <see cref="PipeMiniProcessTransport"/>.
 /// </summary>
-internal sealed class MiniProcessHandle
+internal sealed class MiniProcessHandle : IMiniProcess
 {
-    private readonly TaskCompletionSource finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object stdinLock = new();
-    private int stopRequestedByHostApp;
     private bool launchLineSent;
 
     /// <summary>
@@ -67,21 +65,8 @@ internal sealed class MiniProcessHandle
     /// <summary>Gets a task that completes when the process has exited and been reaped, and its output read to its end (or <see cref="OutputDrainTimeout"/> after).</summary>
     public Task Exited { get; }
 
-    /// <summary>Gets a task that completes when the host has cleaned up after the process: sessions closed, notice raised.</summary>
-    public Task Finished => this.finished.Task;
-
-    /// <summary>Gets or sets the mini program it serves now, if any. Guarded by the host's lock.</summary>
-    public MiniAppSession? Current { get; set; }
-
-    /// <summary>Gets or sets the mini program it served last, for the exit notice. Guarded by the host's lock.</summary>
+    /// <summary>Gets or sets the mini program it serves, for the log of a kill.</summary>
     public MiniAppKey LastKey { get; set; }
-
-    public bool StopRequestedByHostApp => Volatile.Read(ref this.stopRequestedByHostApp) != 0;
-
-    public void MarkFinished() => this.finished.TrySetResult();
-
-    /// <summary>Records that the host app asked for this process's end (reported as <see cref="MiniProcessExitedEventArgs.StoppedByHost"/>), before anything tells the process.</summary>
-    public void MarkStopRequestedByHostApp() => Interlocked.Exchange(ref this.stopRequestedByHostApp, 1);
 
     private async Task WaitForExitAsync()
     {
@@ -131,14 +116,8 @@ internal sealed class MiniProcessHandle
     /// <param name="shutdownTimeout">How long it may take to exit by itself.</param>
     /// <param name="reapTimeout">How long a killed process may take to be reaped before this throws <see cref="TimeoutException"/>.</param>
     /// <param name="logger">Where a kill is logged.</param>
-    /// <param name="byHostApp">Whether the host app asked (reported as <see cref="MiniProcessExitedEventArgs.StoppedByHost"/>), as opposed to the broker cleaning up a process that is of no more use.</param>
-    public async Task StopAsync(TimeSpan shutdownTimeout, TimeSpan reapTimeout, ILogger logger, bool byHostApp)
+    public async Task StopAsync(TimeSpan shutdownTimeout, TimeSpan reapTimeout, ILogger logger)
     {
-        if (byHostApp)
-        {
-            this.MarkStopRequestedByHostApp();
-        }
-
         lock (this.stdinLock)
         {
             try
@@ -170,6 +149,13 @@ internal sealed class MiniProcessHandle
     {
         this.Process.StandardOutput.Dispose();
         this.Process.StandardError.Dispose();
+    }
+
+    /// <summary>Closes the process's output and disposes it, once it has exited; later stops of it see it exited and touch nothing.</summary>
+    public void Release()
+    {
+        this.CloseOutput();
+        this.Process.Dispose();
     }
 
     public void Kill()
