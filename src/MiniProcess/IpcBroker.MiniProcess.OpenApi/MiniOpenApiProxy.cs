@@ -30,7 +30,7 @@ public abstract class MiniOpenApiProxy
     /// <returns>The code, or null when there is none.</returns>
     public virtual async Task<string?> GetHostAuthCodeAsync(MiniAppContext context, CancellationToken cancellationToken)
     {
-        IpcResult result = await context.Main.CallMainProcessPluginAsync(OpenApiEvents.GetAuthCode, null, new IpcCallOptions { CancellationToken = cancellationToken }).ConfigureAwait(false);
+        IpcResult result = await context.Main.CallMainProcessPluginAsync(OpenApiEvents.GetAuthCode, null, cancellationToken: cancellationToken).ConfigureAwait(false);
         return result.IsSuccess ? result.Data.GetString(OpenApiEvents.AuthCodeKey) : null;
     }
 

@@ -103,7 +103,7 @@ public static class IpcTestBroker
 
         private sealed class ConnectionCaller(IpcConnection connection) : IMainProcessCaller
         {
-            public Task<IpcResult> CallMainProcessPluginAsync(string eventId, Bundle? request, IpcCallOptions? options = null) => connection.CallAsync(eventId, request, options);
+            public Task<IpcResult> CallMainProcessPluginAsync(string eventId, Bundle? request, IpcCallOptions? options = null, CancellationToken cancellationToken = default) => connection.CallAsync(eventId, request, options, cancellationToken);
         }
     }
 
