@@ -18,4 +18,5 @@ public static class TestEvents
     public const string Trace = "test.trace";
     public const string Flood = "test.flood";
     public const string WriteLines = "test.writeLines";
+    public const string CancelHeldCall = "test.cancelHeldCall";
 }
