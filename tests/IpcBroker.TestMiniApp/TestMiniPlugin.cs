@@ -6,7 +6,7 @@ namespace IpcBroker.TestMiniApp;
 /// <summary>Behaviours the end-to-end tests ask of a mini process.</summary>
 /// <remarks>One instance per mini process, which serves one mini program for its life.</remarks>
 [IpcMiniPlugin]
-public sealed class TestMiniPlugin(ClientHolder holder, ApiLevelSetting apiLevel) : IpcPlugin, IAsyncDisposable
+public sealed class TestMiniPlugin(ClientHolder holder, ApiLevelSetting apiLevel) : IAsyncDisposable
 {
     private int count;
     private Task reconnectAttempt = Task.CompletedTask;

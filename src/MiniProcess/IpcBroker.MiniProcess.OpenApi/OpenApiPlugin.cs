@@ -11,7 +11,7 @@ namespace IpcBroker.MiniProcess.OpenApi;
 /// <param name="proxy">The host's proxy.</param>
 /// <param name="loggerFactory">Where the dispatcher logs.</param>
 [IpcMiniPlugin]
-public sealed class OpenApiPlugin(MiniProcessClientAccessor accessor, MiniOpenApiProxy proxy, ILoggerFactory loggerFactory) : IpcPlugin
+public sealed class OpenApiPlugin(MiniProcessClientAccessor accessor, MiniOpenApiProxy proxy, ILoggerFactory loggerFactory)
 {
     private readonly OpenApiDispatcher dispatcher = new(proxy, loggerFactory.CreateLogger("IpcBroker.MiniProcess.OpenApi"));
 
