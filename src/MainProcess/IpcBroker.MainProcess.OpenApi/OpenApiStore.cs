@@ -63,6 +63,9 @@ public sealed class OpenApiStore : IAsyncDisposable
     /// <summary>The transaction the gate holder runs in, if any; only touched under <see cref="gate"/>.</summary>
     private SqliteTransaction? transaction;
 
+    /// <summary>1 once <see cref="DisposeAsync"/> has begun.</summary>
+    private int disposed;
+
     private OpenApiStore(SqliteConnection connection)
     {
         this.connection = connection;
@@ -287,9 +290,16 @@ public sealed class OpenApiStore : IAsyncDisposable
         return (await this.ReadOrderAsync(key).ConfigureAwait(false))!;
     });
 
-    /// <inheritdoc/>
+    /// <summary>Closes the database file (and with it the exclusive lock); later operations throw <see cref="ObjectDisposedException"/>.</summary>
+    /// <returns>A task that completes when the file is closed.</returns>
+    /// <remarks>Disposal happens once; a second call does nothing.</remarks>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref this.disposed, 1) != 0)
+        {
+            return;
+        }
+
         await this.connection.DisposeAsync().ConfigureAwait(false);
         this.gate.Dispose();
     }

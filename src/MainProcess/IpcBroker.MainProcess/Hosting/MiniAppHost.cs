@@ -50,6 +50,7 @@ public sealed class MiniAppHost : IAsyncDisposable
     private string? userId;
     private long epoch;
     private bool disposed;
+    private Task? disposal;
 
     private MiniAppHost(IpcEventRegistry registry, MiniAppHostOptions options, ILoggerFactory loggerFactory, string pipePath)
     {
@@ -459,20 +460,50 @@ public sealed class MiniAppHost : IAsyncDisposable
         await this.StopAsync(victims, all, IpcErrorCode.PeerDisconnected, "every mini program was stopped").ConfigureAwait(false);
     }
 
-    /// <inheritdoc/>
+    /// <summary>Stops every mini program, closes the pipe and removes its directory; returns once all of it is done.</summary>
+    /// <returns>A task that completes when the host is gone.</returns>
+    /// <remarks>
+    /// Disposal happens once: a second call, even while the first is still under way, does nothing more and completes when
+    /// the first has (so whoever disposes, the processes have ended when it returns).
+    /// </remarks>
     public async ValueTask DisposeAsync()
     {
+        TaskCompletionSource? mine = null;
+        Task disposal;
         lock (this.gate)
         {
-            if (this.disposed)
+            if (this.disposal is null)
             {
-                return;
+                mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                this.disposal = mine.Task;
+                this.disposed = true;
+                this.SignalSlotsChanged();
             }
 
-            this.disposed = true;
-            this.SignalSlotsChanged();
+            disposal = this.disposal;
         }
 
+        if (mine is null)
+        {
+            await disposal.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await this.DisposeCoreAsync().ConfigureAwait(false);
+            mine.SetResult();
+        }
+        catch (Exception ex)
+        {
+            mine.SetException(ex);
+            throw;
+        }
+    }
+
+    /// <summary>Does the disposal, once.</summary>
+    private async Task DisposeCoreAsync()
+    {
         // Starts still waiting for a connection fail once the listener is gone.
         await this.listener.DisposeAsync().ConfigureAwait(false);
         await this.StopAllMiniAppCoreAsync().ConfigureAwait(false);
