@@ -123,6 +123,16 @@ public sealed class OpenApiStoreTests(ITestOutputHelper output) : TestBase(outpu
     }
 
     [Fact]
+    public async Task ATokenCancelledBeforeAnOperationFailsItAtOnceAndStoresNothing()
+    {
+        await using OpenApiStore store = await this.WithTimeoutAsync(OpenApiStore.OpenInMemoryAsync(this.TimeoutToken));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.GetOrCreateMetaAsync("k", () => "first", new CancellationToken(canceled: true)));
+
+        Assert.Equal("second", await this.WithTimeoutAsync(store.GetOrCreateMetaAsync("k", () => "second", this.TimeoutToken)));
+    }
+
+    [Fact]
     public async Task DisposingClosesTheFileAndASecondDisposeIsHarmless()
     {
         string path = Path.Combine(this.root, "dispose.db");
