@@ -13,7 +13,7 @@ namespace MyPlugins.Tests;
 public class WeatherPluginTests
 {
     [IpcMainPlugin]
-    public sealed class WeatherPlugin : IpcPlugin
+    public sealed class WeatherPlugin
     {
         [IpcEvent("WEATHER_TODAY")]
         public Bundle Today(IpcRequest req) => new Bundle().PutString("city", req.Data.GetString("city")).PutInt("celsius", 21);

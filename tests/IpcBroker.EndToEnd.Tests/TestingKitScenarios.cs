@@ -164,7 +164,7 @@ public abstract class TestingKitScenarios(ITestOutputHelper output) : TestBase(o
     }
 
     [IpcMainPlugin]
-    private sealed class GreetingPlugin : IpcPlugin
+    private sealed class GreetingPlugin
     {
         [IpcEvent("kit.greet")]
         public Bundle Greet(IpcRequest request) => new Bundle().PutString("text", "hello " + request.Caller.AppId);

@@ -181,10 +181,48 @@ public class OpenApiDispatcherTests(ITestOutputHelper output) : TestBase(output)
         Assert.Equal("Bo", (await this.CallAsync(dispatcher, fixture, "getNickName")).Data["nickName"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task ATokenPassedLastCancelsACallInFlightAndReachesTheImplementation()
+    {
+        await using OpenApiFixture fixture = await OpenApiFixture.CreateAsync(this.LoggerFactory);
+        var proxy = new SilentProxy();
+        var dispatcher = new OpenApiDispatcher(proxy);
+        using var cts = new CancellationTokenSource();
+
+        Task<OpenApiResult> call = dispatcher.InvokeAsync(fixture.Context, "wx.getUserInfo", [], cts.Token);
+        AsyncResult pending = await this.WithTimeoutAsync(proxy.Called.Task);
+        await AssertStillPendingAsync(call);
+        cts.Cancel();
+
+        Assert.Equal(OpenApiErrno.Canceled, (await this.WithTimeoutAsync(call)).Errno);
+        Assert.True(pending.CancellationToken.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task ATokenCancelledBeforeTheCallRunsNoImplementation()
+    {
+        await using OpenApiFixture fixture = await OpenApiFixture.CreateAsync(this.LoggerFactory);
+        var proxy = new SilentProxy();
+        var dispatcher = new OpenApiDispatcher(proxy);
+
+        string json = await this.WithTimeoutAsync(dispatcher.InvokeJsonAsync(fixture.Context, "wx.getUserInfo", "{}", new CancellationToken(canceled: true)));
+
+        Assert.Equal(OpenApiErrno.Canceled, JsonNode.Parse(json)!["data"]![OpenApiErrno.Key]!.GetValue<int>());
+        Assert.False(proxy.Called.Task.IsCompleted);
+    }
+
     private Task<OpenApiResult> CallAsync(OpenApiDispatcher dispatcher, OpenApiFixture fixture, string api, JsonObject? parameters = null) =>
         this.WithTimeoutAsync(dispatcher.InvokeAsync(fixture.Context, api, parameters ?? []));
 
     private sealed class BareProxy : MiniOpenApiProxy
     {
+    }
+
+    /// <summary>Never answers <c>wx.getUserInfo</c>; says when it was called.</summary>
+    private sealed class SilentProxy : MiniOpenApiProxy
+    {
+        public TaskCompletionSource<AsyncResult> Called { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override void GetUserInfo(MiniAppContext context, JsonObject parameters, AsyncResult result) => this.Called.TrySetResult(result);
     }
 }

@@ -100,6 +100,6 @@ internal sealed class OpenApiFixture : IAsyncDisposable
     /// <summary>The mini side's way to the main process over the in-memory connection.</summary>
     private sealed class ConnectionCaller(IpcConnection connection) : IMainProcessCaller
     {
-        public Task<IpcResult> CallMainProcessPluginAsync(string eventId, Bundle? request, IpcCallOptions? options = null) => connection.CallAsync(eventId, request, options);
+        public Task<IpcResult> CallMainProcessPluginAsync(string eventId, Bundle? request, IpcCallOptions? options = null, CancellationToken cancellationToken = default) => connection.CallAsync(eventId, request, options, cancellationToken);
     }
 }

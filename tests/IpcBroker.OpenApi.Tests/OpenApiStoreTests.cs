@@ -122,6 +122,35 @@ public sealed class OpenApiStoreTests(ITestOutputHelper output) : TestBase(outpu
         Assert.Equal(5, (await Assert.ThrowsAsync<SqliteException>(() => read.ExecuteScalarAsync(this.TimeoutToken))).SqliteErrorCode); // SQLITE_BUSY
     }
 
+    [Fact]
+    public async Task ATokenCancelledBeforeAnOperationFailsItAtOnceAndStoresNothing()
+    {
+        await using OpenApiStore store = await this.WithTimeoutAsync(OpenApiStore.OpenInMemoryAsync(this.TimeoutToken));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.GetOrCreateMetaAsync("k", () => "first", new CancellationToken(canceled: true)));
+
+        Assert.Equal("second", await this.WithTimeoutAsync(store.GetOrCreateMetaAsync("k", () => "second", this.TimeoutToken)));
+    }
+
+    [Fact]
+    public async Task DisposingClosesTheFileAndASecondDisposeIsHarmless()
+    {
+        string path = Path.Combine(this.root, "dispose.db");
+        OpenApiStore store = await this.WithTimeoutAsync(OpenApiStore.OpenAsync(path));
+        Assert.Equal("v", await this.WithTimeoutAsync(store.GetOrCreateMetaAsync("k", () => "v")));
+        Assert.NotEmpty(DescriptorsOpenOn(path));
+
+        await store.DisposeAsync();
+        await store.DisposeAsync();
+
+        Assert.Empty(DescriptorsOpenOn(path));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.GetOrCreateMetaAsync("k", () => "w"));
+
+        // The exclusive lock went with the file: another store opens it and finds what the first wrote.
+        await using OpenApiStore again = await this.WithTimeoutAsync(OpenApiStore.OpenAsync(path));
+        Assert.Equal("v", await this.WithTimeoutAsync(again.GetOrCreateMetaAsync("k", () => "w")));
+    }
+
     public override void Dispose()
     {
         base.Dispose();
@@ -129,5 +158,22 @@ public sealed class OpenApiStoreTests(ITestOutputHelper output) : TestBase(outpu
         {
             Directory.Delete(this.root, recursive: true);
         }
+    }
+
+    /// <summary>This process's descriptors open on <paramref name="path"/> (Linux: /proc/self/fd).</summary>
+    private static string[] DescriptorsOpenOn(string path)
+    {
+        string full = Path.GetFullPath(path);
+        return Directory.GetFiles("/proc/self/fd").Where(fd =>
+        {
+            try
+            {
+                return new FileInfo(fd).LinkTarget == full;
+            }
+            catch (IOException)
+            {
+                return false; // closed meanwhile
+            }
+        }).ToArray();
     }
 }

@@ -19,4 +19,5 @@ public static class TestEvents
     public const string Flood = "test.flood";
     public const string WriteLines = "test.writeLines";
     public const string Hosting = "test.hosting";
+    public const string CancelHeldCall = "test.cancelHeldCall";
 }

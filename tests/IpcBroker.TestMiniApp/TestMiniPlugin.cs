@@ -6,10 +6,11 @@ namespace IpcBroker.TestMiniApp;
 /// <summary>Behaviours the end-to-end tests ask of a mini process.</summary>
 /// <remarks>One instance per mini process, which serves one mini program for its life.</remarks>
 [IpcMiniPlugin]
-public sealed class TestMiniPlugin(ClientHolder holder, ApiLevelSetting apiLevel) : IpcPlugin, IAsyncDisposable
+public sealed class TestMiniPlugin(ClientHolder holder, ApiLevelSetting apiLevel) : IAsyncDisposable
 {
     private int count;
     private Task reconnectAttempt = Task.CompletedTask;
+    private CancellationTokenSource? heldCall;
 
     /// <summary>Sets the open-API level of this mini program: <c>level</c> (an ApiLevel name).</summary>
     [IpcEvent(TestEvents.SetApiLevel)]
@@ -147,21 +148,44 @@ public sealed class TestMiniPlugin(ClientHolder holder, ApiLevelSetting apiLevel
         .PutString("appId", request.Caller.AppId)
         .PutString("verType", request.Caller.VerType.ToString());
 
-    /// <summary>Calls the main process with <c>event</c>, <c>data</c> and <c>timeoutMs</c>, and reports the outcome.</summary>
+    /// <summary>
+    /// Calls the main process with <c>event</c>, <c>data</c> and <c>timeoutMs</c>, and reports the outcome. <c>token</c>
+    /// "canceled" passes a token cancelled before the call; "held" passes one that <see cref="TestEvents.CancelHeldCall"/> cancels.
+    /// </summary>
     [IpcEvent(TestEvents.CallMain)]
     public async Task<Bundle> CallMainAsync(IpcRequest request)
     {
         MiniProcessClient client = await holder.Client;
         int timeoutMs = request.Data.GetInt("timeoutMs");
+        using var token = new CancellationTokenSource();
+        switch (request.Data.GetString("token"))
+        {
+            case "canceled":
+                token.Cancel();
+                break;
+            case "held":
+                this.heldCall = token;
+                break;
+        }
+
         IpcResult result = await client.CallMainProcessPluginAsync(
             request.Data.GetString("event", string.Empty),
             request.Data.GetBundle("data"),
-            new IpcCallOptions { Timeout = timeoutMs > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : null });
+            new IpcCallOptions { Timeout = timeoutMs > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : null },
+            token.Token);
         return new Bundle()
             .PutBoolean("ok", result.IsSuccess)
             .PutInt("errCode", (int)result.ErrorCode)
             .PutString("errMsg", result.ErrorMessage)
             .PutBundle("data", result.Data);
+    }
+
+    /// <summary>Cancels the token of the call to the main process that <see cref="TestEvents.CallMain"/> holds.</summary>
+    [IpcEvent(TestEvents.CancelHeldCall)]
+    public Bundle CancelHeldCall(IpcRequest request)
+    {
+        Interlocked.Exchange(ref this.heldCall, null)?.Cancel();
+        return new Bundle();
     }
 
     /// <summary>Never answers.</summary>

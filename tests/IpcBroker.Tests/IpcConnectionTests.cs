@@ -290,7 +290,7 @@ public class IpcConnectionTests(ITestOutputHelper output) : TestBase(output)
     }
 
     [IpcMainPlugin]
-    private sealed class SlowPlugin : IpcPlugin
+    private sealed class SlowPlugin
     {
         [IpcEvent("slow", TimeoutMilliseconds = 100)]
         public void Slow(IpcRequest request)

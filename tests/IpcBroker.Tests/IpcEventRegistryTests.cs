@@ -39,23 +39,40 @@ public class IpcEventRegistryTests(ITestOutputHelper output) : TestBase(output)
     }
 
     [Fact]
-    public void PluginForTheOtherSideIsRefused()
+    public void PluginForTheOtherSideIsRefusedNamingTheClass()
     {
-        var ex = Assert.Throws<InvalidOperationException>(() => new IpcEventRegistry(IpcSide.Mini).Register(new UserPlugin()));
+        var ex = Assert.Throws<IpcConfigurationException>(() => new IpcEventRegistry(IpcSide.Mini).Register(new UserPlugin()));
+        Assert.Contains(typeof(UserPlugin).FullName!, ex.Message);
         Assert.Contains("marked for the Main side", ex.Message);
     }
 
     [Fact]
-    public void UnmarkedPluginIsRefused()
+    public void UnmarkedPluginIsRefusedNamingTheClass()
     {
-        var ex = Assert.Throws<InvalidOperationException>(() => new IpcEventRegistry(IpcSide.Main).Register(new UnmarkedPlugin()));
+        var ex = Assert.Throws<IpcConfigurationException>(() => new IpcEventRegistry(IpcSide.Main).Register(new UnmarkedPlugin()));
+        Assert.Contains(typeof(UnmarkedPlugin).FullName!, ex.Message);
         Assert.Contains("[IpcMainPlugin] or [IpcMiniPlugin]", ex.Message);
+    }
+
+    [Fact]
+    public void PluginMarkedForBothSidesIsRefusedNamingTheClass()
+    {
+        var ex = Assert.Throws<IpcConfigurationException>(() => new IpcEventRegistry(IpcSide.Main).Register(new BothSidesPlugin()));
+        Assert.Contains(typeof(BothSidesPlugin).FullName!, ex.Message);
+        Assert.Contains("exactly one", ex.Message);
+    }
+
+    [Fact]
+    public void PluginWithoutEventsIsRefusedNamingTheClass()
+    {
+        var ex = Assert.Throws<IpcConfigurationException>(() => new IpcEventRegistry(IpcSide.Main).Register(new NoEventsPlugin()));
+        Assert.Contains(typeof(NoEventsPlugin).FullName!, ex.Message);
     }
 
     [Fact]
     public void WrongHandlerSignatureIsRefused()
     {
-        var ex = Assert.Throws<InvalidOperationException>(() => new IpcEventRegistry(IpcSide.Main).Register(new BadSignaturePlugin()));
+        var ex = Assert.Throws<IpcConfigurationException>(() => new IpcEventRegistry(IpcSide.Main).Register(new BadSignaturePlugin()));
         Assert.Contains("IpcRequest", ex.Message);
     }
 
@@ -69,12 +86,25 @@ public class IpcEventRegistryTests(ITestOutputHelper output) : TestBase(output)
 
         IpcEventRegistry registry = provider.CreateRegistry(IpcSide.Main);
 
-        Assert.True(registry.TryGetHandler("greet", out _));
-        Assert.Same(provider.GetRequiredService<GreetingPlugin>(), provider.GetServices<IpcPlugin>().Single());
+        Assert.True(registry.TryGetHandler("greet", out IpcEventHandler? handler));
+        Assert.Equal(typeof(GreetingPlugin).FullName + ".Greet", handler.Source);
+        Assert.Single(registry.Events);
+    }
+
+    [Fact]
+    public void APluginInTheContainerWithoutTheSidesMarkFailsTheRegistryNamingTheClass()
+    {
+        using ServiceProvider provider = new ServiceCollection().AddIpcPlugin<UnmarkedPlugin>().BuildServiceProvider();
+        var ex = Assert.Throws<IpcConfigurationException>(() => provider.CreateRegistry(IpcSide.Main));
+        Assert.Contains(typeof(UnmarkedPlugin).FullName!, ex.Message);
+
+        using ServiceProvider mainOnly = new ServiceCollection().AddSingleton(new Greeting("hi")).AddIpcPlugin<GreetingPlugin>().BuildServiceProvider();
+        ex = Assert.Throws<IpcConfigurationException>(() => mainOnly.CreateRegistry(IpcSide.Mini));
+        Assert.Contains(typeof(GreetingPlugin).FullName!, ex.Message);
     }
 
     [IpcMainPlugin]
-    private sealed class UserPlugin : IpcPlugin
+    private sealed class UserPlugin
     {
         [IpcEvent("user.async", Description = "Reads the user")]
         public async Task<Bundle> ReadAsync(IpcRequest request)
@@ -97,14 +127,27 @@ public class IpcEventRegistryTests(ITestOutputHelper output) : TestBase(output)
         }
     }
 
-    private sealed class UnmarkedPlugin : IpcPlugin
+    private sealed class UnmarkedPlugin
     {
         [IpcEvent("x")]
         public void X(IpcRequest request) => request.Ok();
     }
 
     [IpcMainPlugin]
-    private sealed class BadSignaturePlugin : IpcPlugin
+    [IpcMiniPlugin]
+    private sealed class BothSidesPlugin
+    {
+        [IpcEvent("both")]
+        public void Both(IpcRequest request) => request.Ok();
+    }
+
+    [IpcMainPlugin]
+    private sealed class NoEventsPlugin
+    {
+    }
+
+    [IpcMainPlugin]
+    private sealed class BadSignaturePlugin
     {
         [IpcEvent("bad")]
         public void Bad(string text) => GC.KeepAlive(text);
@@ -113,7 +156,7 @@ public class IpcEventRegistryTests(ITestOutputHelper output) : TestBase(output)
     private sealed record Greeting(string Text);
 
     [IpcMainPlugin]
-    private sealed class GreetingPlugin(Greeting greeting) : IpcPlugin
+    private sealed class GreetingPlugin(Greeting greeting)
     {
         [IpcEvent("greet")]
         public Bundle Greet(IpcRequest request) => new Bundle().PutString("text", greeting.Text);

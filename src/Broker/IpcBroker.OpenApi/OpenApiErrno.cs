@@ -47,4 +47,7 @@ public static class OpenApiErrno
 
     /// <summary><c>wx.checkSession</c>: the login session has expired, was revoked at logout, or never existed.</summary>
     public const int SessionExpired = 1012;
+
+    /// <summary>The caller cancelled the call (its token) before the implementation gave a result.</summary>
+    public const int Canceled = 1013;
 }

@@ -231,8 +231,14 @@ public sealed class IpcConnection : IAsyncDisposable
     /// <param name="eventId">The event name.</param>
     /// <param name="data">The request bundle; null sends an empty one.</param>
     /// <param name="callOptions">Deadline and cancellation, or null.</param>
-    /// <returns>The outcome. The task never faults and never outlives the deadline.</returns>
-    public Task<IpcResult> CallAsync(string eventId, Bundle? data, IpcCallOptions? callOptions = null)
+    /// <param name="cancellationToken">
+    /// Cancels the call, as <see cref="IpcCallOptions.CancellationToken"/> does; when both are given, either cancels it.
+    /// </param>
+    /// <returns>
+    /// The outcome. The task never faults and never outlives the deadline; a cancelled call completes at once with
+    /// <see cref="IpcErrorCode.Canceled"/> (without being sent when a token was cancelled before the call).
+    /// </returns>
+    public Task<IpcResult> CallAsync(string eventId, Bundle? data, IpcCallOptions? callOptions = null, CancellationToken cancellationToken = default)
     {
         callOptions ??= new IpcCallOptions();
         if (!IpcEventRegistry.IsValidEventId(eventId, out string problem))
@@ -247,7 +253,8 @@ public sealed class IpcConnection : IAsyncDisposable
             return Task.FromResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"Bad request: the timeout must be above zero and at most {maxTimeout}."));
         }
 
-        if (callOptions.CancellationToken.IsCancellationRequested)
+        CancellationToken optionsToken = callOptions.CancellationToken;
+        if (optionsToken.IsCancellationRequested || cancellationToken.IsCancellationRequested)
         {
             return Task.FromResult(IpcResult.Failure(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled before it was sent."));
         }
@@ -267,7 +274,7 @@ public sealed class IpcConnection : IAsyncDisposable
             return Task.FromResult(IpcResult.Failure(IpcErrorCode.LimitsExceeded, "The request was not sent: " + ex.Message));
         }
 
-        return this.CallCoreAsync(eventId, data, payload, timeout, callOptions.CancellationToken);
+        return this.CallCoreAsync(eventId, data, payload, timeout, optionsToken, cancellationToken);
     }
 
     /// <summary>Calls <paramref name="eventId"/> on the other side in the SDK's callback form.</summary>
@@ -322,7 +329,7 @@ public sealed class IpcConnection : IAsyncDisposable
         await this.closed.Task.ConfigureAwait(false);
     }
 
-    private async Task<IpcResult> CallCoreAsync(string eventId, Bundle? data, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<IpcResult> CallCoreAsync(string eventId, Bundle? data, byte[] payload, TimeSpan timeout, CancellationToken optionsToken, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
         DateTimeOffset startedAt = DateTimeOffset.UtcNow;
@@ -334,7 +341,7 @@ public sealed class IpcConnection : IAsyncDisposable
         IpcResult result = IpcResult.Failure(IpcErrorCode.PeerDisconnected, "The call ended unexpectedly.");
         try
         {
-            result = await this.CallOnWireAsync(eventId, payload, timeout, cancellationToken).ConfigureAwait(false);
+            result = await this.CallOnWireAsync(eventId, payload, timeout, optionsToken, cancellationToken).ConfigureAwait(false);
             return result;
         }
         finally
@@ -360,7 +367,7 @@ public sealed class IpcConnection : IAsyncDisposable
         }
     }
 
-    private async Task<IpcResult> CallOnWireAsync(string eventId, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<IpcResult> CallOnWireAsync(string eventId, byte[] payload, TimeSpan timeout, CancellationToken optionsToken, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
 
@@ -378,11 +385,11 @@ public sealed class IpcConnection : IAsyncDisposable
         try
         {
             var outcome = new TaskCompletionSource<IpcResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, this.closing.Token);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(optionsToken, cancellationToken, this.closing.Token);
             deadline.CancelAfter(timeout);
             using CancellationTokenRegistration registration = deadline.Token.Register(() => outcome.TrySetResult(
                 this.closing.IsCancellationRequested ? this.ClosedResult(eventId)
-                : cancellationToken.IsCancellationRequested ? IpcResult.Failure(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled.")
+                : optionsToken.IsCancellationRequested || cancellationToken.IsCancellationRequested ? IpcResult.Failure(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled.")
                 : IpcResult.Failure(IpcErrorCode.Timeout, $"No answer to '{eventId}' within {timeout.TotalMilliseconds:0} ms.")));
 
             // The peer handles at most PeerMaxConcurrentCalls of ours at once; the rest wait here in order, within their

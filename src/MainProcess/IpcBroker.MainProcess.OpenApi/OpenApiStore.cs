@@ -63,6 +63,9 @@ public sealed class OpenApiStore : IAsyncDisposable
     /// <summary>The transaction the gate holder runs in, if any; only touched under <see cref="gate"/>.</summary>
     private SqliteTransaction? transaction;
 
+    /// <summary>1 once <see cref="DisposeAsync"/> has begun.</summary>
+    private int disposed;
+
     private OpenApiStore(SqliteConnection connection)
     {
         this.connection = connection;
@@ -84,10 +87,11 @@ public sealed class OpenApiStore : IAsyncDisposable
     /// file is 0600, and a store of an older schema is migrated.
     /// </summary>
     /// <param name="path">The database file, e.g. in the host's data directory.</param>
+    /// <param name="cancellationToken">Cancels opening; a store half opened is closed again.</param>
     /// <returns>The store.</returns>
     /// <exception cref="SqliteException">Another process holds the store ("database is locked"), or the file is not a store.</exception>
     /// <exception cref="NotSupportedException">The store was written by a newer version.</exception>
-    public static Task<OpenApiStore> OpenAsync(string path)
+    public static Task<OpenApiStore> OpenAsync(string path, CancellationToken cancellationToken = default)
     {
         string fullPath = System.IO.Path.GetFullPath(path);
         string? directory = System.IO.Path.GetDirectoryName(fullPath);
@@ -103,18 +107,20 @@ public sealed class OpenApiStore : IAsyncDisposable
             PrepareOwnerOnlyFiles(fullPath, directory);
         }
 
-        return OpenCoreAsync(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString(), path);
+        return OpenCoreAsync(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString(), path, cancellationToken);
     }
 
     /// <summary>Opens a store that lives in memory and ends with this object, for fast tests.</summary>
+    /// <param name="cancellationToken">Cancels opening.</param>
     /// <returns>The store.</returns>
-    public static Task<OpenApiStore> OpenInMemoryAsync() => OpenCoreAsync("Data Source=:memory:", null);
+    public static Task<OpenApiStore> OpenInMemoryAsync(CancellationToken cancellationToken = default) => OpenCoreAsync("Data Source=:memory:", null, cancellationToken);
 
     /// <summary>Gets the value of <paramref name="key"/>, creating it with <paramref name="create"/> on first use.</summary>
     /// <param name="key">The key.</param>
     /// <param name="create">Makes the value.</param>
+    /// <param name="cancellationToken">Cancels the wait for the store (operations run one at a time); an operation under way runs to its end.</param>
     /// <returns>The value.</returns>
-    public Task<string> GetOrCreateMetaAsync(string key, Func<string> create) => this.WithGateAsync(async () =>
+    public Task<string> GetOrCreateMetaAsync(string key, Func<string> create, CancellationToken cancellationToken = default) => this.WithGateAsync(cancellationToken, async () =>
     {
         await this.ExecuteAsync("INSERT OR IGNORE INTO meta (key, value) VALUES ($k, $v)", ("$k", key), ("$v", create())).ConfigureAwait(false);
         return (string)(await this.ScalarAsync("SELECT value FROM meta WHERE key = $k", ("$k", key)).ConfigureAwait(false))!;
@@ -129,8 +135,9 @@ public sealed class OpenApiStore : IAsyncDisposable
     /// <param name="appId">The mini program it is for.</param>
     /// <param name="userId">The user it is for.</param>
     /// <param name="expiresAt">When it expires (Unix ms).</param>
+    /// <param name="cancellationToken">Cancels the wait for the store (operations run one at a time); an operation under way runs to its end.</param>
     /// <returns>A task.</returns>
-    public Task AddCodeAsync(CodeKind table, string code, string appId, string userId, long expiresAt) => this.WithGateAsync(() =>
+    public Task AddCodeAsync(CodeKind table, string code, string appId, string userId, long expiresAt, CancellationToken cancellationToken = default) => this.WithGateAsync(cancellationToken, () =>
         this.ExecuteAsync($"INSERT INTO {TableOf(table)} (code, app_id, user_id, expires_at) VALUES ($c, $a, $u, $e)", ("$c", code), ("$a", appId), ("$u", userId), ("$e", expiresAt)));
 
     /// <summary>
@@ -145,8 +152,9 @@ public sealed class OpenApiStore : IAsyncDisposable
     /// <param name="userId">The user.</param>
     /// <param name="openId">The user's openid for this mini program.</param>
     /// <param name="sessionExpiresAt">When the session expires (Unix ms).</param>
+    /// <param name="cancellationToken">Cancels the wait for the store (operations run one at a time); an operation under way runs to its end.</param>
     /// <returns>A task.</returns>
-    public Task AddLoginAsync(string code, long codeExpiresAt, string sessionKey, string appId, string userId, string openId, long sessionExpiresAt) => this.InTransactionAsync(async () =>
+    public Task AddLoginAsync(string code, long codeExpiresAt, string sessionKey, string appId, string userId, string openId, long sessionExpiresAt, CancellationToken cancellationToken = default) => this.InTransactionAsync(cancellationToken, async () =>
     {
         await this.ReplaceSessionAsync(sessionKey, appId, userId, openId, sessionExpiresAt).ConfigureAwait(false);
         await this.ExecuteAsync(
@@ -160,8 +168,9 @@ public sealed class OpenApiStore : IAsyncDisposable
     /// <param name="code">The code.</param>
     /// <param name="appId">The mini program presenting it.</param>
     /// <param name="now">The time (Unix ms).</param>
+    /// <param name="cancellationToken">Cancels the wait for the store (operations run one at a time); an operation under way runs to its end.</param>
     /// <returns>The user it was issued for, or null.</returns>
-    public Task<string?> RedeemCodeAsync(CodeKind table, string code, string appId, long now) => this.WithGateAsync(async () =>
+    public Task<string?> RedeemCodeAsync(CodeKind table, string code, string appId, long now, CancellationToken cancellationToken = default) => this.WithGateAsync(cancellationToken, async () =>
         (string?)await this.ScalarAsync($"UPDATE {TableOf(table)} SET used = 1 WHERE code = $c AND app_id = $a AND used = 0 AND expires_at > $n RETURNING user_id", ("$c", code), ("$a", appId), ("$n", now)).ConfigureAwait(false));
 
     /// <summary>
@@ -171,11 +180,12 @@ public sealed class OpenApiStore : IAsyncDisposable
     /// <param name="code">The code.</param>
     /// <param name="appId">The mini program whose backend presents it.</param>
     /// <param name="now">The time (Unix ms).</param>
+    /// <param name="cancellationToken">Cancels the wait for the store (operations run one at a time); an operation under way runs to its end.</param>
     /// <returns>
     /// Null when the code is not redeemable; otherwise the user, the session key of its login (null for a code written before
     /// logins opened sessions), and the openid of that session (null when the session no longer lives).
     /// </returns>
-    public Task<(string UserId, string? SessionKey, string? OpenId)?> RedeemLoginCodeAsync(string code, string appId, long now) => this.InTransactionAsync(async () =>
+    public Task<(string UserId, string? SessionKey, string? OpenId)?> RedeemLoginCodeAsync(string code, string appId, long now, CancellationToken cancellationToken = default) => this.InTransactionAsync(cancellationToken, async () =>
     {
         string? userId = null, sessionKey = null;
         await using (SqliteCommand command = this.Command("UPDATE login_codes SET used = 1 WHERE code = $c AND app_id = $a AND used = 0 AND expires_at > $n RETURNING user_id, session_key", [("$c", code), ("$a", appId), ("$n", now)]))
@@ -202,8 +212,9 @@ public sealed class OpenApiStore : IAsyncDisposable
     /// <param name="userId">The user.</param>
     /// <param name="openId">The user's openid for this mini program.</param>
     /// <param name="expiresAt">When it expires (Unix ms).</param>
+    /// <param name="cancellationToken">Cancels the wait for the store (operations run one at a time); an operation under way runs to its end.</param>
     /// <returns>A task.</returns>
-    public Task AddSessionAsync(string sessionKey, string appId, string userId, string openId, long expiresAt) => this.InTransactionAsync(async () =>
+    public Task AddSessionAsync(string sessionKey, string appId, string userId, string openId, long expiresAt, CancellationToken cancellationToken = default) => this.InTransactionAsync(cancellationToken, async () =>
     {
         await this.ReplaceSessionAsync(sessionKey, appId, userId, openId, expiresAt).ConfigureAwait(false);
         return 0;
@@ -213,8 +224,9 @@ public sealed class OpenApiStore : IAsyncDisposable
     /// <param name="appId">The mini program.</param>
     /// <param name="userId">The user.</param>
     /// <param name="now">The time (Unix ms).</param>
+    /// <param name="cancellationToken">Cancels the wait for the store (operations run one at a time); an operation under way runs to its end.</param>
     /// <returns>Whether one exists.</returns>
-    public Task<bool> HasLiveSessionAsync(string appId, string userId, long now) => this.WithGateAsync(async () =>
+    public Task<bool> HasLiveSessionAsync(string appId, string userId, long now, CancellationToken cancellationToken = default) => this.WithGateAsync(cancellationToken, async () =>
         await this.ScalarAsync("SELECT 1 FROM sessions WHERE app_id = $a AND user_id = $u AND revoked = 0 AND expires_at > $n LIMIT 1", ("$a", appId), ("$u", userId), ("$n", now)).ConfigureAwait(false) is not null);
 
     /// <summary>Tells whether <paramref name="sessionKey"/> is the live session key of (appId, openid).</summary>
@@ -222,13 +234,15 @@ public sealed class OpenApiStore : IAsyncDisposable
     /// <param name="openId">The user's openid for it.</param>
     /// <param name="sessionKey">The session key.</param>
     /// <param name="now">The time (Unix ms).</param>
+    /// <param name="cancellationToken">Cancels the wait for the store (operations run one at a time); an operation under way runs to its end.</param>
     /// <returns>Whether it lives.</returns>
-    public Task<bool> IsSessionKeyLiveAsync(string appId, string openId, string sessionKey, long now) => this.WithGateAsync(async () =>
+    public Task<bool> IsSessionKeyLiveAsync(string appId, string openId, string sessionKey, long now, CancellationToken cancellationToken = default) => this.WithGateAsync(cancellationToken, async () =>
         await this.ScalarAsync("SELECT 1 FROM sessions WHERE session_key = $k AND app_id = $a AND openid = $o AND revoked = 0 AND expires_at > $n", ("$k", sessionKey), ("$a", appId), ("$o", openId), ("$n", now)).ConfigureAwait(false) is not null);
 
     /// <summary>Revokes every session, and every unused code, of every user (logout).</summary>
+    /// <param name="cancellationToken">Cancels the wait for the store (operations run one at a time); an operation under way runs to its end.</param>
     /// <returns>How many sessions were revoked.</returns>
-    public Task<int> RevokeAllAsync() => this.InTransactionAsync(async () =>
+    public Task<int> RevokeAllAsync(CancellationToken cancellationToken = default) => this.InTransactionAsync(cancellationToken, async () =>
     {
         await this.ExecuteAsync("UPDATE login_codes SET used = 1 WHERE used = 0").ConfigureAwait(false);
         await this.ExecuteAsync("UPDATE auth_codes SET used = 1 WHERE used = 0").ConfigureAwait(false);
@@ -238,8 +252,9 @@ public sealed class OpenApiStore : IAsyncDisposable
     /// <summary>Writes a new pending order, unless one with its key (app, user, order id) exists.</summary>
     /// <param name="order">The order.</param>
     /// <param name="now">The time (Unix ms).</param>
+    /// <param name="cancellationToken">Cancels the wait for the store (operations run one at a time); an operation under way runs to its end.</param>
     /// <returns>The stored order: the new one, or the one that was there.</returns>
-    public Task<OrderRecord> AddOrderOrGetAsync(OrderRecord order, long now) => this.WithGateAsync(async () =>
+    public Task<OrderRecord> AddOrderOrGetAsync(OrderRecord order, long now, CancellationToken cancellationToken = default) => this.WithGateAsync(cancellationToken, async () =>
     {
         await this.ExecuteAsync(
             "INSERT OR IGNORE INTO orders (app_id, user_id, order_id, kind, params_hash, params, state, created_at, updated_at) VALUES ($a, $u, $o, $k, $h, $p, 'Pending', $n, $n)",
@@ -249,8 +264,9 @@ public sealed class OpenApiStore : IAsyncDisposable
 
     /// <summary>Gets an order.</summary>
     /// <param name="key">The mini program, the user and the order id.</param>
+    /// <param name="cancellationToken">Cancels the wait for the store (operations run one at a time); an operation under way runs to its end.</param>
     /// <returns>The order, or null.</returns>
-    public Task<OrderRecord?> GetOrderAsync(OrderKey key) => this.WithGateAsync(() => this.ReadOrderAsync(key));
+    public Task<OrderRecord?> GetOrderAsync(OrderKey key, CancellationToken cancellationToken = default) => this.WithGateAsync(cancellationToken, () => this.ReadOrderAsync(key));
 
     /// <summary>
     /// Claims an order for charging, in one statement whose row count decides: a <see cref="OrderState.Pending"/> order, or
@@ -259,16 +275,18 @@ public sealed class OpenApiStore : IAsyncDisposable
     /// </summary>
     /// <param name="key">The order.</param>
     /// <param name="now">The time (Unix ms).</param>
+    /// <param name="cancellationToken">Cancels the wait for the store (operations run one at a time); an operation under way runs to its end.</param>
     /// <returns>The claimed order, or null when it is settled, claimed by this instance already, or unknown.</returns>
-    public Task<OrderRecord?> TryClaimOrderAsync(OrderKey key, long now) => this.WithGateAsync(() => this.ReadOrderAsync(
+    public Task<OrderRecord?> TryClaimOrderAsync(OrderKey key, long now, CancellationToken cancellationToken = default) => this.WithGateAsync(cancellationToken, () => this.ReadOrderAsync(
         $"UPDATE orders SET state = 'Charging', claimed_by = $me, updated_at = $n WHERE {OrderKeyMatches} AND (state = 'Pending' OR (state = 'Charging' AND claimed_by IS NOT $me)) RETURNING {OrderColumns}",
         [("$a", key.AppId), ("$u", key.UserId), ("$o", key.OrderId), ("$me", this.owner), ("$n", now)]));
 
     /// <summary>Lets go of this instance's claim on an order whose charge has no outcome (the provider threw), so a later request may ask again.</summary>
     /// <param name="key">The order.</param>
     /// <param name="now">The time (Unix ms).</param>
+    /// <param name="cancellationToken">Cancels the wait for the store (operations run one at a time); an operation under way runs to its end.</param>
     /// <returns>A task.</returns>
-    public Task ReleaseOrderAsync(OrderKey key, long now) => this.WithGateAsync(() => this.ExecuteAsync(
+    public Task ReleaseOrderAsync(OrderKey key, long now, CancellationToken cancellationToken = default) => this.WithGateAsync(cancellationToken, () => this.ExecuteAsync(
         $"UPDATE orders SET state = 'Pending', claimed_by = NULL, updated_at = $n WHERE {OrderKeyMatches} AND state = 'Charging' AND claimed_by = $me",
         ("$a", key.AppId), ("$u", key.UserId), ("$o", key.OrderId), ("$me", this.owner), ("$n", now)));
 
@@ -278,8 +296,9 @@ public sealed class OpenApiStore : IAsyncDisposable
     /// <param name="providerRef">The provider's reference.</param>
     /// <param name="error">The provider's reason for a failure.</param>
     /// <param name="now">The time (Unix ms).</param>
+    /// <param name="cancellationToken">Cancels the wait for the store (operations run one at a time); an operation under way runs to its end.</param>
     /// <returns>The order as stored afterwards.</returns>
-    public Task<OrderRecord> SettleOrderAsync(OrderKey key, OrderState state, string? providerRef, string? error, long now) => this.WithGateAsync(async () =>
+    public Task<OrderRecord> SettleOrderAsync(OrderKey key, OrderState state, string? providerRef, string? error, long now, CancellationToken cancellationToken = default) => this.WithGateAsync(cancellationToken, async () =>
     {
         await this.ExecuteAsync(
             $"UPDATE orders SET state = $s, provider_ref = $r, error = $e, updated_at = $n WHERE {OrderKeyMatches} AND state = 'Charging' AND claimed_by = $me",
@@ -287,25 +306,32 @@ public sealed class OpenApiStore : IAsyncDisposable
         return (await this.ReadOrderAsync(key).ConfigureAwait(false))!;
     });
 
-    /// <inheritdoc/>
+    /// <summary>Closes the database file (and with it the exclusive lock); later operations throw <see cref="ObjectDisposedException"/>.</summary>
+    /// <returns>A task that completes when the file is closed.</returns>
+    /// <remarks>Disposal happens once; a second call does nothing.</remarks>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref this.disposed, 1) != 0)
+        {
+            return;
+        }
+
         await this.connection.DisposeAsync().ConfigureAwait(false);
         this.gate.Dispose();
     }
 
-    private static async Task<OpenApiStore> OpenCoreAsync(string connectionString, string? path)
+    private static async Task<OpenApiStore> OpenCoreAsync(string connectionString, string? path, CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(connectionString);
         try
         {
-            await connection.OpenAsync().ConfigureAwait(false);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             var store = new OpenApiStore(connection) { Path = path };
 
             // Exclusive before WAL: the lock is taken by the first write below and held until the store is disposed, and
             // SQLite then keeps the WAL index in heap memory (no -shm file).
             await store.ExecuteAsync("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;").ConfigureAwait(false);
-            await store.InTransactionAsync(store.MigrateAsync).ConfigureAwait(false);
+            await store.InTransactionAsync(cancellationToken, store.MigrateAsync).ConfigureAwait(false);
             return store;
         }
         catch
@@ -352,9 +378,9 @@ public sealed class OpenApiStore : IAsyncDisposable
 
     private static string TableOf(CodeKind kind) => kind == CodeKind.Login ? "login_codes" : "auth_codes";
 
-    private async Task<T> WithGateAsync<T>(Func<Task<T>> operation)
+    private async Task<T> WithGateAsync<T>(CancellationToken cancellationToken, Func<Task<T>> operation)
     {
-        await this.gate.WaitAsync().ConfigureAwait(false);
+        await this.gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             return await operation().ConfigureAwait(false);
@@ -365,7 +391,7 @@ public sealed class OpenApiStore : IAsyncDisposable
         }
     }
 
-    private Task WithGateAsync(Func<Task> operation) => this.WithGateAsync(async () =>
+    private Task WithGateAsync(CancellationToken cancellationToken, Func<Task> operation) => this.WithGateAsync(cancellationToken, async () =>
     {
         await operation().ConfigureAwait(false);
         return 0;
@@ -391,7 +417,7 @@ public sealed class OpenApiStore : IAsyncDisposable
     }
 
     /// <summary>Runs <paramref name="operation"/> under the gate in one transaction: all of it is stored, or none.</summary>
-    private Task<T> InTransactionAsync<T>(Func<Task<T>> operation) => this.WithGateAsync(async () =>
+    private Task<T> InTransactionAsync<T>(CancellationToken cancellationToken, Func<Task<T>> operation) => this.WithGateAsync(cancellationToken, async () =>
     {
         await using var transaction = (SqliteTransaction)await this.connection.BeginTransactionAsync().ConfigureAwait(false);
         this.transaction = transaction;

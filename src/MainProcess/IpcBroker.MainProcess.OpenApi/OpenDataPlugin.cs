@@ -10,7 +10,7 @@ namespace IpcBroker.MainProcess.OpenApi;
 /// </summary>
 /// <param name="service">Accounts and sessions.</param>
 [IpcMainPlugin]
-public sealed class OpenDataPlugin(OpenApiService service) : IpcPlugin
+public sealed class OpenDataPlugin(OpenApiService service)
 {
     /// <summary>Issues a login code for the calling mini program and the signed-in user.</summary>
     /// <param name="request">The request.</param>

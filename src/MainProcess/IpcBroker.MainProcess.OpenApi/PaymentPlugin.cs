@@ -29,7 +29,7 @@ namespace IpcBroker.MainProcess.OpenApi;
 /// <param name="service">Accounts and the store.</param>
 /// <param name="provider">The host's payment provider.</param>
 [IpcMainPlugin]
-public sealed class PaymentPlugin(OpenApiService service, IPaymentProvider provider) : IpcPlugin
+public sealed class PaymentPlugin(OpenApiService service, IPaymentProvider provider)
 {
     private const int MaxOrderIdLength = 64;
 

@@ -10,7 +10,7 @@ namespace IpcBroker.MainProcess.Demo;
 /// <param name="transcript">Where each call is reported.</param>
 /// <param name="account">Who is signed in, and their profile.</param>
 [IpcMainPlugin]
-public sealed class UserDataPlugin(DemoTranscript transcript, MiniAppProxy account) : IpcPlugin
+public sealed class UserDataPlugin(DemoTranscript transcript, MiniAppProxy account)
 {
     /// <summary>Answers with <c>userId</c>, <c>nickName</c> and <c>avatarUrl</c>, or Denied when nobody is signed in.</summary>
     /// <param name="request">The mini program's request; its caller is set by the broker from the session.</param>

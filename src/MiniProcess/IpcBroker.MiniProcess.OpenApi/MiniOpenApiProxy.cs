@@ -28,9 +28,9 @@ public abstract class MiniOpenApiProxy
     /// <param name="context">The mini program.</param>
     /// <param name="cancellationToken">Fires at the call's deadline.</param>
     /// <returns>The code, or null when there is none.</returns>
-    public virtual async Task<string?> GetHostAuthCodeAsync(MiniAppContext context, CancellationToken cancellationToken)
+    public virtual async Task<string?> GetHostAuthCodeAsync(MiniAppContext context, CancellationToken cancellationToken = default)
     {
-        IpcResult result = await context.Main.CallMainProcessPluginAsync(OpenApiEvents.GetAuthCode, null, new IpcCallOptions { CancellationToken = cancellationToken }).ConfigureAwait(false);
+        IpcResult result = await context.Main.CallMainProcessPluginAsync(OpenApiEvents.GetAuthCode, null, cancellationToken: cancellationToken).ConfigureAwait(false);
         return result.IsSuccess ? result.Data.GetString(OpenApiEvents.AuthCodeKey) : null;
     }
 
@@ -47,7 +47,7 @@ public abstract class MiniOpenApiProxy
     /// <param name="parameters">The mini program's parameters.</param>
     /// <param name="cancellationToken">Fires at the call's deadline.</param>
     /// <returns>The result.</returns>
-    public virtual Task<OpenApiResult> LoginAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken) =>
+    public virtual Task<OpenApiResult> LoginAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken = default) =>
         Task.FromResult(NotImplemented("login"));
 
     /// <summary><c>wx.getUserInfo</c> in the SDK's callback form; finish with <see cref="AsyncResult.OnReceiveResult"/>. It has no default implementation: until the host overrides one of the two forms, the mini program gets errno NotImplemented.</summary>
@@ -63,7 +63,7 @@ public abstract class MiniOpenApiProxy
     /// <param name="parameters">The mini program's parameters.</param>
     /// <param name="cancellationToken">Fires at the call's deadline.</param>
     /// <returns>The result.</returns>
-    public virtual Task<OpenApiResult> GetUserInfoAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken) =>
+    public virtual Task<OpenApiResult> GetUserInfoAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken = default) =>
         Task.FromResult(NotImplemented("getUserInfo"));
 
     /// <summary><c>wx.getUserProfile</c> in the SDK's callback form; finish with <see cref="AsyncResult.OnReceiveResult"/>. It has no default implementation: until the host overrides one of the two forms, the mini program gets errno NotImplemented.</summary>
@@ -79,7 +79,7 @@ public abstract class MiniOpenApiProxy
     /// <param name="parameters">The mini program's parameters.</param>
     /// <param name="cancellationToken">Fires at the call's deadline.</param>
     /// <returns>The result.</returns>
-    public virtual Task<OpenApiResult> GetUserProfileAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken) =>
+    public virtual Task<OpenApiResult> GetUserProfileAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken = default) =>
         Task.FromResult(NotImplemented("getUserProfile"));
 
     /// <summary><c>wx.getPhoneNumber</c> in the SDK's callback form; finish with <see cref="AsyncResult.OnReceiveResult"/>. It has a default implementation, used at API levels V2 and V3 (V1 calls this method).</summary>
@@ -95,7 +95,7 @@ public abstract class MiniOpenApiProxy
     /// <param name="parameters">The mini program's parameters.</param>
     /// <param name="cancellationToken">Fires at the call's deadline.</param>
     /// <returns>The result.</returns>
-    public virtual Task<OpenApiResult> GetPhoneNumberAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken) =>
+    public virtual Task<OpenApiResult> GetPhoneNumberAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken = default) =>
         Task.FromResult(NotImplemented("getPhoneNumber"));
 
     /// <summary><c>wx.requestPayment</c> in the SDK's callback form; finish with <see cref="AsyncResult.OnReceiveResult"/>. It has no default implementation: until the host overrides one of the two forms, the mini program gets errno NotImplemented.</summary>
@@ -111,7 +111,7 @@ public abstract class MiniOpenApiProxy
     /// <param name="parameters">The mini program's parameters.</param>
     /// <param name="cancellationToken">Fires at the call's deadline.</param>
     /// <returns>The result.</returns>
-    public virtual Task<OpenApiResult> RequestPaymentAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken) =>
+    public virtual Task<OpenApiResult> RequestPaymentAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken = default) =>
         Task.FromResult(NotImplemented("requestPayment"));
 
     /// <summary><c>wx.requestMidasPaymentGameItem</c> in the SDK's callback form; finish with <see cref="AsyncResult.OnReceiveResult"/>. It has no default implementation: until the host overrides one of the two forms, the mini program gets errno NotImplemented.</summary>
@@ -127,7 +127,7 @@ public abstract class MiniOpenApiProxy
     /// <param name="parameters">The mini program's parameters.</param>
     /// <param name="cancellationToken">Fires at the call's deadline.</param>
     /// <returns>The result.</returns>
-    public virtual Task<OpenApiResult> RequestMidasPaymentGameItemAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken) =>
+    public virtual Task<OpenApiResult> RequestMidasPaymentGameItemAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken = default) =>
         Task.FromResult(NotImplemented("requestMidasPaymentGameItem"));
 
     /// <summary><c>wx.checkSession</c> in the SDK's callback form; finish with <see cref="AsyncResult.OnReceiveResult"/>. It has a default implementation, used at API levels V2 and V3 (V1 calls this method).</summary>
@@ -143,7 +143,7 @@ public abstract class MiniOpenApiProxy
     /// <param name="parameters">The mini program's parameters.</param>
     /// <param name="cancellationToken">Fires at the call's deadline.</param>
     /// <returns>The result.</returns>
-    public virtual Task<OpenApiResult> CheckSessionAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken) =>
+    public virtual Task<OpenApiResult> CheckSessionAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken = default) =>
         Task.FromResult(NotImplemented("checkSession"));
 
     /// <summary><c>wx.getEmail</c> in the SDK's callback form; finish with <see cref="AsyncResult.OnReceiveResult"/>. It has a default implementation, used at API levels V2 and V3 (V1 calls this method).</summary>
@@ -159,7 +159,7 @@ public abstract class MiniOpenApiProxy
     /// <param name="parameters">The mini program's parameters.</param>
     /// <param name="cancellationToken">Fires at the call's deadline.</param>
     /// <returns>The result.</returns>
-    public virtual Task<OpenApiResult> GetEmailAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken) =>
+    public virtual Task<OpenApiResult> GetEmailAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken = default) =>
         Task.FromResult(NotImplemented("getEmail"));
 
     /// <summary><c>wx.chooseAvatar</c> in the SDK's callback form; finish with <see cref="AsyncResult.OnReceiveResult"/>. It has a default implementation, used at API levels V2 and V3 (V1 calls this method).</summary>
@@ -175,7 +175,7 @@ public abstract class MiniOpenApiProxy
     /// <param name="parameters">The mini program's parameters.</param>
     /// <param name="cancellationToken">Fires at the call's deadline.</param>
     /// <returns>The result.</returns>
-    public virtual Task<OpenApiResult> ChooseAvatarAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken) =>
+    public virtual Task<OpenApiResult> ChooseAvatarAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken = default) =>
         Task.FromResult(NotImplemented("chooseAvatar"));
 
     /// <summary><c>wx.getNickName</c> in the SDK's callback form; finish with <see cref="AsyncResult.OnReceiveResult"/>. It has a default implementation, used at API levels V2 and V3 (V1 calls this method).</summary>
@@ -191,7 +191,7 @@ public abstract class MiniOpenApiProxy
     /// <param name="parameters">The mini program's parameters.</param>
     /// <param name="cancellationToken">Fires at the call's deadline.</param>
     /// <returns>The result.</returns>
-    public virtual Task<OpenApiResult> GetNickNameAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken) =>
+    public virtual Task<OpenApiResult> GetNickNameAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken = default) =>
         Task.FromResult(NotImplemented("getNickName"));
 
     /// <summary><c>wx.requestVirtualPayment</c> in the SDK's callback form; finish with <see cref="AsyncResult.OnReceiveResult"/>. It has no default implementation: until the host overrides one of the two forms, the mini program gets errno NotImplemented.</summary>
@@ -207,7 +207,7 @@ public abstract class MiniOpenApiProxy
     /// <param name="parameters">The mini program's parameters.</param>
     /// <param name="cancellationToken">Fires at the call's deadline.</param>
     /// <returns>The result.</returns>
-    public virtual Task<OpenApiResult> RequestVirtualPaymentAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken) =>
+    public virtual Task<OpenApiResult> RequestVirtualPaymentAsync(MiniAppContext context, JsonObject parameters, CancellationToken cancellationToken = default) =>
         Task.FromResult(NotImplemented("requestVirtualPayment"));
 
     /// <summary>The answer of an API the host has not implemented.</summary>

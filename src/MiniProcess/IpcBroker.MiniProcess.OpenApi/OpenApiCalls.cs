@@ -8,7 +8,7 @@ internal static class OpenApiCalls
     /// <summary>Calls <paramref name="eventId"/>; on failure returns the errno the main process gave, or HostUnavailable with the IPC reason.</summary>
     public static async Task<(Bundle? Data, OpenApiResult? Failure)> CallAsync(MiniAppContext context, string eventId, Bundle request, CancellationToken cancellationToken)
     {
-        IpcResult result = await context.Main.CallMainProcessPluginAsync(eventId, request, new IpcCallOptions { CancellationToken = cancellationToken }).ConfigureAwait(false);
+        IpcResult result = await context.Main.CallMainProcessPluginAsync(eventId, request, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (result.IsSuccess)
         {
             return (result.Data, null);

@@ -43,8 +43,9 @@ public sealed class OpenApiDispatcher(MiniOpenApiProxy proxy, ILogger? logger = 
     /// <param name="context">The mini program.</param>
     /// <param name="api">The API's name, with or without <c>wx.</c>.</param>
     /// <param name="parametersJson">A JSON object, or null for none.</param>
+    /// <param name="cancellationToken">Cancels the call: the implementation's token fires and the result is an error with <see cref="OpenApiErrno.Canceled"/>.</param>
     /// <returns><c>{"success": bool, "data": {...}}</c>.</returns>
-    public async Task<string> InvokeJsonAsync(MiniAppContext context, string api, string? parametersJson)
+    public async Task<string> InvokeJsonAsync(MiniAppContext context, string api, string? parametersJson, CancellationToken cancellationToken = default)
     {
         JsonObject parameters;
         try
@@ -56,15 +57,19 @@ public sealed class OpenApiDispatcher(MiniOpenApiProxy proxy, ILogger? logger = 
             return OpenApiResult.Error(OpenApiErrno.BadParameters, $"The parameters of {api} are not a JSON object: {ex.Message}").ToJson();
         }
 
-        return (await this.InvokeAsync(context, api, parameters).ConfigureAwait(false)).ToJson();
+        return (await this.InvokeAsync(context, api, parameters, cancellationToken).ConfigureAwait(false)).ToJson();
     }
 
     /// <summary>Calls an API.</summary>
     /// <param name="context">The mini program.</param>
     /// <param name="api">The API's name, with or without <c>wx.</c>.</param>
     /// <param name="parameters">Its parameters.</param>
+    /// <param name="cancellationToken">
+    /// Cancels the call: the implementation's token (<see cref="AsyncResult.CancellationToken"/>) fires and the result is
+    /// at once an error with <see cref="OpenApiErrno.Canceled"/>; a token cancelled before the call runs no implementation.
+    /// </param>
     /// <returns>The result; never faults.</returns>
-    public async Task<OpenApiResult> InvokeAsync(MiniAppContext context, string api, JsonObject parameters)
+    public async Task<OpenApiResult> InvokeAsync(MiniAppContext context, string api, JsonObject parameters, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
         string name = api.StartsWith("wx.", StringComparison.Ordinal) ? api[3..] : api;
@@ -73,7 +78,13 @@ public sealed class OpenApiDispatcher(MiniOpenApiProxy proxy, ILogger? logger = 
             return OpenApiResult.Error(OpenApiErrno.UnknownApi, $"Unknown API '{api}'. Known: {string.Join(", ", Apis.Keys.Select(k => "wx." + k))}.");
         }
 
-        using var deadline = new CancellationTokenSource(this.timeout);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Canceled(name);
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(this.timeout);
         var result = new AsyncResult(name, this.logger, deadline.Token);
         try
         {
@@ -97,12 +108,18 @@ public sealed class OpenApiDispatcher(MiniOpenApiProxy proxy, ILogger? logger = 
         {
             return await result.Completion.WaitAsync(deadline.Token).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Canceled(name);
+        }
         catch (OperationCanceledException)
         {
             OpenApiLog.NoResult(this.logger, name, (long)this.timeout.TotalMilliseconds);
             return OpenApiResult.Error(OpenApiErrno.Timeout, $"wx.{name} gave no result within {this.timeout.TotalMilliseconds:0} ms.");
         }
     }
+
+    private static OpenApiResult Canceled(string name) => OpenApiResult.Error(OpenApiErrno.Canceled, $"wx.{name} was canceled.");
 
     private sealed record Entry(CallbackForm Invoke, Func<MiniOpenApiProxy, MiniAppContext, JsonObject, ApiLevel, CancellationToken, Task<OpenApiResult>>? Default);
 }

@@ -11,7 +11,7 @@ namespace IpcBroker.MiniProcess.OpenApi;
 /// <param name="proxy">The host's proxy.</param>
 /// <param name="loggerFactory">Where the dispatcher logs.</param>
 [IpcMiniPlugin]
-public sealed class OpenApiPlugin(MiniProcessClientAccessor accessor, MiniOpenApiProxy proxy, ILoggerFactory loggerFactory) : IpcPlugin
+public sealed class OpenApiPlugin(MiniProcessClientAccessor accessor, MiniOpenApiProxy proxy, ILoggerFactory loggerFactory)
 {
     private readonly OpenApiDispatcher dispatcher = new(proxy, loggerFactory.CreateLogger("IpcBroker.MiniProcess.OpenApi"));
 
@@ -22,7 +22,7 @@ public sealed class OpenApiPlugin(MiniProcessClientAccessor accessor, MiniOpenAp
     public async Task<Bundle> InvokeAsync(IpcRequest request)
     {
         MiniProcessClient client = await accessor.Client.ConfigureAwait(false);
-        string result = await this.dispatcher.InvokeJsonAsync(MiniAppContext.Of(client), request.Data.GetString("api", string.Empty), request.Data.GetString("params")).ConfigureAwait(false);
+        string result = await this.dispatcher.InvokeJsonAsync(MiniAppContext.Of(client), request.Data.GetString("api", string.Empty), request.Data.GetString("params"), request.CancellationToken).ConfigureAwait(false);
         return new Bundle().PutString("result", result);
     }
 }

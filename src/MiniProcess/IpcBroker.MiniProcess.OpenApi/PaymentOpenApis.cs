@@ -15,7 +15,7 @@ public static class PaymentOpenApis
     /// <param name="parameters">The mini program's parameters (orderId, amount…).</param>
     /// <param name="cancellationToken">Fires at the call's deadline; the payment itself goes on in the main process.</param>
     /// <returns><c>{orderId, state, providerRef}</c>, or errno PaymentFailed, OrderConflict, BadParameters, NotLoggedIn, HostUnavailable.</returns>
-    public static async Task<OpenApiResult> PayAsync(MiniAppContext context, PaymentKind kind, JsonObject parameters, CancellationToken cancellationToken)
+    public static async Task<OpenApiResult> PayAsync(MiniAppContext context, PaymentKind kind, JsonObject parameters, CancellationToken cancellationToken = default)
     {
         if (parameters["orderId"] is not JsonValue orderId || orderId.GetValueKind() != System.Text.Json.JsonValueKind.String)
         {
@@ -34,7 +34,7 @@ public static class PaymentOpenApis
     /// <param name="orderId">The order id.</param>
     /// <param name="cancellationToken">Fires at the call's deadline.</param>
     /// <returns><c>{orderId, state}</c> with state <c>none</c>, <c>Pending</c>, <c>Paid</c> or <c>Failed</c>.</returns>
-    public static async Task<OpenApiResult> QueryAsync(MiniAppContext context, string orderId, CancellationToken cancellationToken) =>
+    public static async Task<OpenApiResult> QueryAsync(MiniAppContext context, string orderId, CancellationToken cancellationToken = default) =>
         Describe(await OpenApiCalls.CallAsync(context, OpenApiEvents.PayQuery, new Bundle().PutString("orderId", orderId), cancellationToken).ConfigureAwait(false));
 
     private static OpenApiResult Describe((Bundle? Data, OpenApiResult? Failure) answer) => answer.Failure ?? OpenApiResult.Ok(new JsonObject

@@ -9,7 +9,7 @@ namespace IpcBroker.MiniProcess.Samples;
 /// </summary>
 /// <param name="launch">The launch call's outcome.</param>
 [IpcMiniPlugin]
-public sealed class AppInfoPlugin(LaunchState launch) : IpcPlugin
+public sealed class AppInfoPlugin(LaunchState launch)
 {
     /// <summary>Answers <see cref="WellKnownEvents.GetAppInfo"/>.</summary>
     /// <param name="request">The host's request.</param>

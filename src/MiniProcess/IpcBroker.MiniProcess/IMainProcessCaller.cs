@@ -7,6 +7,7 @@ public interface IMainProcessCaller
     /// <param name="eventId">The event name.</param>
     /// <param name="request">The request bundle.</param>
     /// <param name="options">Deadline and cancellation.</param>
-    /// <returns>The outcome; never faults.</returns>
-    Task<IpcResult> CallMainProcessPluginAsync(string eventId, Bundle? request, IpcCallOptions? options = null);
+    /// <param name="cancellationToken">Cancels the call, as <see cref="IpcCallOptions.CancellationToken"/> does; either cancels it.</param>
+    /// <returns>The outcome; never faults. A cancelled call completes with <see cref="IpcErrorCode.Canceled"/>.</returns>
+    Task<IpcResult> CallMainProcessPluginAsync(string eventId, Bundle? request, IpcCallOptions? options = null, CancellationToken cancellationToken = default);
 }

@@ -129,9 +129,10 @@ public sealed class MiniProcessClient : IMainProcessCaller, IAsyncDisposable
     /// <param name="eventId">The event name.</param>
     /// <param name="request">The request bundle; null sends an empty one.</param>
     /// <param name="options">Deadline and cancellation, or null.</param>
-    /// <returns>The outcome; the task never faults.</returns>
-    public Task<IpcResult> CallMainProcessPluginAsync(string eventId, Bundle? request, IpcCallOptions? options = null) =>
-        this.connection.CallAsync(eventId, request, options);
+    /// <param name="cancellationToken">Cancels the call, as <see cref="IpcCallOptions.CancellationToken"/> does; either cancels it.</param>
+    /// <returns>The outcome; the task never faults. A cancelled call completes at once with <see cref="IpcErrorCode.Canceled"/>.</returns>
+    public Task<IpcResult> CallMainProcessPluginAsync(string eventId, Bundle? request, IpcCallOptions? options = null, CancellationToken cancellationToken = default) =>
+        this.connection.CallAsync(eventId, request, options, cancellationToken);
 
     /// <summary>Calls a main-process plugin in the SDK's callback form (<c>callMainProcessPlugin(eventId, request, callback)</c>).</summary>
     /// <param name="eventId">The event name.</param>

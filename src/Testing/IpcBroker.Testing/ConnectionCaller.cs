@@ -7,5 +7,5 @@ namespace IpcBroker.Testing;
 internal sealed class ConnectionCaller(IpcConnection connection) : IMainProcessCaller
 {
     /// <inheritdoc/>
-    public Task<IpcResult> CallMainProcessPluginAsync(string eventId, Bundle? request, IpcCallOptions? options = null) => connection.CallAsync(eventId, request, options);
+    public Task<IpcResult> CallMainProcessPluginAsync(string eventId, Bundle? request, IpcCallOptions? options = null, CancellationToken cancellationToken = default) => connection.CallAsync(eventId, request, options, cancellationToken);
 }

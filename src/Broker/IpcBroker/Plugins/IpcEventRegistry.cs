@@ -46,9 +46,13 @@ public sealed class IpcEventRegistry
     }
 
     /// <summary>Registers every <see cref="IpcEventAttribute"/> method of <paramref name="plugin"/>.</summary>
-    /// <param name="plugin">The plugin.</param>
-    /// <exception cref="InvalidOperationException">When the plugin is marked for the other side or not at all, a method has an unsupported signature, or an event already has a handler.</exception>
-    public void Register(IpcPlugin plugin)
+    /// <param name="plugin">
+    /// The plugin: an instance of a class marked with this side's attribute (<see cref="IpcMainPluginAttribute"/> or
+    /// <see cref="IpcMiniPluginAttribute"/>), which is its only mark.
+    /// </param>
+    /// <exception cref="IpcConfigurationException">When the plugin's class is marked for the other side, for both or not at all, has no <see cref="IpcEventAttribute"/> method, or one with an unsupported signature; the message names the class.</exception>
+    /// <exception cref="InvalidOperationException">When an event already has a handler.</exception>
+    public void Register(object plugin)
     {
         ArgumentNullException.ThrowIfNull(plugin);
         Type type = plugin.GetType();
@@ -62,12 +66,12 @@ public sealed class IpcEventRegistry
         };
         if (marked is null)
         {
-            throw new InvalidOperationException($"Plugin {type.FullName} must be marked with exactly one of [IpcMainPlugin] or [IpcMiniPlugin].");
+            throw new IpcConfigurationException($"Plugin {type.FullName} must be marked with exactly one of [IpcMainPlugin] or [IpcMiniPlugin] (the side it serves).");
         }
 
         if (marked != this.Side)
         {
-            throw new InvalidOperationException($"Plugin {type.FullName} is marked for the {marked} side and cannot be registered on the {this.Side} side.");
+            throw new IpcConfigurationException($"Plugin {type.FullName} is marked for the {marked} side and cannot be registered on the {this.Side} side.");
         }
 
         var found = new List<IpcEventHandler>();
@@ -81,7 +85,7 @@ public sealed class IpcEventRegistry
 
         if (found.Count == 0)
         {
-            throw new InvalidOperationException($"Plugin {type.FullName} has no method marked [IpcEvent].");
+            throw new IpcConfigurationException($"Plugin {type.FullName} has no method marked [IpcEvent].");
         }
 
         foreach (IpcEventHandler handler in found)
@@ -133,13 +137,13 @@ public sealed class IpcEventRegistry
         }
     }
 
-    private static IpcEventHandler CreateHandler(IpcPlugin plugin, MethodInfo method, IpcEventAttribute attribute)
+    private static IpcEventHandler CreateHandler(object plugin, MethodInfo method, IpcEventAttribute attribute)
     {
         string source = $"{method.DeclaringType?.FullName}.{method.Name}";
         ParameterInfo[] parameters = method.GetParameters();
         if (parameters.Length != 1 || parameters[0].ParameterType != typeof(IpcRequest) || method.IsGenericMethodDefinition)
         {
-            throw new InvalidOperationException($"{source} must take exactly one IpcRequest parameter.");
+            throw new IpcConfigurationException($"{source} must take exactly one IpcRequest parameter.");
         }
 
         Func<IpcRequest, Task> invoke = method.ReturnType switch
@@ -148,7 +152,7 @@ public sealed class IpcEventRegistry
             Type t when t == typeof(Task) => method.CreateDelegate<Func<IpcRequest, Task>>(plugin),
             Type t when t == typeof(Task<Bundle>) => AnswerWithResult(method.CreateDelegate<Func<IpcRequest, Task<Bundle>>>(plugin)),
             Type t when t == typeof(Bundle) => AnswerWithResult(Wrap(method.CreateDelegate<Func<IpcRequest, Bundle>>(plugin))),
-            _ => throw new InvalidOperationException($"{source} must return void, Task, Bundle or Task<Bundle>, not {method.ReturnType.Name}."),
+            _ => throw new IpcConfigurationException($"{source} must return void, Task, Bundle or Task<Bundle>, not {method.ReturnType.Name}."),
         };
         TimeSpan? timeout = attribute.TimeoutMilliseconds > 0 ? TimeSpan.FromMilliseconds(attribute.TimeoutMilliseconds) : null;
         return new IpcEventHandler(attribute.EventId, invoke, timeout, attribute.Description, source);

@@ -82,4 +82,7 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 2042, Level = LogLevel.Warning, Message = "{Key} pid {Pid} has exited, but its scratch directory {Directory} could not be removed: {Reason}.")]
     internal static partial void SandboxCleanupFailed(ILogger logger, MiniAppKey key, int pid, string directory, string reason);
+
+    [LoggerMessage(EventId = 2084, Level = LogLevel.Warning, Message = "The {What}, which its caller stopped waiting for, failed.")]
+    internal static partial void AbandonedWorkFailed(ILogger logger, Exception exception, string what);
 }

@@ -51,6 +51,7 @@ public sealed class MiniAppHost : IAsyncDisposable
     private string? userId;
     private long epoch;
     private bool disposed;
+    private Task? disposal;
 
     private MiniAppHost(IpcEventRegistry registry, MiniAppHostOptions options, ILoggerFactory loggerFactory, IMiniProcessTransport transport)
     {
@@ -235,9 +236,20 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <see cref="IpcErrorCode.LoggedOut"/>, every launch not yet connected is revoked (its secret admits no one, its start
     /// fails), every process is stopped, and the user is signed out. Returns once every process has exited.
     /// </summary>
+    /// <param name="cancellationToken">
+    /// Cancels the wait only (<see cref="OperationCanceledException"/>): the logout is done all the same, even with a token
+    /// already cancelled — the sessions and launches are revoked and the user signed out before this returns, and the
+    /// processes are stopped and the logout participants run in the background, each process within its own deadline
+    /// (<see cref="MiniAppHostOptions.ShutdownTimeout"/>, then the kill).
+    /// </param>
     /// <returns>A task that completes when nothing of the session is left.</returns>
     /// <exception cref="TimeoutException">When a killed process was not reaped in time; the logout participants ran all the same.</exception>
-    public async Task LogoutAsync()
+    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> was cancelled before the logout completed.</exception>
+    public Task LogoutAsync(CancellationToken cancellationToken = default) =>
+        this.AwaitUnlessCanceledAsync(this.LogoutCoreAsync(), "logout", cancellationToken);
+
+    /// <summary>Logs the user out, whoever waits for it; everything up to its first await runs before it returns.</summary>
+    private async Task LogoutCoreAsync()
     {
         CancellationTokenSource revoked;
         List<MiniAppSession> victims;
@@ -360,9 +372,13 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <param name="eventId">The event name.</param>
     /// <param name="request">The request bundle; null sends an empty one.</param>
     /// <param name="callOptions">Deadline and cancellation, or null.</param>
-    /// <returns>The outcome; never faults. <see cref="IpcErrorCode.ProcessNotRunning"/> when the mini program has no process.</returns>
-    public Task<IpcResult> CallMiniProcessPluginAsync(string appId, string eventId, Bundle? request, IpcCallOptions? callOptions = null) =>
-        this.CallCoreAsync(this.Find(appId, null), appId, eventId, request, callOptions);
+    /// <param name="cancellationToken">Cancels the call, as <see cref="IpcCallOptions.CancellationToken"/> does; either cancels it.</param>
+    /// <returns>
+    /// The outcome; never faults. <see cref="IpcErrorCode.ProcessNotRunning"/> when the mini program has no process;
+    /// <see cref="IpcErrorCode.Canceled"/> at once when a token is cancelled.
+    /// </returns>
+    public Task<IpcResult> CallMiniProcessPluginAsync(string appId, string eventId, Bundle? request, IpcCallOptions? callOptions = null, CancellationToken cancellationToken = default) =>
+        this.CallCoreAsync(this.Find(appId, null), appId, eventId, request, callOptions, cancellationToken);
 
     /// <summary>Calls a plugin in one build of a mini program and awaits its one outcome.</summary>
     /// <param name="appId">The mini program.</param>
@@ -370,9 +386,10 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <param name="eventId">The event name.</param>
     /// <param name="request">The request bundle; null sends an empty one.</param>
     /// <param name="callOptions">Deadline and cancellation, or null.</param>
-    /// <returns>The outcome; never faults.</returns>
-    public Task<IpcResult> CallMiniProcessPluginAsync(string appId, MiniAppVerType verType, string eventId, Bundle? request, IpcCallOptions? callOptions = null) =>
-        this.CallCoreAsync(this.Find(appId, verType), appId, eventId, request, callOptions);
+    /// <param name="cancellationToken">Cancels the call, as <see cref="IpcCallOptions.CancellationToken"/> does; either cancels it.</param>
+    /// <returns>The outcome; never faults. <see cref="IpcErrorCode.Canceled"/> at once when a token is cancelled.</returns>
+    public Task<IpcResult> CallMiniProcessPluginAsync(string appId, MiniAppVerType verType, string eventId, Bundle? request, IpcCallOptions? callOptions = null, CancellationToken cancellationToken = default) =>
+        this.CallCoreAsync(this.Find(appId, verType), appId, eventId, request, callOptions, cancellationToken);
 
     /// <summary>Calls a mini-process plugin in the SDK's callback form (<c>callMiniProcessPlugin(appId, eventId, request, callback)</c>).</summary>
     /// <param name="appId">The mini program; its release build if running, else its most recently used build.</param>
@@ -402,8 +419,18 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <summary>Stops a mini program and its process (<c>stopMiniApp</c>): its pending calls fail with a reason; returns once the process has exited.</summary>
     /// <param name="appId">The mini program.</param>
     /// <param name="verType">Its build; null stops every build of <paramref name="appId"/>.</param>
+    /// <param name="cancellationToken">
+    /// Cancels the wait only (<see cref="OperationCanceledException"/>): the stop is begun all the same, even with a token
+    /// already cancelled, and completes in the background within its own deadline (<see cref="MiniAppHostOptions.ShutdownTimeout"/>,
+    /// then the kill), so no process is left running because a caller stopped waiting.
+    /// </param>
     /// <returns>Whether anything was running.</returns>
-    public async Task<bool> StopMiniAppAsync(string appId, MiniAppVerType? verType = null)
+    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> was cancelled before the stop completed.</exception>
+    public Task<bool> StopMiniAppAsync(string appId, MiniAppVerType? verType = null, CancellationToken cancellationToken = default) =>
+        this.AwaitUnlessCanceledAsync(this.StopMiniAppCoreAsync(appId, verType), "stop of " + appId, cancellationToken);
+
+    /// <summary>Stops every build of <paramref name="appId"/> that <paramref name="verType"/> matches, whoever waits for it.</summary>
+    private async Task<bool> StopMiniAppCoreAsync(string appId, MiniAppVerType? verType)
     {
         bool Matches(MiniAppKey key) => key.AppId == appId && (verType is null || key.VerType == verType);
 
@@ -430,8 +457,18 @@ public sealed class MiniAppHost : IAsyncDisposable
     }
 
     /// <summary>Stops every mini program and process (<c>stopAllMiniApp</c>); returns once every process has exited.</summary>
+    /// <param name="cancellationToken">
+    /// Cancels the wait only (<see cref="OperationCanceledException"/>): the stop is begun all the same, even with a token
+    /// already cancelled, and completes in the background within its own deadline (<see cref="MiniAppHostOptions.ShutdownTimeout"/>,
+    /// then the kill), so no process is left running because a caller stopped waiting.
+    /// </param>
     /// <returns>A task that completes when nothing is left running.</returns>
-    public async Task StopAllMiniAppAsync()
+    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> was cancelled before the stop completed.</exception>
+    public Task StopAllMiniAppAsync(CancellationToken cancellationToken = default) =>
+        this.AwaitUnlessCanceledAsync(this.StopAllMiniAppCoreAsync(), "stop of every mini program", cancellationToken);
+
+    /// <summary>Stops every mini program and process, whoever waits for it.</summary>
+    private async Task StopAllMiniAppCoreAsync()
     {
         List<Task<MiniAppSession>> inFlight;
         lock (this.gate)
@@ -451,23 +488,45 @@ public sealed class MiniAppHost : IAsyncDisposable
         await this.StopAsync(victims, all, IpcErrorCode.PeerDisconnected, "every mini program was stopped").ConfigureAwait(false);
     }
 
-    /// <inheritdoc/>
+    /// <summary>Stops every mini program, closes the pipe and removes its directory; returns once all of it is done.</summary>
+    /// <returns>A task that completes when the host is gone.</returns>
+    /// <remarks>
+    /// Disposal happens once: a second call, even while the first is still under way, does nothing more and completes when
+    /// the first has (so whoever disposes, the processes have ended when it returns).
+    /// </remarks>
     public async ValueTask DisposeAsync()
     {
+        TaskCompletionSource? mine = null;
+        Task disposal;
         lock (this.gate)
         {
-            if (this.disposed)
+            if (this.disposal is null)
             {
-                return;
+                mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                this.disposal = mine.Task;
+                this.disposed = true;
+                this.slots.Signal();
             }
 
-            this.disposed = true;
-            this.slots.Signal();
+            disposal = this.disposal;
         }
 
-        // Starts still waiting for a connection fail once the transport is gone.
-        await this.transport.DisposeAsync().ConfigureAwait(false);
-        await this.StopAllMiniAppAsync().ConfigureAwait(false);
+        if (mine is null)
+        {
+            await disposal.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await this.DisposeCoreAsync().ConfigureAwait(false);
+            mine.SetResult();
+        }
+        catch (Exception ex)
+        {
+            mine.SetException(ex);
+            throw;
+        }
     }
 
     /// <summary>Checks the settings every host needs, whatever its transport.</summary>
@@ -479,6 +538,50 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
 
         options.Policy.Validate();
+    }
+
+    /// <summary>Does the disposal, once.</summary>
+    private async Task DisposeCoreAsync()
+    {
+        // Starts still waiting for a connection fail once the transport is gone (it removes the socket too).
+        await this.transport.DisposeAsync().ConfigureAwait(false);
+        await this.StopAllMiniAppCoreAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Awaits <paramref name="work"/> (a stop or a logout, which goes on whoever waits for it) until it completes or
+    /// <paramref name="cancellationToken"/> is cancelled; a failure of work no one waits for any more is logged.
+    /// </summary>
+    private async Task<T> AwaitUnlessCanceledAsync<T>(Task<T> work, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await work.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !work.IsCompleted)
+        {
+            _ = work.ContinueWith(
+                static (done, state) =>
+                {
+                    (ILogger logger, string what) = ((ILogger, string))state!;
+                    HostLog.AbandonedWorkFailed(logger, done.Exception!.GetBaseException(), what);
+                },
+                (this.logger, what),
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            throw;
+        }
+    }
+
+    /// <inheritdoc cref="AwaitUnlessCanceledAsync{T}(Task{T}, string, CancellationToken)"/>
+    private Task AwaitUnlessCanceledAsync(Task work, string what, CancellationToken cancellationToken) =>
+        this.AwaitUnlessCanceledAsync(ReturnTrueAsync(work), what, cancellationToken);
+
+    private static async Task<bool> ReturnTrueAsync(Task work)
+    {
+        await work.ConfigureAwait(false);
+        return true;
     }
 
     private static async Task WhenAllIgnoringFailuresAsync(IEnumerable<Task> tasks)
@@ -789,15 +892,20 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
     }
 
-    private Task<IpcResult> CallCoreAsync(MiniAppSession? session, string appId, string eventId, Bundle? request, IpcCallOptions? callOptions)
+    private Task<IpcResult> CallCoreAsync(MiniAppSession? session, string appId, string eventId, Bundle? request, IpcCallOptions? callOptions, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested || callOptions?.CancellationToken.IsCancellationRequested == true)
+        {
+            return Task.FromResult(IpcResult.Failure(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled before it was sent."));
+        }
+
         if (session is null || session.State != MiniAppState.Running)
         {
             return Task.FromResult(IpcResult.Failure(IpcErrorCode.ProcessNotRunning, $"The mini program '{appId}' has no running process."));
         }
 
         session.Touch();
-        return session.Connection.CallAsync(eventId, request, callOptions);
+        return session.Connection.CallAsync(eventId, request, callOptions, cancellationToken);
     }
 
     /// <summary>When a session's connection closes without the host asking (the mini process dropped it), its process goes too.</summary>
