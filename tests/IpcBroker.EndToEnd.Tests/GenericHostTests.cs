@@ -98,7 +98,7 @@ public class GenericHostTests(ITestOutputHelper output) : HostTestBase(output)
 
     /// <summary>A main-side plugin that takes a service from the container.</summary>
     [IpcMainPlugin]
-    public sealed class GreetingPlugin(Greeting greeting) : IpcPlugin
+    public sealed class GreetingPlugin(Greeting greeting)
     {
         [IpcEvent(GreetEvent)]
         public Bundle Greet(IpcRequest request) => new Bundle().PutString("greeting", $"{greeting.Text}, {request.Caller.AppId}");

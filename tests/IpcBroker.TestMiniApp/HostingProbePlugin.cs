@@ -7,7 +7,7 @@ namespace IpcBroker.TestMiniApp;
 
 /// <summary>Says what the mini process's Generic Host made of its configuration, environment and logging.</summary>
 [IpcMiniPlugin]
-public sealed class HostingProbePlugin(IConfiguration configuration, IHostEnvironment environment, ILoggerFactory loggers) : IpcPlugin
+public sealed class HostingProbePlugin(IConfiguration configuration, IHostEnvironment environment, ILoggerFactory loggers)
 {
     /// <summary>
     /// Answers <c>marker</c> (the setting <c>TestMini:Marker</c>), <c>contentRoot</c>, <c>environment</c>,

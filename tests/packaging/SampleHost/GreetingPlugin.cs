@@ -5,7 +5,7 @@ namespace SampleHost;
 
 /// <summary>The sample main plugin: greets the calling mini program by its appId.</summary>
 [IpcMainPlugin]
-public sealed class GreetingPlugin : IpcPlugin
+public sealed class GreetingPlugin
 {
     /// <summary>The event a mini program calls.</summary>
     public const string Greet = "SAMPLE_GREET";
