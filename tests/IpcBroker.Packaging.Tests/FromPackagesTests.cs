@@ -80,7 +80,9 @@ public sealed class FromPackagesTests : TestBase
         await this.RunOkAsync(ChildProcess.Dotnet, ["tool", "install", "--tool-path", tools, "--add-source", feed, "IpcBroker.Tool", "--version", this.version], this.work, TimeSpan.FromMinutes(2));
         string ipcbroker = Path.Combine(tools, "ipcbroker");
         ChildProcess.Result help = await this.RunOkAsync(ipcbroker, ["--help"], this.work, TimeSpan.FromMinutes(1));
-        Assert.Contains("Verbs:", help.Output, StringComparison.Ordinal);
+        Assert.Contains("serve", help.Output, StringComparison.Ordinal);
+        ChildProcess.Result toolVersion = await this.RunOkAsync(ipcbroker, ["--version"], this.work, TimeSpan.FromMinutes(1));
+        Assert.Equal(this.version, toolVersion.Output.Trim());
         ChildProcess.Result demo = await this.RunOkAsync(ipcbroker, ["demo"], this.work, TimeSpan.FromMinutes(2));
         Assert.Contains("done: every outcome as expected", demo.Output, StringComparison.Ordinal);
 
