@@ -98,6 +98,31 @@ public abstract class HostTestBase : TestBase, IAsyncLifetime
         }
     }
 
+    /// <summary>Kills, by id, every process of <paramref name="pids"/> still running, and waits for each to exit.</summary>
+    /// <param name="pids">The processes a test started.</param>
+    /// <param name="output">Where each kill is reported.</param>
+    /// <returns>A task that completes when they are gone.</returns>
+    internal static async Task KillLeftoversAsync(IEnumerable<int> pids, ITestOutputHelper output)
+    {
+        foreach (int pid in pids.Distinct())
+        {
+            try
+            {
+                using Process process = Process.GetProcessById(pid);
+                if (!process.HasExited)
+                {
+                    output.WriteLine($"cleanup: killing leftover pid {pid}");
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync(CancellationToken.None).WaitAsync(UnexpectedTimeout);
+                }
+            }
+            catch (ArgumentException)
+            {
+                // Gone already.
+            }
+        }
+    }
+
     private TaskCompletionSource<MiniProcessExitedEventArgs> ExitSignal(int pid) =>
         this.exitSignals.GetOrAdd(pid, _ => new TaskCompletionSource<MiniProcessExitedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously));
 
@@ -115,22 +140,6 @@ public abstract class HostTestBase : TestBase, IAsyncLifetime
             pids = [.. this.startedPids];
         }
 
-        foreach (int pid in pids)
-        {
-            try
-            {
-                using Process process = Process.GetProcessById(pid);
-                if (!process.HasExited)
-                {
-                    this.Output.WriteLine($"cleanup: killing leftover pid {pid}");
-                    process.Kill(entireProcessTree: true);
-                    await process.WaitForExitAsync(CancellationToken.None).WaitAsync(UnexpectedTimeout);
-                }
-            }
-            catch (ArgumentException)
-            {
-                // Gone already.
-            }
-        }
+        await KillLeftoversAsync(pids, this.Output);
     }
 }

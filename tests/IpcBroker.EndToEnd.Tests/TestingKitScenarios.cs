@@ -206,24 +206,5 @@ public sealed class ProcessTestingKitTests(ITestOutputHelper output) : TestingKi
     public Task InitializeAsync() => Task.CompletedTask;
 
     /// <summary>Whatever the broker did, every process this test started ends here, by id.</summary>
-    public async Task DisposeAsync()
-    {
-        foreach (int pid in this.startedPids.Distinct())
-        {
-            try
-            {
-                using Process process = Process.GetProcessById(pid);
-                if (!process.HasExited)
-                {
-                    this.Output.WriteLine($"cleanup: killing leftover pid {pid}");
-                    process.Kill(entireProcessTree: true);
-                    await process.WaitForExitAsync(CancellationToken.None).WaitAsync(UnexpectedTimeout);
-                }
-            }
-            catch (ArgumentException)
-            {
-                // Gone already.
-            }
-        }
-    }
+    public Task DisposeAsync() => HostTestBase.KillLeftoversAsync(this.startedPids, this.Output);
 }
