@@ -9,14 +9,17 @@
 # It builds in the repository itself (Debug, the same obj/ as `dotnet build`): do not run it while another build of the
 # same tree runs.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"  # physical: MSBuild reports physical paths
 cd "$root"
 
 mapfile -t dirs < <(find src -name PublicAPI.Shipped.txt -printf '%h\n' | LC_ALL=C sort)
 if [ "${#dirs[@]}" -eq 0 ]; then echo "update-public-api: no PublicAPI.Shipped.txt under src/" >&2; exit 1; fi
 
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+backup="$(mktemp -d)"
+trap 'rm -rf "$log" "$backup"' EXIT
+for d in "${dirs[@]}"; do mkdir -p "$backup/$d" && cp "$d/PublicAPI.Unshipped.txt" "$backup/$d/"; done
+restore() { for d in "${dirs[@]}"; do cp "$backup/$d/PublicAPI.Unshipped.txt" "$d/"; done; }
 
 # Emptied files are newer than the last compile, so every library compiles again and reports its whole surface once.
 for d in "${dirs[@]}"; do printf '#nullable enable\n' > "$d/PublicAPI.Unshipped.txt"; done
@@ -25,7 +28,8 @@ for d in "${dirs[@]}"; do
   project="$(ls "$d"/*.csproj)"
   if ! dotnet build "$project" -nologo -v:q -clp:NoSummary -p:TreatWarningsAsErrors=false -p:WarningsAsErrors= >>"$log" 2>&1; then
     cat "$log" >&2
-    echo "update-public-api: the build of $project failed (above); the Unshipped files are left empty." >&2
+    restore
+    echo "update-public-api: the build of $project failed (above); the Unshipped files are as they were." >&2
     exit 1
   fi
 done

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Compression;
 using System.Reflection;
 using System.Xml.Linq;
 using IpcBroker.Tests;
@@ -56,6 +57,7 @@ public sealed class FromPackagesTests : TestBase
         Assert.Equal(
             PackageIds.Select(id => $"{id}.{this.version}.nupkg").Order(StringComparer.Ordinal),
             Directory.GetFiles(feed).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        AssertSiblingDependenciesArePinned(feed, this.version);
 
         this.WriteNuGetConfig(user, feed);
         string[] version = [$"-p:IpcBrokerVersion={this.version}"];
@@ -70,6 +72,10 @@ public sealed class FromPackagesTests : TestBase
         Assert.Contains("OK host -> mini SAMPLE_ECHO", host.Output, StringComparison.Ordinal);
         Assert.Contains("OK mini -> host SAMPLE_GREET answered 'hello mini from the host'", host.Output, StringComparison.Ordinal);
         Assert.Contains("ALL OK", host.Output, StringComparison.Ordinal);
+
+        // A host app that turns generated assembly info off would get no default mini executable: its build says so.
+        ChildProcess.Result noInfo = await ChildProcess.RunAsync(ChildProcess.Dotnet, ["build", "SampleHost/SampleHost.csproj", "-nologo", "-p:GenerateAssemblyInfo=false", "-o", Path.Combine(this.work, "no-info"), .. version], user, TimeSpan.FromMinutes(4), this.compilerServerId, this.TimeoutToken);
+        Assert.True(noInfo.ExitCode != 0 && noInfo.Output.Contains("GenerateAssemblyInfo=false", StringComparison.Ordinal), noInfo.ToString());
 
         // (c): a plugin author's tests on the testing kit, in memory.
         ChildProcess.Result kit = await this.RunOkAsync(ChildProcess.Dotnet, ["test", "SamplePlugin.Tests/SamplePlugin.Tests.csproj", "-nologo", .. version], user, TimeSpan.FromMinutes(4));
@@ -87,6 +93,32 @@ public sealed class FromPackagesTests : TestBase
         Assert.Contains("done: every outcome as expected", demo.Output, StringComparison.Ordinal);
 
         this.Output.WriteLine($"from the packages alone: {clock.Elapsed.TotalSeconds:F0} s in all");
+    }
+
+    /// <summary>
+    /// Each package depends on the other IpcBroker packages at exactly its own version ([v], not >= v): they use one
+    /// another's internals, so a mix of versions must fail at restore, not at run time.
+    /// </summary>
+    private static void AssertSiblingDependenciesArePinned(string feed, string version)
+    {
+        int pinned = 0;
+        foreach (string package in Directory.GetFiles(feed, "*.nupkg"))
+        {
+            using ZipArchive zip = ZipFile.OpenRead(package);
+            ZipArchiveEntry nuspec = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
+            using Stream stream = nuspec.Open();
+            foreach (XElement dependency in XDocument.Load(stream).Descendants().Where(e => e.Name.LocalName == "dependency"))
+            {
+                string id = (string?)dependency.Attribute("id") ?? string.Empty;
+                if (id.StartsWith("IpcBroker", StringComparison.Ordinal))
+                {
+                    Assert.True($"[{version}]" == (string?)dependency.Attribute("version"), $"{Path.GetFileName(package)} depends on {id} {(string?)dependency.Attribute("version")}, not exactly [{version}]");
+                    pinned++;
+                }
+            }
+        }
+
+        Assert.True(pinned > 0, "no package depends on another IpcBroker package");
     }
 
     public override void Dispose()

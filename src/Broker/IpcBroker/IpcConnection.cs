@@ -42,7 +42,7 @@ namespace IpcBroker;
 public sealed class IpcConnection : IAsyncDisposable
 {
     /// <summary>The JSON-RPC method both parties serve.</summary>
-    public const string CallMethod = "ipc.call";
+    internal const string CallMethod = "ipc.call";
 
     /// <summary>The MessagePack options of every JSON-RPC message on the wire (internal for the fuzz targets).</summary>
     internal static readonly MessagePackSerializerOptions SerializerOptions = MessagePackSerializerOptions.Standard
@@ -81,17 +81,17 @@ public sealed class IpcConnection : IAsyncDisposable
     /// of it (125 KiB); a sender that assumes a smaller window (nerdbank-streams for JavaScript: 100 KiB) stalls for
     /// good before the first acknowledgement.
     /// </remarks>
-    public const long ChannelZeroReceiveWindow = 50 * 20 * 1024;
+    internal const long ChannelZeroReceiveWindow = 50 * 20 * 1024;
 
     /// <summary>The receive window a payload channel is accepted with, in bytes (1,024,000; it travels in the Accept frame).</summary>
-    public const long PayloadChannelReceiveWindow = 50 * 20 * 1024;
+    internal const long PayloadChannelReceiveWindow = 50 * 20 * 1024;
 
     /// <summary>
     /// The most a payload channel offered and not yet accepted can make this side buffer, in bytes (61,440: three
     /// multiplexer frames). Well-behaved senders send nothing before acceptance; this bounds what a hostile one can leave
     /// unclaimed to <see cref="IpcConnectionOptions.MaxUnclaimedChannels"/> times this.
     /// </summary>
-    public const long UnclaimedChannelWindow = 3 * 20 * 1024;
+    internal const long UnclaimedChannelWindow = 3 * 20 * 1024;
 
     /// <summary>The options payload channels are accepted with.</summary>
     internal static readonly MultiplexingStream.ChannelOptions PayloadChannelOptions = new() { ChannelReceivingWindowSize = PayloadChannelReceiveWindow };

@@ -13,5 +13,5 @@ public sealed class MiniProcessClientAccessor
 
     /// <summary>Sets the client; later calls are ignored.</summary>
     /// <param name="value">The connected client.</param>
-    public void Set(MiniProcessClient value) => this.client.TrySetResult(value);
+    internal void Set(MiniProcessClient value) => this.client.TrySetResult(value);
 }
