@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using IpcBroker.TestMiniApp;
 
@@ -213,6 +214,8 @@ public sealed class CommandLineTests : HostTestBase
     [InlineData("{\"max\": 0}", "'max' must be a whole number of at least 1, not 0")]
     [InlineData("{\"user\": 7}", "'user' must be a non-empty string")]
     [InlineData("[]", "is not a JSON object")]
+    [InlineData("{\"mini\": \"a\\u0000b\"}", "'mini' is not a valid path: it holds a NUL character")]
+    [InlineData("{\"mini\": \"x\", \"user\": \"u\", \"mini\": \"y\"}", "has 'mini' more than once")]
     public async Task ABadConfigFileIsOneLineNamingWhatIsWrong(string json, string expected)
     {
         string config = Path.Combine(this.root, "bad.json");
@@ -222,6 +225,35 @@ public sealed class CommandLineTests : HostTestBase
 
         Assert.Equal((2, string.Empty), (code, stdout));
         Assert.Equal($"error: the config file '{config}'{(expected.StartsWith('\'') ? ": " : " ")}{expected}", stderr.Trim());
+    }
+
+    [Theory]
+    [InlineData("directory", "is a directory")]
+    [InlineData("fifo", "is not a regular file but a FIFO")]
+    [InlineData("/dev/zero", "is not a regular file but a character device")]
+    [InlineData("large", "is larger than 64 KiB")]
+    public async Task AConfigFileThatIsNotASmallRegularFileIsRefusedInOneLine(string kind, string expected)
+    {
+        // A FIFO nobody writes to would block a plain read for ever, and /dev/zero would be read until out of memory.
+        string config = kind switch
+        {
+            "directory" => this.root,
+            "fifo" => Path.Combine(this.root, "config.fifo"),
+            "large" => Path.Combine(this.root, "large.json"),
+            _ => kind,
+        };
+        if (kind == "fifo")
+        {
+            Assert.Equal(0, MakeFifo(config, 0b110_000_000));
+        }
+        else if (kind == "large")
+        {
+            await File.WriteAllTextAsync(config, "{\"user\": \"u-1\"}" + new string(' ', 64 * 1024), this.TimeoutToken);
+        }
+
+        (int code, string stdout, string stderr) = await this.RunAsync("serve", "--config", config);
+
+        Assert.Equal((2, string.Empty, $"error: the config file '{config}' {expected}"), (code, stdout, stderr.Trim()));
     }
 
     [Fact]
@@ -253,6 +285,9 @@ public sealed class CommandLineTests : HostTestBase
     [InlineData("error: --max must be a whole number of at least 1, not 'many'", "serve", "--max", "many")]
     [InlineData("error: unknown option '--verr' (did you mean '--ver'?); run 'ipcbroker open --help' for the list", "open", "wx-a", "--verr", "develop")]
     [InlineData("error: unknown verb 'serv' (did you mean 'serve'?); run with --help for the list", "serv")]
+    [InlineData("error: unknown verb 'sevre' (did you mean 'serve'?); run with --help for the list", "sevre")]
+    [InlineData("error: unknown verb 'stpo' (did you mean 'stop'?); run with --help for the list", "stpo")]
+    [InlineData("error: unknown verb 'lsit' (did you mean 'list'?); run with --help for the list", "lsit")]
     [InlineData("error: unexpected argument 'extra'; run 'ipcbroker list --help' for the list", "list", "extra")]
     [InlineData("error: the mini program '/proc/ipcb-none' does not exist: --mini takes a .dll or a native executable", "serve", "--mini", "/proc/ipcb-none")]
     [InlineData("error: the mini program '/proc' is a directory: --mini takes a .dll or a native executable", "serve", "--mini", "/proc")]
@@ -364,4 +399,7 @@ public sealed class CommandLineTests : HostTestBase
         this.Output.WriteLine($"$ {string.Join(' ', args)} -> {process.ExitCode}\n{await stdout}{await stderr}");
         return (process.ExitCode, await stdout, await stderr);
     }
+
+    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int MakeFifo([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);
 }

@@ -5,7 +5,7 @@ namespace IpcBroker.Packaging.Tests;
 
 /// <summary>
 /// Runs one command to its end with a deadline of its own, collecting its output; a command still running at the
-/// deadline (or when the test is cancelled) is killed by its pid, with its children.
+/// deadline (or when the test is cancelled) is killed, with its children.
 /// </summary>
 internal static class ChildProcess
 {
@@ -20,9 +20,11 @@ internal static class ChildProcess
     internal static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
     /// <summary>Runs <paramref name="fileName"/> in <paramref name="workingDirectory"/> until it exits or <paramref name="deadline"/> passes.</summary>
+    // tempDirectory: the child's TMPDIR, inside the test's own work directory, so whatever a killed child leaves in its
+    // temp directory (a demo's data directory, a host's sandbox and pipe directories) goes with the work directory.
     // compilerServerId: the pipe name of a compiler server of the test's own, which the children's builds share (a cold
     // compiler per project would double the test's time); EndCompilerServers ends it by its pid.
-    internal static async Task<Result> RunAsync(string fileName, IEnumerable<string> arguments, string workingDirectory, TimeSpan deadline, string compilerServerId, CancellationToken cancellationToken)
+    internal static async Task<Result> RunAsync(string fileName, IEnumerable<string> arguments, string workingDirectory, string tempDirectory, TimeSpan deadline, string compilerServerId, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -49,6 +51,7 @@ internal static class ChildProcess
         start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
         start.Environment["UseSharedCompilation"] = "true";
         start.Environment["SharedCompilationId"] = compilerServerId;
+        start.Environment["TMPDIR"] = tempDirectory;
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
@@ -75,7 +78,9 @@ internal static class ChildProcess
         }
         finally
         {
-            EndById(process.Id);
+            // Through this Process object, which still holds the child: once it has exited and been reaped its pid may
+            // already be another, unrelated process's, so a look-up by pid could kill a stranger's tree.
+            EndIfRunning(process);
         }
 
         // The exit has been seen (or the process killed): the output readers end with the pipes, bounded all the same.
@@ -96,8 +101,25 @@ internal static class ChildProcess
         }
     }
 
-    /// <summary>Ends, by pid, every compiler server started for <paramref name="compilerServerId"/> (its command line names the pipe).</summary>
+    /// <summary>
+    /// Ends, by pid, every compiler server started for <paramref name="compilerServerId"/> (its command line names the
+    /// pipe), and removes the pipe's socket file.
+    /// </summary>
     internal static void EndCompilerServers(string compilerServerId)
+    {
+        // The build tools put the compiler server's Unix socket in /tmp itself, whatever TMPDIR says (a short path for
+        // the socket's length limit); a killed server leaves it behind.
+        try
+        {
+            EndCompilerServerProcesses(compilerServerId);
+        }
+        finally
+        {
+            File.Delete(Path.Combine("/tmp", compilerServerId));
+        }
+    }
+
+    private static void EndCompilerServerProcesses(string compilerServerId)
     {
         foreach (string dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -124,6 +146,22 @@ internal static class ChildProcess
             {
                 EndById(pid);
             }
+        }
+    }
+
+    /// <summary>Kills <paramref name="process"/>, a child this test started, and its children, unless it has exited.</summary>
+    private static void EndIfRunning(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Exited between the check and the kill.
         }
     }
 

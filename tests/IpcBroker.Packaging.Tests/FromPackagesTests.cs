@@ -208,7 +208,8 @@ public sealed class FromPackagesTests : TestBase
 
     private async Task<ChildProcess.Result> RunOkAsync(string fileName, string[] arguments, string workingDirectory, TimeSpan deadline)
     {
-        ChildProcess.Result result = await ChildProcess.RunAsync(fileName, arguments, workingDirectory, deadline, this.compilerServerId, this.TimeoutToken);
+        string temp = Directory.CreateDirectory(Path.Combine(this.work, "tmp")).FullName;
+        ChildProcess.Result result = await ChildProcess.RunAsync(fileName, arguments, workingDirectory, temp, deadline, this.compilerServerId, this.TimeoutToken);
         this.Output.WriteLine(result.ToString());
         Assert.True(result.ExitCode == 0, result.ToString());
         return result;

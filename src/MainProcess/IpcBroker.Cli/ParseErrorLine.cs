@@ -52,9 +52,14 @@ internal static class ParseErrorLine
         .Select(c => c.Name)
         .FirstOrDefault();
 
-    /// <summary>The Levenshtein distance: the fewest single-character insertions, deletions and substitutions from one to the other.</summary>
+    /// <summary>
+    /// The optimal string alignment distance: the fewest single-character insertions, deletions, substitutions and swaps
+    /// of two adjacent characters from one to the other (<c>sevre</c> is one edit from <c>serve</c>, not two).
+    /// </summary>
     private static int Distance(string a, string b)
     {
+        // Three rows: the swap looks two rows back.
+        int[] beforePrevious = new int[b.Length + 1];
         int[] previous = [.. Enumerable.Range(0, b.Length + 1)];
         int[] current = new int[b.Length + 1];
         for (int i = 1; i <= a.Length; i++)
@@ -63,9 +68,13 @@ internal static class ParseErrorLine
             for (int j = 1; j <= b.Length; j++)
             {
                 current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    current[j] = Math.Min(current[j], beforePrevious[j - 2] + 1);
+                }
             }
 
-            (previous, current) = (current, previous);
+            (beforePrevious, previous, current) = (previous, current, beforePrevious);
         }
 
         return previous[b.Length];

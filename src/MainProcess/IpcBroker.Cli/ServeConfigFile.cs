@@ -17,23 +17,28 @@ namespace IpcBroker.MainProcess.Cli;
 /// </code>
 /// Every member is optional; an option given on the command line overrides the file's. A relative path is relative to
 /// the file's directory, so a config file and what it names can move together. An unknown member is an error naming it
-/// (a misspelt setting must not be ignored silently).
+/// (a misspelt setting must not be ignored silently), and so is a member given twice. The file must be a regular file of
+/// at most <see cref="MaxBytes"/> bytes: a FIFO, a device or a directory is refused before anything is read from it.
 /// </remarks>
 internal static class ServeConfigFile
 {
     /// <summary>The members a config file may hold.</summary>
     public static readonly IReadOnlyList<string> Names = ["mini", "data", "user", "max", "policy"];
 
+    /// <summary>The largest config file read, in bytes (64 KiB): a few settings need far less.</summary>
+    public const int MaxBytes = 64 * 1024;
+
     /// <summary>Reads and checks the settings in <paramref name="path"/>.</summary>
     /// <param name="path">The file.</param>
     /// <returns>The settings it gives; those it does not give are null.</returns>
-    /// <exception cref="CliException">When the file cannot be read, is not a JSON object, holds an unknown member or a value of the wrong kind.</exception>
+    /// <exception cref="CliException">When the file cannot be read, is not a small regular file, is not a JSON object, holds an unknown or repeated member or a value of the wrong kind.</exception>
     public static ServeSettings Read(string path)
     {
         JsonElement root;
         try
         {
-            using JsonDocument document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            byte[] bytes = SmallRegularFile.Read(path, MaxBytes, "the config file");
+            using JsonDocument document = JsonDocument.Parse(bytes.AsMemory(bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
             root = document.RootElement.Clone();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
@@ -46,6 +51,13 @@ internal static class ServeConfigFile
             throw new CliException($"the config file '{path}' is not a JSON object");
         }
 
+        // JsonDocument keeps every member of a name; TryGetProperty would take one of them silently.
+        string? repeated = root.EnumerateObject().GroupBy(p => p.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key;
+        if (repeated is not null)
+        {
+            throw new CliException($"the config file '{path}' has '{repeated}' more than once");
+        }
+
         string[] unknown = [.. root.EnumerateObject().Select(p => p.Name).Where(n => !Names.Contains(n, StringComparer.Ordinal))];
         if (unknown.Length > 0)
         {
@@ -53,7 +65,24 @@ internal static class ServeConfigFile
         }
 
         string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        string? PathSetting(string name) => Text(name) is { } text ? Path.GetFullPath(text, directory) : null;
+        string? PathSetting(string name) => Text(name) switch
+        {
+            null => null,
+            { } text when text.Contains('\0', StringComparison.Ordinal) => throw new CliException($"the config file '{path}': '{name}' is not a valid path: it holds a NUL character"),
+            { } text => FullPath(name, text),
+        };
+        string FullPath(string name, string text)
+        {
+            try
+            {
+                return Path.GetFullPath(text, directory);
+            }
+            catch (Exception ex) when (ex is ArgumentException or PathTooLongException or NotSupportedException)
+            {
+                throw new CliException($"the config file '{path}': '{name}' is not a valid path: {ex.Message}");
+            }
+        }
+
         string? Text(string name) => !root.TryGetProperty(name, out JsonElement value) ? null
             : value.ValueKind == JsonValueKind.String && value.GetString()!.Length > 0 ? value.GetString()
             : throw new CliException($"the config file '{path}': '{name}' must be a non-empty string");
