@@ -50,6 +50,9 @@ public sealed class MiniAppHost : IAsyncDisposable
     private CancellationTokenSource startsRevoked = new();
     private string? userId;
     private long epoch;
+
+    /// <summary>Logouts begun and not yet through their participants; no user signs in meanwhile.</summary>
+    private int logoutsUnderWay;
     private bool disposed;
     private Task? disposal;
 
@@ -204,8 +207,10 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <summary>Signs a user in: the mini programs opened from now on use that user's sandbox directories.</summary>
     /// <param name="newUserId">The user's id.</param>
     /// <exception cref="InvalidOperationException">
-    /// When another user is signed in, or mini programs opened before (as a guest) are still running: log out or stop
-    /// them first, so that nothing of one session lives on into the next.
+    /// When another user is signed in, mini programs opened before (as a guest) are still running, or a logout is still under
+    /// way (its processes stopping or its participants running, even when its caller stopped waiting for it): log out or
+    /// stop them first, and await the logout, so that nothing of one session lives on into the next. Sign-in refuses rather
+    /// than waits, so that it stays synchronous.
     /// </exception>
     public void SignIn(string newUserId)
     {
@@ -220,6 +225,11 @@ public sealed class MiniAppHost : IAsyncDisposable
             if (this.userId is not null)
             {
                 throw new InvalidOperationException("Another user is signed in; call LogoutAsync first so that none of their mini programs lives on.");
+            }
+
+            if (this.logoutsUnderWay > 0)
+            {
+                throw new InvalidOperationException("The logout before is still under way (its mini processes stopping or its logout participants running); await LogoutAsync before a user signs in.");
             }
 
             if (!this.slots.IsEmpty)
@@ -260,6 +270,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             // Starts begun before this point see the new epoch and give up their process; no secret issued before is valid after.
             this.epoch++;
             this.userId = null;
+            this.logoutsUnderWay++;
             revoked = this.startsRevoked;
             this.startsRevoked = new CancellationTokenSource();
             this.slots.Signal();
@@ -279,8 +290,18 @@ public sealed class MiniAppHost : IAsyncDisposable
         {
             // Whatever became of the processes (one not reaped in time throws above), the session is revoked; a failure
             // above surfaces after this.
-            await this.RunLogoutParticipantsAsync().ConfigureAwait(false);
-            HostLog.LoggedOut(this.logger, victims.Count, inFlight.Count);
+            try
+            {
+                await this.RunLogoutParticipantsAsync().ConfigureAwait(false);
+                HostLog.LoggedOut(this.logger, victims.Count, inFlight.Count);
+            }
+            finally
+            {
+                lock (this.gate)
+                {
+                    this.logoutsUnderWay--;
+                }
+            }
         }
     }
 
