@@ -564,9 +564,24 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <summary>Does the disposal, once.</summary>
     private async Task DisposeCoreAsync()
     {
-        // Starts still waiting for a connection fail once the transport is gone (it removes the socket too).
-        await this.transport.DisposeAsync().ConfigureAwait(false);
-        await this.StopAllMiniAppCoreAsync().ConfigureAwait(false);
+        CancellationTokenSource revoked;
+        lock (this.gate)
+        {
+            revoked = this.startsRevoked;
+        }
+
+        // Outside the lock (cancelling runs the starts' callbacks inline): a start still connecting fails now.
+        await revoked.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            // Starts still waiting for a connection fail once the transport is gone (it removes the socket too).
+            await this.transport.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // Whatever became of the transport, no mini process outlives the host; a failure above surfaces after this.
+            await this.StopAllMiniAppCoreAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -814,7 +829,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             }
             catch (OperationCanceledException) when (revoked.IsCancellationRequested)
             {
-                throw new MiniAppStartException("The user logged out while the mini program was starting.");
+                throw new MiniAppStartException("The user logged out, or the host was disposed, while the mini program was starting.");
             }
 
             if (link.PeerUserId is { } uid)
