@@ -159,17 +159,16 @@ public sealed class MiniAppHost : IAsyncDisposable
             var transport = new PipeMiniProcessTransport(options, pipePath, loggerFactory);
             var host = new MiniAppHost(registry, options, loggerFactory, transport);
             transport.Start();
-            if (!OperatingSystem.IsWindows())
-            {
-                foreach (string stale in platform.RemoveStaleSocketDirectories(Path.GetDirectoryName(Path.GetDirectoryName(pipePath))!, DateTime.UtcNow))
-                {
-                    HostLog.RemovedStalePipeDirectory(host.logger, stale);
-                }
 
-                // Off the start path: a dead host's scratch directory can hold whatever its minis wrote. Bounded, and logged.
-                MiniProcessLauncher launcher = transport.Launcher;
-                _ = Task.Run(() => launcher.RemoveStaleLeftovers(DateTime.UtcNow, DateTime.UtcNow + ScratchDirectory.StaleSweepBudget));
+            // Which leftovers are stale, and how to remove them, is the platform's business.
+            foreach (string stale in platform.RemoveStaleSocketDirectories(Path.GetDirectoryName(Path.GetDirectoryName(pipePath))!, DateTime.UtcNow))
+            {
+                HostLog.RemovedStalePipeDirectory(host.logger, stale);
             }
+
+            // Off the start path: a dead host's scratch directory can hold whatever its minis wrote. Bounded, and logged.
+            MiniProcessLauncher launcher = transport.Launcher;
+            _ = Task.Run(() => launcher.RemoveStaleLeftovers(DateTime.UtcNow, DateTime.UtcNow + ScratchDirectory.StaleSweepBudget));
 
             return host;
         }
