@@ -32,17 +32,16 @@ public class GenericHostTests(ITestOutputHelper output) : HostTestBase(output)
         builder.Services.AddMiniAppHost(o => o.MaxPayloadBytesAcrossMiniProcesses = 64L * 1024 * 1024);
         using IHost app = builder.Build();
 
-        // Not started yet: the host does not exist, and saying so is the only answer.
-        InvalidOperationException early = Assert.Throws<InvalidOperationException>(() => app.Services.GetRequiredService<MiniAppHost>());
-        Assert.Contains("started with the app", early.Message);
-
         // Options from configuration and from the delegate, together.
         MiniAppHostOptions options = app.Services.GetRequiredService<IOptions<MiniAppHostOptions>>().Value;
         Assert.Equal((2, 0.5, TimeSpan.FromSeconds(4), 64L * 1024 * 1024), (options.MaxMiniProcesses, options.Sandbox.CpuLimit, options.ShutdownTimeout, options.MaxPayloadBytesAcrossMiniProcesses));
 
-        await app.StartAsync(this.TimeoutToken);
+        // Resolved before the app has started: the host starts then, and the app's start finds it running.
         MiniAppHost host = app.Services.GetRequiredService<MiniAppHost>();
+        Assert.True(File.Exists(host.PipePath));
+        await app.StartAsync(this.TimeoutToken);
         Assert.Same(host, app.Services.GetRequiredService<MiniAppHost>());
+        Assert.Same(host, app.Services.GetServices<IHostedService>().OfType<MiniAppHostService>().Single().Host);
         Assert.Equal(2, host.MaxMiniProcesses);
         Assert.Contains(host.Registry.Events, e => e.EventId == GreetEvent);
         Assert.Contains(this.Logs.Records, r => r.EventId == 2080 && r.Category == "IpcBroker.MainProcess.GenericHost");
@@ -93,6 +92,89 @@ public class GenericHostTests(ITestOutputHelper output) : HostTestBase(output)
         Assert.False(File.Exists(host.PipePath));
     }
 
+    /// <summary>The Generic Host builds every hosted service before starting any: one that takes the MiniAppHost in its constructor gets the running host.</summary>
+    [Fact]
+    public async Task AHostedServiceTakingMiniAppHostInItsConstructorGetsTheRunningHost()
+    {
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddMiniAppHost(o => o.MiniExecutablePath = TestMiniAppPath);
+        builder.Services.AddHostedService<TakesHostInConstructor>();
+        using IHost app = builder.Build();
+        await app.StartAsync(this.TimeoutToken);
+        MiniAppHost host = app.Services.GetServices<IHostedService>().OfType<TakesHostInConstructor>().Single().Host;
+        Assert.Same(host, app.Services.GetRequiredService<MiniAppHost>());
+        Assert.True(File.Exists(host.PipePath));
+
+        await app.StopAsync(this.TimeoutToken);
+        Assert.False(File.Exists(host.PipePath));
+    }
+
+    /// <summary>Resolved for the first time after the app has stopped, there is no host to give.</summary>
+    [Fact]
+    public async Task ResolvingTheHostForTheFirstTimeAfterTheAppStoppedThrows()
+    {
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddMiniAppHost(o => o.MiniExecutablePath = TestMiniAppPath);
+        using IHost app = builder.Build();
+        await app.StartAsync(this.TimeoutToken);
+        await app.StopAsync(this.TimeoutToken);
+
+        InvalidOperationException late = Assert.Throws<InvalidOperationException>(() => app.Services.GetRequiredService<MiniAppHost>());
+        Assert.Contains("stopped with the app", late.Message);
+    }
+
+    /// <summary>A hosted service added after AddMiniAppHost fails its start: .NET stops no hosted service, but disposing the app removes the host's socket.</summary>
+    [Fact]
+    public async Task WhenALaterHostedServiceFailsToStartDisposingTheAppRemovesTheHostsSocket()
+    {
+        string runtime = Directory.CreateTempSubdirectory("ipc-genhost-").FullName;
+        try
+        {
+            HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Services.AddMiniAppHost(o => { o.MiniExecutablePath = TestMiniAppPath; o.RuntimeDirectory = runtime; });
+            builder.Services.AddHostedService<FailsToStart>();
+            using (IHost app = builder.Build())
+            {
+                await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync(this.TimeoutToken));
+                Assert.NotEmpty(Directory.GetFiles(runtime, "*", SearchOption.AllDirectories));
+            }
+
+            Assert.Empty(Directory.GetFiles(runtime, "*", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            Directory.Delete(runtime, recursive: true);
+        }
+    }
+
+    /// <summary>When stopping the mini programs fails (a killed process not reaped in time), the app's stop still disposes the host.</summary>
+    [Fact]
+    public async Task WhenTheStopOfTheMiniProgramsFailsTheAppsStopStillDisposesTheHost()
+    {
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton(Options.Create(new MiniAppHostOptions
+        {
+            MiniExecutablePath = TestMiniAppPath,
+            ShutdownTimeout = TimeSpan.FromMilliseconds(300),
+            ReapTimeout = TimeSpan.Zero,
+        }));
+        builder.Services.AddMiniAppHost();
+        using IHost app = builder.Build();
+        await app.StartAsync(this.TimeoutToken);
+
+        // Not resolved from the container (which would dispose it): as an app that only uses the hosted service.
+        MiniAppHost host = app.Services.GetServices<IHostedService>().OfType<MiniAppHostService>().Single().Host;
+        MiniAppInfo info = await this.WithTimeoutAsync(host.StartMiniAppAsync("wx-stubborn", cancellationToken: this.TimeoutToken));
+        this.TrackPid(info.ProcessId);
+        await this.WithTimeoutAsync(host.CallMiniProcessPluginAsync("wx-stubborn", TestEvents.IgnoreShutdown, null));
+
+        // The app's stop waits for the host's disposal, whatever became of the mini programs' stop (which it reports).
+        Exception? stop = await Record.ExceptionAsync(() => app.StopAsync(this.TimeoutToken));
+        this.Output.WriteLine($"app.StopAsync threw {stop?.GetType().Name}: {stop?.Message}");
+        Assert.False(File.Exists(host.PipePath), "the host's socket is gone after the app's stop");
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => host.StartMiniAppAsync("wx-after-stop", cancellationToken: this.TimeoutToken));
+    }
+
     /// <summary>A dependency of <see cref="GreetingPlugin"/>, from the container.</summary>
     public sealed record Greeting(string Text);
 
@@ -102,6 +184,24 @@ public class GenericHostTests(ITestOutputHelper output) : HostTestBase(output)
     {
         [IpcEvent(GreetEvent)]
         public Bundle Greet(IpcRequest request) => new Bundle().PutString("greeting", $"{greeting.Text}, {request.Caller.AppId}");
+    }
+
+    /// <summary>A hosted service that takes the MiniAppHost in its constructor.</summary>
+    private sealed class TakesHostInConstructor(MiniAppHost host) : IHostedService
+    {
+        public MiniAppHost Host => host;
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>A hosted service whose start fails.</summary>
+    private sealed class FailsToStart : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => throw new InvalidOperationException("a later service fails to start");
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>A hosted service that resolves the MiniAppHost in its own StartAsync.</summary>

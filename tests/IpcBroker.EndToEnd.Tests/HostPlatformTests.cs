@@ -55,4 +55,53 @@ public sealed class HostPlatformTests(ITestOutputHelper output) : HostTestBase(o
             Assert.StartsWith(PipeLocation.DirectoryPrefix, Path.GetFileName(Path.GetDirectoryName(this.Host.PipePath)));
         }
     }
+
+    /// <summary>The host goes through its platform for the stale sweep at start and for its socket's removal at disposal.</summary>
+    [Fact]
+    public async Task TheHostRemovesItsSocketAndSweepsStaleOnesThroughThePlatform()
+    {
+        var platform = new RecordingPlatform(LinuxHostPlatform.Instance);
+        MiniAppHost host;
+        using (HostPlatform.PoseAs(platform))
+        {
+            host = this.StartHost();
+            Assert.Single(platform.Swept);
+            await this.WithTimeoutAsync(host.DisposeAsync().AsTask());
+        }
+
+        Assert.Equal([host.PipePath], platform.Deleted);
+        Assert.False(File.Exists(host.PipePath));
+    }
+
+    /// <summary>The Linux platform, recording the calls the host makes to it.</summary>
+    private sealed class RecordingPlatform(IHostPlatform inner) : IHostPlatform
+    {
+        public List<string> Deleted { get; } = [];
+
+        public List<string> Swept { get; } = [];
+
+        public string Name => inner.Name;
+
+        public void EnsureSupported() => inner.EnsureSupported();
+
+        public string CreatePrivateSocketPath(string? root) => inner.CreatePrivateSocketPath(root);
+
+        public void DeleteSocket(string socketPath)
+        {
+            lock (this.Deleted)
+            {
+                this.Deleted.Add(socketPath);
+            }
+
+            inner.DeleteSocket(socketPath);
+        }
+
+        public PeerCredentials ReadPeerCredentials(System.IO.Pipes.PipeStream pipe) => inner.ReadPeerCredentials(pipe);
+
+        public IReadOnlyList<string> RemoveStaleSocketDirectories(string root, DateTime now)
+        {
+            this.Swept.Add(root);
+            return inner.RemoveStaleSocketDirectories(root, now);
+        }
+    }
 }

@@ -550,6 +550,39 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
         Assert.Equal("alice", this.Host.UserId);
     }
 
+    /// <summary>
+    /// A logout whose wait was cancelled goes on; until its participants have run (revoking the open APIs' sessions), no user
+    /// may sign in, or they would run during the new user's session.
+    /// </summary>
+    [Fact]
+    public async Task NoUserSignsInWhileTheLogoutBeforeIsStillRunningItsParticipants()
+    {
+        this.StartHost();
+        this.Host.SignIn("alice");
+        MiniAppInfo info = await this.OpenAsync("wx-logout-race");
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var ran = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        this.Host.OnLogout(async () =>
+        {
+            await release.Task; // a slow participant: an fsync, a network revoke
+            ran.TrySetResult(this.Host.UserId);
+        });
+
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => this.Host.LogoutAsync(cancelled.Token));
+
+        // The processes are gone (the slot is left before the notice is raised), the participant not yet run.
+        await this.WaitForExitNoticeAsync(info.ProcessId);
+        Assert.Empty(this.Host.ProcessIds);
+        InvalidOperationException refused = Assert.Throws<InvalidOperationException>(() => this.Host.SignIn("bob"));
+        Assert.Contains("logout", refused.Message, StringComparison.OrdinalIgnoreCase);
+
+        release.SetResult();
+        Assert.Null(await this.WithTimeoutAsync(ran.Task));
+        Assert.Null(this.Host.UserId);
+    }
+
     [Fact]
     public async Task AStartUnderWayWhenTheUserLogsOutLeavesNothingBehind()
     {

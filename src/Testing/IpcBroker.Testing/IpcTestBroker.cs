@@ -98,11 +98,11 @@ public static class IpcTestBroker
             CancellableCall.RunAsync(o => this.Host.CallMiniProcessPluginAsync(appId, eventId, request, o), options, cancellationToken);
 
         public Task StopMiniAppAsync(string appId, CancellationToken cancellationToken = default) =>
-            this.Host.StopMiniAppAsync(appId).WaitAsync(cancellationToken);
+            this.Host.StopMiniAppAsync(appId, null, cancellationToken);
 
         public void SignIn(string userId) => this.Host.SignIn(userId);
 
-        public Task LogoutAsync(CancellationToken cancellationToken = default) => this.Host.LogoutAsync().WaitAsync(cancellationToken);
+        public Task LogoutAsync(CancellationToken cancellationToken = default) => this.Host.LogoutAsync(cancellationToken);
 
         public async ValueTask DisposeAsync()
         {

@@ -16,4 +16,7 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 2083, Level = LogLevel.Error, Message = "Stopping the MiniAppHost in the background failed.")]
     internal static partial void GenericHostStopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2085, Level = LogLevel.Warning, Message = "The MiniAppHost's hosted service was disposed without the app having stopped it (a hosted service failed to start?); stopping every mini process and disposing the host now.")]
+    internal static partial void GenericHostDisposedUnstopped(ILogger logger);
 }

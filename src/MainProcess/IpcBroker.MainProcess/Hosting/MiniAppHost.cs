@@ -1,3 +1,4 @@
+using System.Globalization;
 using IpcBroker.MainProcess.Hosting.Platform;
 using IpcBroker.MainProcess.Hosting.Sandbox;
 using IpcBroker.Plugins;
@@ -32,6 +33,16 @@ namespace IpcBroker.MainProcess.Hosting;
 /// </remarks>
 public sealed class MiniAppHost : IAsyncDisposable
 {
+    /// <summary>
+    /// The longest of the host's own timeouts (start, handshake, shutdown, reap) and of its connections' stall and idle
+    /// timeouts: ten minutes. A longer one is refused at start, since it is in practice a unit mistake (a bare "3" from
+    /// configuration is three days) that would leave a stop or a start hanging.
+    /// </summary>
+    internal static readonly TimeSpan MaxHostTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>The longest call timeout a host's connections may set (the default, the most and each event's): one day.</summary>
+    internal static readonly TimeSpan MaxCallTimeout = TimeSpan.FromDays(1);
+
     private readonly object gate = new();
     private readonly Dictionary<MiniAppKey, MiniAppSession> sessions = [];
     private readonly Dictionary<MiniAppKey, Task<MiniAppSession>> starting = [];
@@ -50,6 +61,9 @@ public sealed class MiniAppHost : IAsyncDisposable
     private CancellationTokenSource startsRevoked = new();
     private string? userId;
     private long epoch;
+
+    /// <summary>Logouts begun and not yet through their participants; no user signs in meanwhile.</summary>
+    private int logoutsUnderWay;
     private bool disposed;
     private Task? disposal;
 
@@ -131,7 +145,11 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <param name="options">Settings, or null for the defaults.</param>
     /// <param name="loggerFactory">Where to log, or null.</param>
     /// <returns>The listening host.</returns>
-    /// <exception cref="IpcConfigurationException">When the pipe path is too long, the mini executable is missing, the cap is below 1 or the policy is not valid (<see cref="MiniAppPolicy.Validate"/>).</exception>
+    /// <exception cref="IpcConfigurationException">
+    /// When the pipe path is too long, the mini executable is missing, the cap is below 1, a time span is not valid (each of the
+    /// host's timeouts and its connections' stall and idle timeouts must be positive and at most ten minutes, a call timeout
+    /// positive and at most one day) or the policy is not valid (<see cref="MiniAppPolicy.Validate"/>).
+    /// </exception>
     /// <exception cref="IOException">When a pipe already exists at the path (another host holds it).</exception>
     /// <exception cref="PlatformNotSupportedException">On a system the host has not been ported to (only Linux has a port), naming what is missing.</exception>
     public static MiniAppHost Start(IpcEventRegistry registry, MiniAppHostOptions? options = null, ILoggerFactory? loggerFactory = null)
@@ -146,9 +164,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         IHostPlatform platform = HostPlatform.Current;
         platform.EnsureSupported();
 
-        // A copy: the options' properties are settable (IOptions binds them), and the host must not see later changes.
-        options = options is null ? new MiniAppHostOptions() : options with { Sandbox = options.Sandbox with { } };
-        ValidateOptions(options);
+        options = CopyAndValidate(options);
         loggerFactory ??= NullLoggerFactory.Instance;
         string pipePath = platform.CreatePrivateSocketPath(options.RuntimeDirectory);
         try
@@ -156,17 +172,16 @@ public sealed class MiniAppHost : IAsyncDisposable
             var transport = new PipeMiniProcessTransport(options, pipePath, loggerFactory);
             var host = new MiniAppHost(registry, options, loggerFactory, transport);
             transport.Start();
-            if (!OperatingSystem.IsWindows())
-            {
-                foreach (string stale in platform.RemoveStaleSocketDirectories(Path.GetDirectoryName(Path.GetDirectoryName(pipePath))!, DateTime.UtcNow))
-                {
-                    HostLog.RemovedStalePipeDirectory(host.logger, stale);
-                }
 
-                // Off the start path: a dead host's scratch directory can hold whatever its minis wrote. Bounded, and logged.
-                MiniProcessLauncher launcher = transport.Launcher;
-                _ = Task.Run(() => launcher.RemoveStaleLeftovers(DateTime.UtcNow, DateTime.UtcNow + ScratchDirectory.StaleSweepBudget));
+            // Which leftovers are stale, and how to remove them, is the platform's business.
+            foreach (string stale in platform.RemoveStaleSocketDirectories(Path.GetDirectoryName(Path.GetDirectoryName(pipePath))!, DateTime.UtcNow))
+            {
+                HostLog.RemovedStalePipeDirectory(host.logger, stale);
             }
+
+            // Off the start path: a dead host's scratch directory can hold whatever its minis wrote. Bounded, and logged.
+            MiniProcessLauncher launcher = transport.Launcher;
+            _ = Task.Run(() => launcher.RemoveStaleLeftovers(DateTime.UtcNow, DateTime.UtcNow + ScratchDirectory.StaleSweepBudget));
 
             return host;
         }
@@ -186,7 +201,7 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <param name="loggerFactory">Where to log, or null.</param>
     /// <param name="transport">How mini processes are started and reached; the host disposes it.</param>
     /// <returns>The host.</returns>
-    /// <exception cref="IpcConfigurationException">When the cap is below 1 or the policy is not valid.</exception>
+    /// <exception cref="IpcConfigurationException">When the cap is below 1, a time span is not valid or the policy is not valid.</exception>
     internal static MiniAppHost StartWithTransport(IpcEventRegistry registry, MiniAppHostOptions? options, ILoggerFactory? loggerFactory, IMiniProcessTransport transport)
     {
         ArgumentNullException.ThrowIfNull(registry);
@@ -196,16 +211,17 @@ public sealed class MiniAppHost : IAsyncDisposable
             throw new ArgumentException("The host serves a main-side registry.", nameof(registry));
         }
 
-        options ??= new MiniAppHostOptions();
-        ValidateOptions(options);
+        options = CopyAndValidate(options);
         return new MiniAppHost(registry, options, loggerFactory ?? NullLoggerFactory.Instance, transport);
     }
 
     /// <summary>Signs a user in: the mini programs opened from now on use that user's sandbox directories.</summary>
     /// <param name="newUserId">The user's id.</param>
     /// <exception cref="InvalidOperationException">
-    /// When another user is signed in, or mini programs opened before (as a guest) are still running: log out or stop
-    /// them first, so that nothing of one session lives on into the next.
+    /// When another user is signed in, mini programs opened before (as a guest) are still running, or a logout is still under
+    /// way (its processes stopping or its participants running, even when its caller stopped waiting for it): log out or
+    /// stop them first, and await the logout, so that nothing of one session lives on into the next. Sign-in refuses rather
+    /// than waits, so that it stays synchronous.
     /// </exception>
     public void SignIn(string newUserId)
     {
@@ -220,6 +236,11 @@ public sealed class MiniAppHost : IAsyncDisposable
             if (this.userId is not null)
             {
                 throw new InvalidOperationException("Another user is signed in; call LogoutAsync first so that none of their mini programs lives on.");
+            }
+
+            if (this.logoutsUnderWay > 0)
+            {
+                throw new InvalidOperationException("The logout before is still under way (its mini processes stopping or its logout participants running); await LogoutAsync before a user signs in.");
             }
 
             if (!this.slots.IsEmpty)
@@ -260,6 +281,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             // Starts begun before this point see the new epoch and give up their process; no secret issued before is valid after.
             this.epoch++;
             this.userId = null;
+            this.logoutsUnderWay++;
             revoked = this.startsRevoked;
             this.startsRevoked = new CancellationTokenSource();
             this.slots.Signal();
@@ -279,8 +301,18 @@ public sealed class MiniAppHost : IAsyncDisposable
         {
             // Whatever became of the processes (one not reaped in time throws above), the session is revoked; a failure
             // above surfaces after this.
-            await this.RunLogoutParticipantsAsync().ConfigureAwait(false);
-            HostLog.LoggedOut(this.logger, victims.Count, inFlight.Count);
+            try
+            {
+                await this.RunLogoutParticipantsAsync().ConfigureAwait(false);
+                HostLog.LoggedOut(this.logger, victims.Count, inFlight.Count);
+            }
+            finally
+            {
+                lock (this.gate)
+                {
+                    this.logoutsUnderWay--;
+                }
+            }
         }
     }
 
@@ -529,6 +561,31 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Copies <paramref name="options"/> down to their collections (the properties are settable, for IOptions binding, and the
+    /// host must not see the caller's later changes), then checks the copy; every host, whatever its transport, comes here.
+    /// </summary>
+    private static MiniAppHostOptions CopyAndValidate(MiniAppHostOptions? options)
+    {
+        options = options is null ? new MiniAppHostOptions() : options with
+        {
+            Sandbox = options.Sandbox with
+            {
+                NetworkAppIds = new HashSet<string>(options.Sandbox.NetworkAppIds, (options.Sandbox.NetworkAppIds as HashSet<string>)?.Comparer ?? StringComparer.Ordinal),
+                ReadOnlyPaths = [.. options.Sandbox.ReadOnlyPaths],
+                ReadWritePaths = [.. options.Sandbox.ReadWritePaths],
+                Environment = CopyOf(options.Sandbox.Environment),
+            },
+            Connection = options.Connection with { EventTimeouts = CopyOf(options.Connection.EventTimeouts) },
+        };
+        ValidateOptions(options);
+        return options;
+    }
+
+    /// <summary>A copy of <paramref name="source"/> that keeps its comparer when it has one.</summary>
+    private static Dictionary<string, TValue> CopyOf<TValue>(IReadOnlyDictionary<string, TValue> source) =>
+        new(source, (source as Dictionary<string, TValue>)?.Comparer ?? StringComparer.Ordinal);
+
     /// <summary>Checks the settings every host needs, whatever its transport.</summary>
     private static void ValidateOptions(MiniAppHostOptions options)
     {
@@ -537,15 +594,59 @@ public sealed class MiniAppHost : IAsyncDisposable
             throw new IpcConfigurationException($"MaxMiniProcesses must be at least 1, not {options.MaxMiniProcesses}.");
         }
 
+        // Bound from configuration, "3" is three days and "-00:00:00.001" is infinite: a stop or a start would never end.
+        CheckTimeSpan(nameof(MiniAppHostOptions.StartTimeout), options.StartTimeout, MaxHostTimeout);
+        CheckTimeSpan(nameof(MiniAppHostOptions.HandshakeTimeout), options.HandshakeTimeout, MaxHostTimeout);
+        CheckTimeSpan(nameof(MiniAppHostOptions.ShutdownTimeout), options.ShutdownTimeout, MaxHostTimeout);
+        CheckTimeSpan(nameof(MiniAppHostOptions.ReapTimeout), options.ReapTimeout, MaxHostTimeout, zeroAllowed: true);
+        CheckTimeSpan(nameof(MiniAppHostOptions.ChildOutputRateWindow), options.ChildOutputRateWindow, TimeSpan.MaxValue);
+        IpcConnectionOptions connection = options.Connection;
+        CheckTimeSpan("Connection." + nameof(IpcConnectionOptions.StalledWriteTimeout), connection.StalledWriteTimeout, MaxHostTimeout);
+        CheckTimeSpan("Connection." + nameof(IpcConnectionOptions.UnclaimedChannelTimeout), connection.UnclaimedChannelTimeout, MaxHostTimeout);
+        CheckTimeSpan("Connection." + nameof(IpcConnectionOptions.PayloadChannelIdleTimeout), connection.PayloadChannelIdleTimeout, MaxHostTimeout);
+        CheckTimeSpan("Connection." + nameof(IpcConnectionOptions.FrameReadTimeout), connection.FrameReadTimeout, MaxHostTimeout);
+        CheckTimeSpan("Connection." + nameof(IpcConnectionOptions.DefaultCallTimeout), connection.DefaultCallTimeout, MaxCallTimeout);
+        CheckTimeSpan("Connection." + nameof(IpcConnectionOptions.MaxCallTimeout), connection.MaxCallTimeout, MaxCallTimeout);
+        foreach ((string eventId, TimeSpan timeout) in connection.EventTimeouts)
+        {
+            CheckTimeSpan($"Connection.{nameof(IpcConnectionOptions.EventTimeouts)}[{eventId}]", timeout, MaxCallTimeout);
+        }
+
         options.Policy.Validate();
+    }
+
+    /// <summary>Refuses a time span that is not positive (or zero, where allowed) or is more than <paramref name="max"/>.</summary>
+    private static void CheckTimeSpan(string name, TimeSpan value, TimeSpan max, bool zeroAllowed = false)
+    {
+        if (value < TimeSpan.Zero || (value == TimeSpan.Zero && !zeroAllowed) || value > max)
+        {
+            string range = zeroAllowed ? "from zero" : "more than zero";
+            string upTo = max == TimeSpan.MaxValue ? string.Empty : $" and at most {max.ToString("c", CultureInfo.InvariantCulture)}";
+            throw new IpcConfigurationException($"{name} must be {range}{upTo}, not {value.ToString("c", CultureInfo.InvariantCulture)} (an infinite timeout is -00:00:00.001, and a bare number is days).");
+        }
     }
 
     /// <summary>Does the disposal, once.</summary>
     private async Task DisposeCoreAsync()
     {
-        // Starts still waiting for a connection fail once the transport is gone (it removes the socket too).
-        await this.transport.DisposeAsync().ConfigureAwait(false);
-        await this.StopAllMiniAppCoreAsync().ConfigureAwait(false);
+        CancellationTokenSource revoked;
+        lock (this.gate)
+        {
+            revoked = this.startsRevoked;
+        }
+
+        // Outside the lock (cancelling runs the starts' callbacks inline): a start still connecting fails now.
+        await revoked.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            // Starts still waiting for a connection fail once the transport is gone (it removes the socket too).
+            await this.transport.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // Whatever became of the transport, no mini process outlives the host; a failure above surfaces after this.
+            await this.StopAllMiniAppCoreAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -793,7 +894,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             }
             catch (OperationCanceledException) when (revoked.IsCancellationRequested)
             {
-                throw new MiniAppStartException("The user logged out while the mini program was starting.");
+                throw new MiniAppStartException("The user logged out, or the host was disposed, while the mini program was starting.");
             }
 
             if (link.PeerUserId is { } uid)

@@ -52,13 +52,13 @@ public sealed record MiniAppHostOptions
     /// </summary>
     public long MaxPayloadBytesAcrossMiniProcesses { get; set; } = 256L * 1024 * 1024;
 
-    /// <summary>Gets or sets how long a mini program may take from its launch line to an accepted handshake (15 s).</summary>
+    /// <summary>Gets or sets how long a mini program may take from its launch line to an accepted handshake (15 s). Positive and at most ten minutes, or the host refuses to start.</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Gets or sets how long a connection may take to send its hello once connected (5 s); a silent connection is then closed.</summary>
+    /// <summary>Gets or sets how long a connection may take to send its hello once connected (5 s); a silent connection is then closed. Positive and at most ten minutes, or the host refuses to start.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Gets or sets how long a stopping mini process may take to exit after its standard input is closed, before it is killed (3 s).</summary>
+    /// <summary>Gets or sets how long a stopping mini process may take to exit after its standard input is closed, before it is killed (3 s). Positive and at most ten minutes, or the host refuses to start.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>

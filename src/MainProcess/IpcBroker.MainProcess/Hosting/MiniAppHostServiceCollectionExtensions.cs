@@ -17,13 +17,17 @@ public static class MiniAppHostServiceCollectionExtensions
     /// <param name="configure">Sets the options, or null; <c>services.Configure&lt;MiniAppHostOptions&gt;(configuration.GetSection(…))</c> binds them from configuration too.</param>
     /// <returns>The services.</returns>
     /// <remarks>
-    /// <para>The host is created and started in the hosted service's <c>StartAsync</c>, with the options and plugins as they
-    /// are then. <see cref="MiniAppHost"/> is a singleton of the container from then on; resolving it before the app has
-    /// started throws <see cref="InvalidOperationException"/> (and so does resolving it for the first time after the app
-    /// has stopped). A hosted service added after this call may resolve it in its own <c>StartAsync</c>, since hosted
-    /// services start in the order they were added.</para>
+    /// <para><see cref="MiniAppHost"/> is a singleton of the container, created and started on first need, with the options
+    /// and plugins as they are then: when it is first resolved (so a hosted service, or any service, may take it in its
+    /// constructor; the Generic Host builds every hosted service before starting any), or in the hosted service's
+    /// <c>StartAsync</c> at the latest. Resolving it for the first time after the app has stopped throws
+    /// <see cref="InvalidOperationException"/>; an instance resolved before is the stopped, disposed host
+    /// (<see cref="ObjectDisposedException"/> from its starts). Options that are not valid throw
+    /// <see cref="IpcConfigurationException"/> where it is first resolved, or from the app's start.</para>
     /// <para>When the app stops, every mini program is stopped (<see cref="MiniAppHost.StopAllMiniAppAsync"/>) and the host is
-    /// disposed; each mini process is bounded by the options' shutdown timeout, and the app's shutdown timeout bounds the wait.</para>
+    /// disposed, even when a mini program's stop fails; each mini process is bounded by the options' shutdown timeout, and the
+    /// app's shutdown timeout bounds the wait. When the app never stops it (a hosted service added later failed to start),
+    /// disposing the app does the same.</para>
     /// <para>Adding it twice adds one host.</para>
     /// </remarks>
     public static IServiceCollection AddMiniAppHost(this IServiceCollection services, Action<MiniAppHostOptions>? configure = null)

@@ -1,5 +1,6 @@
 using System.IO.Pipes;
 using System.Security.Cryptography;
+using IpcBroker.MainProcess.Hosting.Platform;
 using IpcBroker.MainProcess.Hosting.Sandbox;
 using IpcBroker.Sessions;
 using Microsoft.Extensions.Logging;
@@ -117,6 +118,6 @@ internal sealed class PipeMiniProcessTransport : IMiniProcessTransport
     {
         // Starts still waiting for a connection fail once the listener is gone.
         await this.listener.DisposeAsync().ConfigureAwait(false);
-        PipeLocation.Delete(this.Address);
+        HostPlatform.Current.DeleteSocket(this.Address);
     }
 }
