@@ -256,6 +256,20 @@ public sealed class CommandLineTests : HostTestBase
         Assert.Equal((2, string.Empty, $"error: the config file '{config}' {expected}"), (code, stdout, stderr.Trim()));
     }
 
+    /// <summary>The policy file named by serve is read as carefully as the config file: a FIFO nobody writes to is refused, not waited on.</summary>
+    [Fact]
+    public async Task APolicyFileThatIsAFifoIsRefusedInOneLine()
+    {
+        string policy = Path.Combine(this.root, "policy.fifo");
+        Assert.Equal(0, MakeFifo(policy, 0b110_000_000));
+
+        (int code, string stdout, string stderr) = await this.RunAsync("serve", "--policy", policy);
+
+        Assert.Equal(2, code);
+        Assert.Equal(string.Empty, stdout);
+        Assert.Contains("is not a regular file but a FIFO", stderr);
+    }
+
     [Fact]
     public async Task VersionIsThePackageVersionAndEveryVerbHasItsHelp()
     {

@@ -109,6 +109,21 @@ public class GenericHostTests(ITestOutputHelper output) : HostTestBase(output)
         Assert.False(File.Exists(host.PipePath));
     }
 
+    /// <summary>A main plugin that takes the host in its constructor would start it again while it starts: refused, never a hang.</summary>
+    [Fact]
+    public async Task AMainPluginTakingMiniAppHostInItsConstructorIsRefusedNotAHang()
+    {
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddIpcPlugin<NeedsHostPlugin>();
+        builder.Services.AddMiniAppHost(o => o.MiniExecutablePath = TestMiniAppPath);
+        using IHost app = builder.Build();
+
+        // On a thread of its own: before the fix the start blocked its caller for ever.
+        InvalidOperationException refused = await Assert.ThrowsAsync<InvalidOperationException>(() => this.WithTimeoutAsync(Task.Run(() => app.StartAsync(this.TimeoutToken))));
+
+        Assert.Contains("takes MiniAppHost in its constructor", refused.Message);
+    }
+
     /// <summary>Resolved for the first time after the app has stopped, there is no host to give.</summary>
     [Fact]
     public async Task ResolvingTheHostForTheFirstTimeAfterTheAppStoppedThrows()
@@ -179,6 +194,15 @@ public class GenericHostTests(ITestOutputHelper output) : HostTestBase(output)
     public sealed record Greeting(string Text);
 
     /// <summary>A main-side plugin that takes a service from the container.</summary>
+    /// <summary>A main plugin that needs the host itself, in its constructor.</summary>
+    [IpcMainPlugin]
+    public sealed class NeedsHostPlugin(MiniAppHost host)
+    {
+        /// <summary>Answers with the number of mini processes.</summary>
+        [IpcEvent("test.needsHost")]
+        public Bundle Answer(IpcRequest request) => new Bundle().PutInt("processes", host.ProcessIds.Count);
+    }
+
     [IpcMainPlugin]
     public sealed class GreetingPlugin(Greeting greeting)
     {

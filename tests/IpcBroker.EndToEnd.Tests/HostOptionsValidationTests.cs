@@ -42,6 +42,7 @@ public class HostOptionsValidationTests(ITestOutputHelper output) : HostTestBase
             ("Connection.PayloadChannelIdleTimeout", new() { MiniExecutablePath = TestMiniAppPath, Connection = new() { PayloadChannelIdleTimeout = infinite } }),
             ("Connection.DefaultCallTimeout", new() { MiniExecutablePath = TestMiniAppPath, Connection = new() { DefaultCallTimeout = infinite } }),
             ("Connection.MaxCallTimeout", new() { MiniExecutablePath = TestMiniAppPath, Connection = new() { MaxCallTimeout = TimeSpan.FromDays(3) } }),
+            ("LogoutParticipantTimeout", new() { MiniExecutablePath = TestMiniAppPath, LogoutParticipantTimeout = infinite }),
             ("Connection.EventTimeouts[x.y]", new() { MiniExecutablePath = TestMiniAppPath, Connection = new() { EventTimeouts = new Dictionary<string, TimeSpan> { ["x.y"] = TimeSpan.FromSeconds(-5) } } }),
         };
         foreach ((string name, MiniAppHostOptions options) in bad)
@@ -52,6 +53,18 @@ public class HostOptionsValidationTests(ITestOutputHelper output) : HostTestBase
 
         // At the bounds: ten minutes is allowed, and so is a reap timeout of zero (the tests' seam).
         this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, StartTimeout = TimeSpan.FromMinutes(10), ReapTimeout = TimeSpan.Zero });
+    }
+
+    /// <summary>A default call timeout above the largest allowed one would have every call without its own refused.</summary>
+    [Fact]
+    public void ADefaultCallTimeoutAboveTheMaximumIsRefusedAtStart()
+    {
+        var options = new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, Connection = new() { DefaultCallTimeout = TimeSpan.FromMinutes(2), MaxCallTimeout = TimeSpan.FromMinutes(1) } };
+
+        IpcConfigurationException refused = Assert.Throws<IpcConfigurationException>(() => this.StartHost(options));
+
+        Assert.Contains("DefaultCallTimeout", refused.Message);
+        Assert.Contains("MaxCallTimeout", refused.Message);
     }
 
     /// <summary>The sandbox's collections are the caller's objects: a set changed after the start must not grant network to a mini program.</summary>

@@ -583,6 +583,21 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
         Assert.Null(this.Host.UserId);
     }
 
+    /// <summary>A logout participant that never completes is left behind: the logout ends, and the next user signs in.</summary>
+    [Fact]
+    public async Task ALogoutParticipantThatNeverCompletesIsLeftBehind()
+    {
+        this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, LogoutParticipantTimeout = TimeSpan.FromMilliseconds(200) });
+        this.Host.SignIn("alice");
+        this.Host.OnLogout(() => new TaskCompletionSource().Task);
+
+        await this.WithTimeoutAsync(this.Host.LogoutAsync());
+
+        this.Host.SignIn("bob");
+        Assert.Equal("bob", this.Host.UserId);
+        await this.WaitForLogAsync(r => r.EventId == 2086);
+    }
+
     [Fact]
     public async Task AStartUnderWayWhenTheUserLogsOutLeavesNothingBehind()
     {

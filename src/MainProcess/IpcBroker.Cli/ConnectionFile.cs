@@ -33,7 +33,8 @@ internal sealed record ConnectionFile(
             throw new CliException($"no running host: {path} does not exist (start one with 'serve', or pass --connection FILE)");
         }
 
-        return JsonSerializer.Deserialize<ConnectionFile>(File.ReadAllText(path)) ?? throw new CliException($"{path} is not a connection file");
+        // A small regular file only (64 KiB): a FIFO or a device named by --connection must not hang or fill the client.
+        return JsonSerializer.Deserialize<ConnectionFile>(SmallRegularFile.Read(path, 64 * 1024, "the connection file")) ?? throw new CliException($"{path} is not a connection file");
     }
 
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]

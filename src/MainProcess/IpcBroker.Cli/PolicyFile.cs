@@ -25,6 +25,9 @@ internal sealed record PolicyFile(
     [property: JsonPropertyName("eventCallers")] Dictionary<string, string[]>? EventCallers,
     [property: JsonPropertyName("appEvents")] Dictionary<string, string[]>? AppEvents)
 {
+    /// <summary>The largest policy file read (1 MiB).</summary>
+    internal const int MaxBytes = 1024 * 1024;
+
     private static readonly JsonSerializerOptions Strict = new() { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
 
     /// <summary>Reads and checks the policy in <paramref name="path"/>.</summary>
@@ -36,7 +39,8 @@ internal sealed record PolicyFile(
         PolicyFile file;
         try
         {
-            file = JsonSerializer.Deserialize<PolicyFile>(File.ReadAllText(path), Strict) ?? throw new JsonException("the file holds null");
+            // A small regular file only: a FIFO would hang the start, a device or a huge file fill the memory.
+            file = JsonSerializer.Deserialize<PolicyFile>(SmallRegularFile.Read(path, MaxBytes, "the policy file"), Strict) ?? throw new JsonException("the file holds null");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
         {

@@ -47,6 +47,9 @@ internal static partial class HostLog
     [LoggerMessage(EventId = 2013, Level = LogLevel.Error, Message = "A logout participant threw; the others still ran.")]
     internal static partial void LogoutParticipantThrew(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 2086, Level = LogLevel.Warning, Message = "A logout participant had not completed within {Timeout}; the logout went on without it.")]
+    internal static partial void LogoutParticipantTimedOut(ILogger logger, TimeSpan timeout);
+
     [LoggerMessage(EventId = 2014, Level = LogLevel.Information, Message = "Removed {Directory}: the pipe directory of a host that ended without removing it.")]
     internal static partial void RemovedStalePipeDirectory(ILogger logger, string directory);
 

@@ -290,10 +290,10 @@ public sealed class MiniAppHost : IAsyncDisposable
             inFlight = [.. this.starting.Values];
         }
 
-        // Outside the lock: cancelling runs the revoked starts' callbacks inline.
-        await revoked.CancelAsync().ConfigureAwait(false);
         try
         {
+            // Outside the lock: cancelling runs the revoked starts' callbacks inline.
+            await revoked.CancelAsync().ConfigureAwait(false);
             await this.StopAsync(victims, all, IpcErrorCode.LoggedOut, "the user logged out").ConfigureAwait(false);
             await WhenAllIgnoringFailuresAsync(inFlight).ConfigureAwait(false);
         }
@@ -329,7 +329,12 @@ public sealed class MiniAppHost : IAsyncDisposable
         {
             try
             {
-                await participant().ConfigureAwait(false);
+                // Bounded: a participant that never completes must not hold the logout (and so every next SignIn) for ever.
+                await participant().WaitAsync(this.options.LogoutParticipantTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                HostLog.LogoutParticipantTimedOut(this.logger, this.options.LogoutParticipantTimeout);
             }
             catch (Exception ex)
             {
@@ -340,7 +345,8 @@ public sealed class MiniAppHost : IAsyncDisposable
 
     /// <summary>
     /// Adds work to every logout, run after the mini processes are stopped (for example revoking open-API sessions, so that
-    /// <c>wx.checkSession</c> is false for the next user). A participant that throws is logged; the others still run.
+    /// <c>wx.checkSession</c> is false for the next user). A participant that throws, or has not completed within
+    /// <see cref="MiniAppHostOptions.LogoutParticipantTimeout"/>, is logged and left behind; the others still run, and the logout ends.
     /// </summary>
     /// <param name="participant">The work.</param>
     public void OnLogout(Func<Task> participant)
@@ -599,6 +605,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         CheckTimeSpan(nameof(MiniAppHostOptions.HandshakeTimeout), options.HandshakeTimeout, MaxHostTimeout);
         CheckTimeSpan(nameof(MiniAppHostOptions.ShutdownTimeout), options.ShutdownTimeout, MaxHostTimeout);
         CheckTimeSpan(nameof(MiniAppHostOptions.ReapTimeout), options.ReapTimeout, MaxHostTimeout, zeroAllowed: true);
+        CheckTimeSpan(nameof(MiniAppHostOptions.LogoutParticipantTimeout), options.LogoutParticipantTimeout, MaxHostTimeout);
         CheckTimeSpan(nameof(MiniAppHostOptions.ChildOutputRateWindow), options.ChildOutputRateWindow, TimeSpan.MaxValue);
         IpcConnectionOptions connection = options.Connection;
         CheckTimeSpan("Connection." + nameof(IpcConnectionOptions.StalledWriteTimeout), connection.StalledWriteTimeout, MaxHostTimeout);
@@ -610,6 +617,11 @@ public sealed class MiniAppHost : IAsyncDisposable
         foreach ((string eventId, TimeSpan timeout) in connection.EventTimeouts)
         {
             CheckTimeSpan($"Connection.{nameof(IpcConnectionOptions.EventTimeouts)}[{eventId}]", timeout, MaxCallTimeout);
+        }
+
+        if (connection.DefaultCallTimeout > connection.MaxCallTimeout)
+        {
+            throw new IpcConfigurationException($"Connection.{nameof(IpcConnectionOptions.DefaultCallTimeout)} ({connection.DefaultCallTimeout}) is above Connection.{nameof(IpcConnectionOptions.MaxCallTimeout)} ({connection.MaxCallTimeout}): every call without a timeout of its own would be refused.");
         }
 
         options.Policy.Validate();

@@ -58,6 +58,13 @@ public sealed record MiniAppHostOptions
     /// <summary>Gets or sets how long a connection may take to send its hello once connected (5 s); a silent connection is then closed. Positive and at most ten minutes, or the host refuses to start.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Gets or sets how long each logout participant (<see cref="MiniAppHost.OnLogout"/>) may take (10 s); one that has not
+    /// completed by then is logged and left behind, and the logout ends (so the next <see cref="MiniAppHost.SignIn"/> is not
+    /// refused for ever).
+    /// </summary>
+    public TimeSpan LogoutParticipantTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Gets or sets how long a stopping mini process may take to exit after its standard input is closed, before it is killed (3 s). Positive and at most ten minutes, or the host refuses to start.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(3);
 

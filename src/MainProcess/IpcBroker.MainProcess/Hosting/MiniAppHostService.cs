@@ -25,6 +25,7 @@ internal sealed class MiniAppHostService(IServiceProvider services, IOptions<Min
     private readonly ILogger logger = loggerFactory.CreateLogger("IpcBroker.MainProcess.GenericHost");
     private MiniAppHost? host;
     private bool stopped;
+    private int startingThread;
 
     /// <summary>Gets the running host, starting it if nothing has yet.</summary>
     /// <exception cref="InvalidOperationException">When the app has stopped (or the service was disposed).</exception>
@@ -42,8 +43,25 @@ internal sealed class MiniAppHostService(IServiceProvider services, IOptions<Min
 
                 if (this.host is null)
                 {
+                    // The lock lets its own thread in again: a plugin built for the registry below that needs the host would
+                    // start it again, without end (and the container, once its stack runs deep, goes on on another thread,
+                    // which then waits for this lock: a hang). Say so at the first time round instead.
+                    if (this.startingThread == Environment.CurrentManagedThreadId)
+                    {
+                        throw new InvalidOperationException("The MiniAppHost was asked for while it was being started: a main plugin (or a service one needs) takes MiniAppHost in its constructor. Take IServiceProvider instead, and resolve MiniAppHost when a call comes.");
+                    }
+
                     // Under the lock: two first resolutions at once start one host.
-                    this.host = MiniAppHost.Start(services.CreateRegistry(IpcSide.Main), options.Value, loggerFactory);
+                    this.startingThread = Environment.CurrentManagedThreadId;
+                    try
+                    {
+                        this.host = MiniAppHost.Start(services.CreateRegistry(IpcSide.Main), options.Value, loggerFactory);
+                    }
+                    finally
+                    {
+                        this.startingThread = 0;
+                    }
+
                     HostLog.GenericHostStarted(this.logger, this.host.PipePath, this.host.Registry.Events.Count());
                 }
 
