@@ -11,6 +11,8 @@ internal sealed class LatencySample(string name, List<double> micros, TimeSpan w
 
     public double P50 => this.Percentile(0.50);
 
+    public double P90 => this.Percentile(0.90);
+
     public double P99 => this.Percentile(0.99);
 
     public double Mean => micros.Average();

@@ -1,3 +1,4 @@
+using IpcBroker;
 using IpcBroker.MiniProcess;
 using IpcBroker.MiniProcess.OpenApi;
 using IpcBroker.Plugins;
@@ -11,7 +12,16 @@ builder.Services
     .AddSingleton<MiniOpenApiProxy, TestOpenApiProxy>()
     .AddIpcPlugin<TestMiniPlugin>()
     .AddIpcPlugin<HostingProbePlugin>()
-    .AddIpcPlugin<OpenApiPlugin>();
+    .AddIpcPlugin<OpenApiPlugin>()
+    .AddIpcPlugin<BenchPlugin>();
+
+// The benchmark host moves a 16 MiB bundle, which the default limit (16 MiB encoded) refuses: it raises the limit on its
+// side and names the same here through the environment the host passes (nothing else sets this variable).
+if (int.TryParse(Environment.GetEnvironmentVariable("IPCB_BENCH_MAX_BUNDLE_BYTES"), out int maxBundleBytes))
+{
+    builder.Services.AddSingleton(IpcConnectionOptions.Default with { Limits = BundleLimits.Default with { MaxBytes = maxBundleBytes } });
+}
+
 builder.OnConnected((client, provider) =>
 {
     provider.GetRequiredService<ClientHolder>().Set(client);

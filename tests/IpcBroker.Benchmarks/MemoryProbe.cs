@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Text.Json;
+using IpcBroker.MainProcess.Hosting;
+using IpcBroker.TestMiniApp;
+
+namespace IpcBroker.Benchmarks;
+
+/// <summary>
+/// The host's memory, in a process of its own (run as <c>memory-probe FILE</c> by the suite, so that nothing else the
+/// suite did is in it): resident memory with no mini process, then per idle connection — the growth of its VmRSS (and of
+/// its managed heap, for reference) with as many idle mini processes open as the default cap allows, divided by their count.
+/// </summary>
+internal static class MemoryProbe
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(1.5);
+
+    public static async Task<int> RunAsync(string outputPath)
+    {
+        string miniApp = BenchmarkRun.Metadata("TestMiniAppPath");
+        int self = Environment.ProcessId;
+        var figures = new Dictionary<string, double>(StringComparer.Ordinal);
+
+        // The host app's defaults, but for the bundle limit (which reserves nothing).
+        int connections = new MiniAppHostOptions().MaxMiniProcesses - 1;
+        await using MiniAppHost host = BrokerScenarios.StartHost(miniApp, spares: new MiniAppHostOptions().GetSpares());
+        await WarmProcesses.WhenReadyAsync(host, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        await Task.Delay(Settle);
+        long managedBefore = GC.GetTotalMemory(forceFullCollection: true);
+        long rssBefore = ProcStats.RssKiB(self);
+        try
+        {
+            for (int i = 0; i < connections; i++)
+            {
+                await BrokerScenarios.OpenToFirstCallAsync(host, $"idle-{i}");
+            }
+
+            await WarmProcesses.WhenReadyAsync(host, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+            await Task.Delay(Settle);
+            long managedAfter = GC.GetTotalMemory(forceFullCollection: true);
+            long rssAfter = ProcStats.RssKiB(self);
+            figures["host.idle.rssMiB"] = rssBefore / 1024.0;
+            figures["host.perConnection.rssMiB"] = (rssAfter - rssBefore) / 1024.0 / connections;
+            figures["host.perConnection.managedMiB"] = (managedAfter - managedBefore) / 1024.0 / 1024.0 / connections;
+            figures["host.perConnection.count"] = connections;
+        }
+        finally
+        {
+            await host.StopAllMiniAppAsync();
+        }
+
+        await File.WriteAllTextAsync(outputPath, JsonSerializer.Serialize(figures));
+        Console.WriteLine(string.Join(", ", figures.Select(f => $"{f.Key} {f.Value.ToString("0.###", CultureInfo.InvariantCulture)}")));
+        return 0;
+    }
+}
