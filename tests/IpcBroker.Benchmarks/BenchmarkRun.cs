@@ -362,7 +362,7 @@ internal sealed class BenchmarkRun
                 this.results.Add(id, value, "MiB");
             }
 
-            this.results.Notes.Add($"Host memory: a fresh host process (the suite's own holds everything else it measured), the host app's defaults but the bundle limit; per idle connection = growth of VmRSS with {figures["host.perConnection.count"]:0} idle mini processes open, divided by their count; spares count.");
+            this.results.Notes.Add($"Host memory: a fresh host process (the suite's own holds everything else it measured), the host app's defaults but the bundle limit; per idle connection = growth of VmRSS from 1 idle mini process open (it pays for the connection path's code) to {1 + figures["host.perConnection.count"]:0}, divided by {figures["host.perConnection.count"]:0}; spares count.");
             Console.WriteLine("  " + output.Split('\n').LastOrDefault());
         }
         finally
