@@ -57,6 +57,7 @@ internal sealed class BenchmarkRun
         var clock = Stopwatch.StartNew();
         string command = $"dotnet run -c Release --project tests/IpcBroker.Benchmarks -- {this.settings.Verb}";
         Console.WriteLine($"IpcBroker benchmark `{this.settings.Verb}`: {this.settings}; {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        string loadAtStart = ProcStats.LoadAverage();
         int frameBytes = BundleCodec.Encode(this.small, BundleLimits.Default).Length;
         this.results.Notes.Add($"A small call is the 5-key bundle (an int, a long, a short string, a bool, a 16-byte array): {frameBytes} bytes encoded; the raw floors echo frames of 4 + {frameBytes} bytes.");
         this.results.Notes.Add($"Floors and bare stacks run as mini processes do: started by the host's own transport (MiniProcessLauncher under the launcher, the same sandbox, cleared environment and pre-connected socket, launch line and hello). Floor: tests/IpcBroker.Benchmarks.Floor, a byte echo referencing nothing but the runtime; stacks: this executable in its stack-server child mode.");
@@ -85,6 +86,7 @@ internal sealed class BenchmarkRun
             await this.HostMemoryAsync();
         }
 
+        this.results.Notes.Add($"Machine load (/proc/loadavg, 1, 5 and 15 min) at the start: {loadAtStart}; at the end of the measurements: {ProcStats.LoadAverage()} — on {Environment.ProcessorCount} cores; above that, every latency swings.");
         string? micro = this.settings.Micro ? await MicroAsync() : null;
         var description = new RunDescription(command, startedAt, clock.Elapsed, GitCommit(), $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}", this.settings.ToString());
         Console.WriteLine();
@@ -119,7 +121,15 @@ internal sealed class BenchmarkRun
             foreach (BareStackKind kind in StackKinds)
             {
                 SandboxedChild child = await stackLauncher.StartAsync($"bench-{Id(kind)}");
-                stacks.Add((kind, child, await BareStack.ConnectAsync(child.Stream, kind)));
+                try
+                {
+                    stacks.Add((kind, child, await BareStack.ConnectAsync(child.Stream, kind)));
+                }
+                catch
+                {
+                    await child.DisposeAsync();
+                    throw;
+                }
             }
 
             int miniPid = (await host.StartMiniAppAsync("bench")).ProcessId;
@@ -378,13 +388,13 @@ internal sealed class BenchmarkRun
         string directory = Directory.CreateTempSubdirectory("ipcb-bench-micro-").FullName;
         try
         {
-            (int? exitCode, string output) = await ChildRun.RunAsync(["micro", "--job", "short", "--filter", "*"], TimeSpan.FromMinutes(4), directory);
-            string[] reports = Directory.Exists(Path.Combine(directory, "BenchmarkDotNet.Artifacts", "results"))
-                ? Directory.GetFiles(Path.Combine(directory, "BenchmarkDotNet.Artifacts", "results"), "*-report-github.md")
-                : [];
+            // From the repository root (BenchmarkDotNet finds the project it builds from there); its artifacts go to a scratch directory.
+            (int? exitCode, string output) = await ChildRun.RunAsync(["micro", "--job", "short", "--filter", "*", "--artifacts", directory], TimeSpan.FromMinutes(4), RepositoryRoot());
+            string reportsDirectory = Path.Combine(directory, "results");
+            string[] reports = Directory.Exists(reportsDirectory) ? Directory.GetFiles(reportsDirectory, "*-report-github.md") : [];
             if (exitCode != 0 || reports.Length == 0)
             {
-                Console.WriteLine($"  micro: not available (exit {exitCode?.ToString(CultureInfo.InvariantCulture) ?? "timeout"})");
+                Console.WriteLine($"  micro: not available (exit {exitCode?.ToString(CultureInfo.InvariantCulture) ?? "timeout"}): {output.Split('\n').LastOrDefault()}");
                 return $"## Micro (BenchmarkDotNet){Environment.NewLine}{Environment.NewLine}micro: not available (exit {exitCode?.ToString(CultureInfo.InvariantCulture) ?? "timeout"}).{Environment.NewLine}";
             }
 

@@ -27,6 +27,19 @@ internal static class ProcStats
         }
     }
 
+    /// <summary>Gets the machine's load averages over 1, 5 and 15 minutes, as <c>/proc/loadavg</c> gives them.</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
     /// <summary>utime + stime (fields 14 and 15) of a <c>/proc/PID/stat</c> line, in ticks.</summary>
     /// <remarks>The command name (field 2) is in parentheses and may hold spaces: fields are counted after its last ')'.</remarks>
     public static long ParseCpuTicks(string stat)

@@ -84,6 +84,7 @@ internal static class ReportWriter
     public static string Format(double value, string unit) => unit switch
     {
         "µs" => value.ToString("0.0", CultureInfo.InvariantCulture) + " µs",
+        "µs CPU" => value.ToString("0.0", CultureInfo.InvariantCulture) + " µs CPU",
         "ms" => value.ToString("0", CultureInfo.InvariantCulture) + " ms",
         "calls/s" => value.ToString("0", CultureInfo.InvariantCulture) + " calls/s",
         "MiB/s" => value.ToString("0", CultureInfo.InvariantCulture) + " MiB/s",
