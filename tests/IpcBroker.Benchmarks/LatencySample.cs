@@ -26,12 +26,15 @@ internal sealed class LatencySample(string name, List<double> micros, TimeSpan w
         return sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
     }
 
-    /// <summary>Calls <paramref name="call"/> one after another for <paramref name="duration"/> and times each.</summary>
-    public static async Task<LatencySample> MeasureForAsync(string name, Func<Task> call, TimeSpan duration)
+    /// <summary>
+    /// Calls <paramref name="call"/> one after another for <paramref name="duration"/>, and at least
+    /// <paramref name="minimumCalls"/> times, and times each.
+    /// </summary>
+    public static async Task<LatencySample> MeasureForAsync(string name, Func<Task> call, TimeSpan duration, int minimumCalls = 1)
     {
         var micros = new List<double>();
         var wall = Stopwatch.StartNew();
-        while (wall.Elapsed < duration)
+        while (wall.Elapsed < duration || micros.Count < minimumCalls)
         {
             long start = Stopwatch.GetTimestamp();
             await call();
