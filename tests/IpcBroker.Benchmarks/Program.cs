@@ -6,6 +6,8 @@ using IpcBroker.MainProcess.Hosting;
 using IpcBroker.Plugins;
 using IpcBroker.Sessions;
 
+if (args is ["micro", ..]) return IpcBroker.Benchmarks.Micro.MicroBenchmarks.Run(args[1..]);
+
 // Round-trip latency of a small call: the broker (host -> mini process -> host) against a raw named-pipe echo between
 // two processes, measured in the same run, interleaved, several rounds; figures are reported as ratios to the floor.
 //   dotnet run -c Release --project tests/IpcBroker.Benchmarks -- [calls-per-round] [rounds]
