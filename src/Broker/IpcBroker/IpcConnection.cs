@@ -49,6 +49,9 @@ public sealed class IpcConnection : IAsyncDisposable
         .WithSecurity(MessagePackSecurity.UntrustedData)
         .WithResolver(CompositeResolver.Create([CallReply.Formatter.Instance], [StandardResolver.Instance]));
 
+    /// <summary>The options of a call made without any (immutable, so shared).</summary>
+    private static readonly IpcCallOptions DefaultCallOptions = new();
+
     private readonly Stream transport;
     private readonly MultiplexingStream multiplexor;
     private readonly JsonRpc rpc;
@@ -240,7 +243,7 @@ public sealed class IpcConnection : IAsyncDisposable
     /// </returns>
     public Task<IpcResult> CallAsync(string eventId, Bundle? data, IpcCallOptions? callOptions = null, CancellationToken cancellationToken = default)
     {
-        callOptions ??= new IpcCallOptions();
+        callOptions ??= DefaultCallOptions;
         if (!IpcEventRegistry.IsValidEventId(eventId, out string problem))
         {
             return Task.FromResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"Bad request: {problem}."));
@@ -329,10 +332,18 @@ public sealed class IpcConnection : IAsyncDisposable
         await this.closed.Task.ConfigureAwait(false);
     }
 
-    private async Task<IpcResult> CallCoreAsync(string eventId, Bundle? data, byte[] payload, TimeSpan timeout, CancellationToken optionsToken, CancellationToken cancellationToken)
+    private Task<IpcResult> CallCoreAsync(string eventId, Bundle? data, byte[] payload, TimeSpan timeout, CancellationToken optionsToken, CancellationToken cancellationToken)
+    {
+        // The common case, nobody listening and no observer: the call is the wire call, with no wrapper of its own.
+        return IpcTelemetry.IsCallTelemetryOn || this.options.Observer is not null
+            ? this.CallObservedAsync(eventId, data, payload, timeout, optionsToken, cancellationToken)
+            : this.CallOnWireAsync(eventId, payload, timeout, optionsToken, cancellationToken);
+    }
+
+    private async Task<IpcResult> CallObservedAsync(string eventId, Bundle? data, byte[] payload, TimeSpan timeout, CancellationToken optionsToken, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        DateTimeOffset startedAt = DateTimeOffset.UtcNow;
+        DateTimeOffset startedAt = this.options.Observer is null ? default : DateTimeOffset.UtcNow;
         using Activity? activity = IpcTelemetry.Source.HasListeners() ? IpcTelemetry.Source.StartActivity("ipc.call " + eventId, ActivityKind.Client) : null;
         activity?.SetTag("ipc.event", eventId).SetTag("ipc.peer.app_id", this.Remote.AppId).SetTag("ipc.peer.pid", this.Remote.ProcessId);
         TagList sideTags = IpcTelemetry.SideTags(this.registry.Side, "out");
@@ -348,7 +359,10 @@ public sealed class IpcConnection : IAsyncDisposable
         {
             IpcTelemetry.InFlight.Add(-1, sideTags);
             IpcTelemetry.Complete(activity, this.registry.Side, "out", eventId, result.ErrorCode, started);
-            this.Observe(true, eventId, data ?? new Bundle(), result, startedAt, started);
+            if (this.options.Observer is not null)
+            {
+                this.Observe(true, eventId, data ?? new Bundle(), result, startedAt, started);
+            }
         }
     }
 
@@ -384,25 +398,22 @@ public sealed class IpcConnection : IAsyncDisposable
         bool chargeHandedOver = false;
         try
         {
-            var outcome = new TaskCompletionSource<IpcResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(optionsToken, cancellationToken, this.closing.Token);
-            deadline.CancelAfter(timeout);
-            using CancellationTokenRegistration registration = deadline.Token.Register(() => outcome.TrySetResult(
-                this.closing.IsCancellationRequested ? this.ClosedResult(eventId)
-                : optionsToken.IsCancellationRequested || cancellationToken.IsCancellationRequested ? IpcResult.Failure(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled.")
-                : IpcResult.Failure(IpcErrorCode.Timeout, $"No answer to '{eventId}' within {timeout.TotalMilliseconds:0} ms.")));
+            using var call = new PendingCall(this, eventId, timeout, optionsToken, cancellationToken);
+
+            // Read now: the source is disposed when this method returns, and the reply may be read after that.
+            CancellationToken deadline = call.Token;
 
             // The peer handles at most PeerMaxConcurrentCalls of ours at once; the rest wait here in order, within their
             // own deadline, so that the peer need not answer Busy. (A peer keeps a slot until its handler ends, so after a
             // call of ours timed out while its handler ran on, the next may still hear Busy.)
             try
             {
-                await this.governor.EnterOutgoingAsync(deadline.Token).ConfigureAwait(false);
+                await this.governor.EnterOutgoingAsync(deadline).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                // The registration has set the outcome (deadline, cancellation or closing).
-                return await outcome.Task.ConfigureAwait(false);
+                // The deadline callback has set the outcome (deadline, cancellation or closing).
+                return await call.Task.ConfigureAwait(false);
             }
 
             // The slot is given back when the invocation ends, not when the outcome is set: the peer counts the call
@@ -417,7 +428,7 @@ public sealed class IpcConnection : IAsyncDisposable
                 bool onChannel = this.payloads.GoesOnChannel(payload);
                 (byte[]? inline, channel) = this.payloads.Send(payload, remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1), onChannel ? () => this.governor.RefundOutgoing(payload.Length) : null);
                 chargeHandedOver = onChannel;
-                invocation = this.rpc.InvokeWithCancellationAsync<CallReply>(CallMethod, [eventId, timeoutMs, inline, channel], deadline.Token);
+                invocation = this.rpc.InvokeWithCancellationAsync<CallReply>(CallMethod, [eventId, timeoutMs, inline, channel], deadline);
             }
             catch (Exception ex) when (ex is ObjectDisposedException or ConnectionLostException or IOException)
             {
@@ -432,21 +443,8 @@ public sealed class IpcConnection : IAsyncDisposable
                 throw;
             }
 
-            // When the invocation ends: its slot goes back, and a channel whose naming message was never written (the call
-            // was cancelled first) is withdrawn — once the message is written, Abandon does nothing.
-            _ = invocation.ContinueWith(
-                static (_, state) =>
-                {
-                    (IpcConnection connection, ulong channel) = ((IpcConnection, ulong))state!;
-                    connection.governor.ExitOutgoing();
-                    connection.payloads.Abandon(channel);
-                },
-                (this, channel),
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-            _ = this.CompleteFromReplyAsync(invocation, outcome, eventId, timeout, deadline.Token);
-            return await outcome.Task.ConfigureAwait(false);
+            _ = this.CompleteFromReplyAsync(invocation, call, channel, eventId, timeout, deadline);
+            return await call.Task.ConfigureAwait(false);
         }
         finally
         {
@@ -457,16 +455,28 @@ public sealed class IpcConnection : IAsyncDisposable
         }
     }
 
-    private async Task CompleteFromReplyAsync(Task<CallReply> invocation, TaskCompletionSource<IpcResult> outcome, string eventId, TimeSpan timeout, CancellationToken deadline)
+    private async Task CompleteFromReplyAsync(Task<CallReply> invocation, PendingCall outcome, ulong channel, string eventId, TimeSpan timeout, CancellationToken deadline)
     {
         try
         {
-            CallReply reply = await invocation.ConfigureAwait(false);
+            CallReply reply;
+            try
+            {
+                reply = await invocation.ConfigureAwait(false);
+            }
+            finally
+            {
+                // When the invocation ends, however: its slot goes back, and a channel whose naming message was never
+                // written (the call was cancelled first) is withdrawn — once the message is written, Abandon does nothing.
+                this.governor.ExitOutgoing();
+                this.payloads.Abandon(channel);
+            }
 
-            // The reply's payload may still be arriving on its channel; the call's own deadline still races it.
-            using var transfer = CancellationTokenSource.CreateLinkedTokenSource(this.closing.Token);
-            transfer.CancelAfter(timeout);
-            IpcResult result = await this.ToResultAsync(reply, eventId, transfer.Token).ConfigureAwait(false);
+            // An inline answer is decoded here and now; one on a channel may still be arriving, and the call's own deadline
+            // still races it.
+            IpcResult result = reply is { PayloadChannel: not 0 }
+                ? await this.ReceiveReplyAsync(reply, eventId, timeout).ConfigureAwait(false)
+                : this.ToResult(reply, eventId, reply?.Payload);
             if (result.ErrorCode == IpcErrorCode.Canceled && !deadline.IsCancellationRequested)
             {
                 // Nobody here cancelled: the handling side gave the call up itself, which it does when its connection
@@ -478,7 +488,7 @@ public sealed class IpcConnection : IAsyncDisposable
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            // The deadline, the caller or the connection cancelled the invocation: the registration has set the outcome.
+            // The deadline, the caller or the connection cancelled the invocation: the deadline callback has set the outcome.
         }
         catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException || this.rpc.IsDisposed || this.closing.IsCancellationRequested)
         {
@@ -506,17 +516,15 @@ public sealed class IpcConnection : IAsyncDisposable
         }
     }
 
-    private async Task<IpcResult> ToResultAsync(CallReply? reply, string eventId, CancellationToken cancellationToken)
+    /// <summary>Receives an answer whose bundle comes on a payload channel, within the call's timeout counted from now.</summary>
+    private async Task<IpcResult> ReceiveReplyAsync(CallReply reply, string eventId, TimeSpan timeout)
     {
-        if (reply is null)
-        {
-            return IpcResult.Failure(IpcErrorCode.BadRequest, $"The answer to '{eventId}' was empty.");
-        }
-
-        Bundle data;
+        using var transfer = CancellationTokenSource.CreateLinkedTokenSource(this.closing.Token);
+        transfer.CancelAfter(timeout);
+        ReadOnlyMemory<byte> bytes;
         try
         {
-            data = BundleCodec.Decode(await this.payloads.ReceiveAsync(reply.Payload, reply.PayloadChannel, cancellationToken).ConfigureAwait(false), this.options.Limits);
+            bytes = await this.payloads.ReceiveAsync(reply.Payload, reply.PayloadChannel, transfer.Token).ConfigureAwait(false);
         }
         catch (BundleLimitExceededException ex)
         {
@@ -533,6 +541,32 @@ public sealed class IpcConnection : IAsyncDisposable
             return this.ClosedResult(eventId);
         }
 
+        return this.ToResult(reply, eventId, bytes);
+    }
+
+    /// <summary>Turns an answer whose bundle is at hand into the call's outcome.</summary>
+    private IpcResult ToResult(CallReply? reply, string eventId, ReadOnlyMemory<byte> bytes)
+    {
+        if (reply is null)
+        {
+            return IpcResult.Failure(IpcErrorCode.BadRequest, $"The answer to '{eventId}' was empty.");
+        }
+
+        Bundle data;
+        try
+        {
+            data = BundleCodec.Decode(bytes, this.options.Limits);
+        }
+        catch (BundleLimitExceededException ex)
+        {
+            return IpcResult.Failure(IpcErrorCode.LimitsExceeded, $"The answer to '{eventId}' was refused: {ex.Message}");
+        }
+        catch (FormatException ex)
+        {
+            IpcLog.ReplyUnreadable(this.logger, ex.Message);
+            return IpcResult.Failure(IpcErrorCode.BadRequest, $"The answer to '{eventId}' could not be read: {ex.Message}");
+        }
+
         if (reply.Status == 0)
         {
             return IpcResult.Success(data);
@@ -542,7 +576,10 @@ public sealed class IpcConnection : IAsyncDisposable
         return IpcResult.Failure(code, reply.Message ?? code.ToString(), data);
     }
 
-    private IpcResult ClosedResult(string eventId) => IpcResult.Failure(this.closeCode, $"The call to '{eventId}' failed: {this.closeReason}.");
+    /// <summary>The outcome of a call that the connection's closing ended: the close's code and reason.</summary>
+    /// <param name="eventId">The event called.</param>
+    /// <returns>The failure.</returns>
+    internal IpcResult ClosedResult(string eventId) => IpcResult.Failure(this.closeCode, $"The call to '{eventId}' failed: {this.closeReason}.");
 
     /// <summary>
     /// Runs on StreamJsonRpc's in-order dispatcher: only what must happen in order is done here (counting the call
