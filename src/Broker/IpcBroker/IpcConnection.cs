@@ -582,30 +582,41 @@ public sealed class IpcConnection : IAsyncDisposable
     internal IpcResult ClosedResult(string eventId) => IpcResult.Failure(this.closeCode, $"The call to '{eventId}' failed: {this.closeReason}.");
 
     /// <summary>
-    /// Runs on StreamJsonRpc's in-order dispatcher: only what must happen in order is done here (counting the call
-    /// against <see cref="IpcConnectionOptions.MaxConcurrentIncomingCalls"/>); decoding and the handler run on the
-    /// thread pool, so a handler that blocks its thread holds up no other call from the peer.
+    /// Runs on StreamJsonRpc's in-order dispatcher: only what must happen in order, and is cheap, is done here (counting the
+    /// call against <see cref="IpcConnectionOptions.MaxConcurrentIncomingCalls"/>, the authorizer, the name's check and
+    /// look-up); decoding and the handler run on the thread pool (<see cref="IncomingCallRun"/>), so a handler that blocks
+    /// its thread holds up no other call from the peer.
     /// </summary>
     private async Task<CallReply> OnCallAsync(string eventId, int timeoutMs, byte[]? payload, ulong payloadChannel, CancellationToken cancellationToken)
     {
-        // Counted from here until the reply is returned; the caller's side keeps to the same cap (PeerMaxConcurrentCalls).
+        // Counted from here until the handler ends (a run, once started, owns the slot); the caller's side keeps to the
+        // same cap (PeerMaxConcurrentCalls).
         bool admitted = this.governor.TryEnterIncoming();
-        var seen = new IncomingCall();
+        bool slotHandedOver = false;
+        IncomingCallRun? run = null;
         try
         {
-            long started = Stopwatch.GetTimestamp();
-            DateTimeOffset startedAt = DateTimeOffset.UtcNow;
+            // Telemetry and the observer's record only when someone listens; decided once, so the in-flight count's
+            // increment and decrement always pair.
+            bool telemetry = IpcTelemetry.IsCallTelemetryOn;
+            bool observed = this.options.Observer is not null;
+            long started = telemetry || observed ? Stopwatch.GetTimestamp() : 0;
+            DateTimeOffset startedAt = observed ? DateTimeOffset.UtcNow : default;
 
             // The event name is the peer's choice: spans, tags and logs carry it only when it is registered here, so a
             // peer can neither inflate the metrics' cardinality nor write what it likes into this side's logs.
             string known = this.KnownEventName(eventId);
 
             // Activity.Current is StreamJsonRpc's inbound activity, parented by the caller's traceparent.
-            using Activity? activity = IpcTelemetry.Source.HasListeners() ? IpcTelemetry.Source.StartActivity("ipc.handle " + known, ActivityKind.Server) : null;
+            using Activity? activity = telemetry && IpcTelemetry.Source.HasListeners() ? IpcTelemetry.Source.StartActivity("ipc.handle " + known, ActivityKind.Server) : null;
             activity?.SetTag("ipc.event", known).SetTag("ipc.caller.app_id", this.Remote.AppId).SetTag("ipc.caller.pid", this.Remote.ProcessId);
-            TagList sideTags = IpcTelemetry.SideTags(this.registry.Side, "in");
-            IpcTelemetry.InFlight.Add(1, sideTags);
-            IpcTelemetry.Bytes.Add(payload?.Length ?? 0, sideTags);
+            TagList sideTags = telemetry ? IpcTelemetry.SideTags(this.registry.Side, "in") : default;
+            if (telemetry)
+            {
+                IpcTelemetry.InFlight.Add(1, sideTags);
+                IpcTelemetry.Bytes.Add(payload?.Length ?? 0, sideTags);
+            }
+
             CallReply reply = Reply(IpcErrorCode.HandlerFailed, "The call ended unexpectedly.");
             try
             {
@@ -626,39 +637,56 @@ public sealed class IpcConnection : IAsyncDisposable
                     return reply;
                 }
 
-                // Off the dispatcher: the handler's synchronous part (a Thread.Sleep, a synchronous SQLite write) must not
-                // run inline on StreamJsonRpc's in-order dispatcher, or every later call from the peer would wait for it.
-                reply = await Task.Run(() => this.HandleCallAsync(eventId, timeoutMs, payload, payloadChannel, seen, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+                if (!IpcEventRegistry.IsValidEventId(eventId, out string problem))
+                {
+                    this.payloads.Discard(payloadChannel);
+                    this.refusals.IncomingRefused("unknown", problem);
+                    reply = Reply(IpcErrorCode.BadRequest, $"Bad request: {problem}.");
+                    return reply;
+                }
+
+                if (!this.registry.TryGetHandler(eventId, out IpcEventHandler? handler))
+                {
+                    this.payloads.Discard(payloadChannel);
+                    reply = Reply(IpcErrorCode.NoHandler, $"No handler is registered for '{eventId}' in the {this.registry.Side.ToString().ToLowerInvariant()} process.");
+                    return reply;
+                }
+
+                // The event's own timeout replaces the connection's cap, also when it is longer (a registered per-event
+                // override); the caller's shorter deadline still wins.
+                TimeSpan timeout = timeoutMs > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : this.options.DefaultCallTimeout;
+                timeout = Min(timeout, handler.Timeout ?? this.options.MaxCallTimeout);
+
+                // Off the dispatcher, once: the run decodes and calls the handler on a pool thread and, from then on, owns
+                // the slot. The answer comes back on the run's thread (no further hop when the handler answers at once).
+                run = new IncomingCallRun(this, eventId, handler, timeout, payload, payloadChannel, cancellationToken);
+                slotHandedOver = true;
+                run.Start();
+                reply = await run.Task.ConfigureAwait(false);
                 return reply;
             }
             finally
             {
-                IpcTelemetry.InFlight.Add(-1, sideTags);
-                IpcTelemetry.Bytes.Add(reply.Payload?.Length ?? 0, IpcTelemetry.SideTags(this.registry.Side, "out"));
                 IpcErrorCode outcome = Enum.IsDefined((IpcErrorCode)reply.Status) ? (IpcErrorCode)reply.Status : IpcErrorCode.HandlerFailed;
-                IpcTelemetry.Complete(activity, this.registry.Side, "in", known, outcome, started);
-                if (this.options.Observer is not null)
+                if (telemetry)
                 {
-                    IpcResult result = outcome == IpcErrorCode.None ? IpcResult.Success(seen.Answer) : IpcResult.Failure(outcome, reply.Message ?? outcome.ToString(), seen.Answer);
-                    this.Observe(false, eventId ?? string.Empty, seen.Request ?? new Bundle(), result, startedAt, started);
+                    IpcTelemetry.InFlight.Add(-1, sideTags);
+                    IpcTelemetry.Bytes.Add(reply.Payload?.Length ?? 0, IpcTelemetry.SideTags(this.registry.Side, "out"));
+                    IpcTelemetry.Complete(activity, this.registry.Side, "in", known, outcome, started);
+                }
+
+                if (observed)
+                {
+                    IpcResult result = outcome == IpcErrorCode.None ? IpcResult.Success(run?.Answer) : IpcResult.Failure(outcome, reply.Message ?? outcome.ToString(), run?.Answer);
+                    this.Observe(false, eventId ?? string.Empty, run?.Request ?? new Bundle(), result, startedAt, started);
                 }
             }
         }
         finally
         {
-            if (admitted)
+            if (admitted && !slotHandedOver)
             {
-                // The slot is the handler's, not the answer's: a handler that outlives its deadline (a peer that asks
-                // for 1 ms deadlines gets Timeout at once) keeps the slot until it ends, so the cap bounds work, not
-                // answers.
-                if (seen.Handler is { IsCompleted: false } running)
-                {
-                    _ = running.ContinueWith(static (_, state) => ((ConnectionGovernor)state!).ExitIncoming(), this.governor, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                }
-                else
-                {
-                    this.governor.ExitIncoming();
-                }
+                this.governor.ExitIncoming();
             }
         }
     }
@@ -700,142 +728,217 @@ public sealed class IpcConnection : IAsyncDisposable
     /// <summary>Gets <paramref name="eventId"/> when it is registered on this side, otherwise <c>unknown</c>.</summary>
     private string KnownEventName(string? eventId) => eventId is not null && this.registry.TryGetHandler(eventId, out _) ? eventId : "unknown";
 
-    /// <summary>What the handling side saw of an incoming call, for the observer.</summary>
-    private sealed class IncomingCall
+    /// <summary>
+    /// An admitted incoming call from its one hop off StreamJsonRpc's dispatcher to its reply. The task StreamJsonRpc
+    /// awaits is this source's: set by the run (the handler's answer, or a refusal of the payload) or by the deadline,
+    /// whichever comes first.
+    /// </summary>
+    /// <remarks>
+    /// <para>One hop: the run is queued to the pool (with the execution context, so the handler sees the inbound span as
+    /// <see cref="Activity.Current"/>) and calls the handler inline; a handler that answers before it returns (most do)
+    /// has its reply encoded and set on the same thread, with no task of its own, no <c>Task.WhenAny</c> and no second
+    /// hop.</para>
+    /// <para>Deadline: a handler that blocks its thread before its first await holds up the run, but not the reply: once
+    /// the handler has started, the deadline's callback expires the request and sets the Timeout (or Canceled) reply from a
+    /// pool work item of its own (never inline in a <c>Cancel()</c> of StreamJsonRpc's or the connection's). Before the
+    /// handler starts, the run sees the deadline itself.</para>
+    /// <para>Continuations run synchronously: the thread that sets the reply goes on to hand it to StreamJsonRpc.</para>
+    /// <para>The slot: the run gives back the incoming slot when the handler's task ends, not when the reply is set, so the
+    /// cap bounds work, not answers.</para>
+    /// </remarks>
+    private sealed class IncomingCallRun : TaskCompletionSource<CallReply>
     {
-        public Bundle? Request { get; set; }
+        private readonly IpcConnection connection;
+        private readonly string eventId;
+        private readonly IpcEventHandler handler;
+        private readonly TimeSpan timeout;
+        private readonly byte[]? payload;
+        private readonly ulong payloadChannel;
+        private readonly CancellationToken cancellationToken;
+        private IpcRequest? request;
+        private int handlerStarted;
 
-        /// <summary>Gets or sets the handler's run, once started; it never faults.</summary>
-        public Task? Handler { get; set; }
-
-        public Bundle? Answer { get; set; }
-    }
-
-    private async Task<CallReply> HandleCallAsync(string eventId, int timeoutMs, byte[]? payload, ulong payloadChannel, IncomingCall seen, CancellationToken cancellationToken)
-    {
-        if (!IpcEventRegistry.IsValidEventId(eventId, out string problem))
+        public IncomingCallRun(IpcConnection connection, string eventId, IpcEventHandler handler, TimeSpan timeout, byte[]? payload, ulong payloadChannel, CancellationToken cancellationToken)
+            : base(TaskCreationOptions.None)
         {
-            this.payloads.Discard(payloadChannel);
-            this.refusals.IncomingRefused("unknown", problem);
-            return Reply(IpcErrorCode.BadRequest, $"Bad request: {problem}.");
+            this.connection = connection;
+            this.eventId = eventId;
+            this.handler = handler;
+            this.timeout = timeout;
+            this.payload = payload;
+            this.payloadChannel = payloadChannel;
+            this.cancellationToken = cancellationToken;
         }
 
-        if (!this.registry.TryGetHandler(eventId, out IpcEventHandler? handler))
-        {
-            this.payloads.Discard(payloadChannel);
-            return Reply(IpcErrorCode.NoHandler, $"No handler is registered for '{eventId}' in the {this.registry.Side.ToString().ToLowerInvariant()} process.");
-        }
+        /// <summary>Gets the decoded request, once it is, for the observer.</summary>
+        public Bundle? Request { get; private set; }
 
-        // The event's own timeout replaces the connection's cap, also when it is longer (a registered per-event override);
-        // the caller's shorter deadline still wins.
-        TimeSpan timeout = timeoutMs > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : this.options.DefaultCallTimeout;
-        timeout = Min(timeout, handler.Timeout ?? this.options.MaxCallTimeout);
+        /// <summary>Gets the handler's answer, once accepted and encoded, for the observer.</summary>
+        public Bundle? Answer { get; private set; }
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        Bundle data;
-        try
-        {
-            data = BundleCodec.Decode(await this.payloads.ReceiveAsync(payload, payloadChannel, deadline.Token).ConfigureAwait(false), this.options.Limits);
-        }
-        catch (OperationCanceledException)
-        {
-            return Reply(cancellationToken.IsCancellationRequested ? IpcErrorCode.Canceled : IpcErrorCode.Timeout, $"The request to '{eventId}' did not arrive in full before its deadline.");
-        }
-        catch (BundleLimitExceededException ex)
-        {
-            this.refusals.IncomingRefused(eventId, ex.Message);
-            return Reply(IpcErrorCode.LimitsExceeded, "The request was refused: " + ex.Message);
-        }
-        catch (FormatException ex)
-        {
-            this.refusals.IncomingRefused(eventId, ex.Message);
-            return Reply(IpcErrorCode.BadRequest, "Bad request: " + ex.Message);
-        }
-        catch (ProtocolViolationException ex)
-        {
-            // The peer left the payload channel hanging: it is cut off, and this answer is never sent.
-            this.OnProtocolViolation(ex.Violation, ex.Message);
-            return Reply(IpcErrorCode.PeerDisconnected, "The connection closed: " + ex.Message);
-        }
+        /// <summary>Queues the run to the thread pool, with the caller's execution context.</summary>
+        public void Start() => ThreadPool.QueueUserWorkItem(static run => _ = run.RunAsync(), this, preferLocal: false);
 
-        seen.Request = data;
-        var request = new IpcRequest(eventId, data, this.Remote, deadline.Token, this.logger);
-        var expired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using CancellationTokenRegistration registration = deadline.Token.Register(() =>
+        private async Task RunAsync()
         {
-            if (request.TryExpire())
+            Task? handlerRun = null;
+            try
             {
-                IpcLog.HandlerTimedOut(
-                    this.logger,
-                    eventId,
-                    this.closing.IsCancellationRequested ? "the connection closed"
-                    : cancellationToken.IsCancellationRequested ? "the caller canceled the call, or its own deadline passed first"
-                    : $"its deadline of {timeout.TotalMilliseconds:0} ms passed; the caller gets Timeout");
-                expired.TrySetResult();
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(this.cancellationToken);
+                deadline.CancelAfter(this.timeout);
+                if (await this.ReceiveAsync(deadline.Token).ConfigureAwait(false) is not { } data)
+                {
+                    return;
+                }
+
+                this.Request = data;
+                var request = new IpcRequest(this.eventId, data, this.connection.Remote, deadline.Token, this.connection.logger);
+                this.request = request;
+                using CancellationTokenRegistration registration = deadline.Token.UnsafeRegister(static state => ((IncomingCallRun)state!).OnDeadline(), this);
+
+                // Full fence: either the deadline's callback sees the handler started (and answers), or this sees the
+                // deadline passed (and answers): never neither.
+                Interlocked.Exchange(ref this.handlerStarted, 1);
+                if (deadline.IsCancellationRequested)
+                {
+                    // The deadline passed while the request arrived (or the peer asked for almost none): no work is started.
+                    this.TrySetResult(this.cancellationToken.IsCancellationRequested
+                        ? Reply(IpcErrorCode.Canceled, $"The call to '{this.eventId}' was canceled.")
+                        : Reply(IpcErrorCode.Timeout, $"The deadline of '{this.eventId}' passed before its handler could start."));
+                    return;
+                }
+
+                handlerRun = this.connection.RunHandlerAsync(this.handler, request);
+                if (await request.Answer.ConfigureAwait(false) is { } result)
+                {
+                    this.TrySetResult(this.EncodeAnswer(result));
+                }
             }
-        });
-
-        // On a thread of its own from the pool: a handler that blocks before its first await must not hold up this
-        // method, which answers Timeout at the deadline whatever the handler does.
-        if (deadline.IsCancellationRequested)
-        {
-            // The deadline passed while the request arrived (or the peer asked for almost none): no work is started.
-            return cancellationToken.IsCancellationRequested
-                ? Reply(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled.")
-                : Reply(IpcErrorCode.Timeout, $"The deadline of '{eventId}' passed before its handler could start.");
-        }
-
-        seen.Handler = Task.Run(() => this.RunHandlerAsync(handler, request), CancellationToken.None);
-        await Task.WhenAny(request.Answer, expired.Task).ConfigureAwait(false);
-        if (!request.Answer.IsCompleted)
-        {
-            return cancellationToken.IsCancellationRequested
-                ? Reply(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled.")
-                : Reply(IpcErrorCode.Timeout, $"The handler for '{eventId}' did not answer within {timeout.TotalMilliseconds:0} ms.");
-        }
-
-        IpcResult result = await request.Answer.ConfigureAwait(false);
-        seen.Answer = result.Data;
-        byte[] encoded;
-        try
-        {
-            encoded = BundleCodec.Encode(result.Data, this.options.Limits);
-        }
-        catch (BundleLimitExceededException ex)
-        {
-            this.refusals.IncomingRefused(eventId, "the answer is too large: " + ex.Message);
-            return Reply(IpcErrorCode.LimitsExceeded, $"The answer to '{eventId}' was not sent: " + ex.Message);
-        }
-
-        // An answer is charged to the outgoing queue while this side hands it over, but never refused for it: its work
-        // is done, and answers in flight are bounded by MaxConcurrentIncomingCalls times the bundle limit.
-        // An answer on a channel of its own stays charged until the peer has taken it (or it is given up): a peer that asks
-        // for large answers and never reads them finds the bound full, and its next large answer refused.
-        bool onChannel = this.payloads.GoesOnChannel(encoded);
-        if (!onChannel)
-        {
-            this.governor.ChargeOutgoing(encoded.Length);
-        }
-        else if (!this.governor.TryChargeOutgoing(encoded.Length))
-        {
-            return Reply(IpcErrorCode.LimitsExceeded, $"The answer to '{eventId}' was not sent: more than {this.options.MaxQueuedOutgoingBytes} bytes (MaxQueuedOutgoingBytes) are already queued for the calling process, which is not reading them fast enough.");
-        }
-
-        bool handedOver = false;
-        try
-        {
-            (byte[]? inline, ulong channel) = this.payloads.Send(encoded, timeout, onChannel ? () => this.governor.RefundOutgoing(encoded.Length) : null);
-            handedOver = onChannel;
-            return new CallReply((int)result.ErrorCode, result.ErrorMessage, inline, channel);
-        }
-        finally
-        {
-            if (!handedOver)
+            catch (Exception ex)
             {
-                this.governor.RefundOutgoing(encoded.Length);
+                // Nothing above throws by design; should something, the caller still gets one answer and the slot still
+                // goes back.
+                IpcLog.HandlerThrew(this.connection.logger, ex, this.eventId);
+                this.TrySetResult(Reply(IpcErrorCode.HandlerFailed, $"The handler for '{this.eventId}' failed."));
+            }
+            finally
+            {
+                // The slot is the handler's, not the answer's: a handler that outlives its deadline (a peer that asks for
+                // 1 ms deadlines gets Timeout at once) keeps the slot until it ends. The handler's run never faults.
+                if (handlerRun is { IsCompleted: false })
+                {
+                    await handlerRun.ConfigureAwait(false);
+                }
+
+                this.connection.governor.ExitIncoming();
             }
         }
+
+        /// <summary>Receives and decodes the request; on failure, sets the reply and returns null.</summary>
+        private async ValueTask<Bundle?> ReceiveAsync(CancellationToken deadline)
+        {
+            IpcConnection connection = this.connection;
+            try
+            {
+                ReadOnlyMemory<byte> bytes = this.payloadChannel == 0
+                    ? this.payload
+                    : await connection.payloads.ReceiveAsync(this.payload, this.payloadChannel, deadline).ConfigureAwait(false);
+                return BundleCodec.Decode(bytes, connection.options.Limits);
+            }
+            catch (OperationCanceledException)
+            {
+                this.TrySetResult(Reply(this.cancellationToken.IsCancellationRequested ? IpcErrorCode.Canceled : IpcErrorCode.Timeout, $"The request to '{this.eventId}' did not arrive in full before its deadline."));
+            }
+            catch (BundleLimitExceededException ex)
+            {
+                connection.refusals.IncomingRefused(this.eventId, ex.Message);
+                this.TrySetResult(Reply(IpcErrorCode.LimitsExceeded, "The request was refused: " + ex.Message));
+            }
+            catch (FormatException ex)
+            {
+                connection.refusals.IncomingRefused(this.eventId, ex.Message);
+                this.TrySetResult(Reply(IpcErrorCode.BadRequest, "Bad request: " + ex.Message));
+            }
+            catch (ProtocolViolationException ex)
+            {
+                // The peer left the payload channel hanging: it is cut off, and this answer is never sent.
+                connection.OnProtocolViolation(ex.Violation, ex.Message);
+                this.TrySetResult(Reply(IpcErrorCode.PeerDisconnected, "The connection closed: " + ex.Message));
+            }
+
+            return null;
+        }
+
+        /// <summary>Encodes an accepted answer and charges it to the outgoing queue.</summary>
+        private CallReply EncodeAnswer(IpcResult result)
+        {
+            IpcConnection connection = this.connection;
+            this.Answer = result.Data;
+            byte[] encoded;
+            try
+            {
+                encoded = BundleCodec.Encode(result.Data, connection.options.Limits);
+            }
+            catch (BundleLimitExceededException ex)
+            {
+                connection.refusals.IncomingRefused(this.eventId, "the answer is too large: " + ex.Message);
+                return Reply(IpcErrorCode.LimitsExceeded, $"The answer to '{this.eventId}' was not sent: " + ex.Message);
+            }
+
+            // An answer is charged to the outgoing queue while this side hands it over, but never refused for it: its work
+            // is done, and answers in flight are bounded by MaxConcurrentIncomingCalls times the bundle limit.
+            // An answer on a channel of its own stays charged until the peer has taken it (or it is given up): a peer that
+            // asks for large answers and never reads them finds the bound full, and its next large answer refused.
+            bool onChannel = connection.payloads.GoesOnChannel(encoded);
+            if (!onChannel)
+            {
+                connection.governor.ChargeOutgoing(encoded.Length);
+            }
+            else if (!connection.governor.TryChargeOutgoing(encoded.Length))
+            {
+                return Reply(IpcErrorCode.LimitsExceeded, $"The answer to '{this.eventId}' was not sent: more than {connection.options.MaxQueuedOutgoingBytes} bytes (MaxQueuedOutgoingBytes) are already queued for the calling process, which is not reading them fast enough.");
+            }
+
+            bool handedOver = false;
+            try
+            {
+                (byte[]? inline, ulong channel) = connection.payloads.Send(encoded, this.timeout, onChannel ? () => connection.governor.RefundOutgoing(encoded.Length) : null);
+                handedOver = onChannel;
+                return new CallReply((int)result.ErrorCode, result.ErrorMessage, inline, channel);
+            }
+            finally
+            {
+                if (!handedOver)
+                {
+                    connection.governor.RefundOutgoing(encoded.Length);
+                }
+            }
+        }
+
+        /// <summary>The deadline's callback: runs inside whichever <c>Cancel()</c> fired it, so it only expires and queues.</summary>
+        private void OnDeadline()
+        {
+            if (this.request is not { } request || !request.TryExpire())
+            {
+                return;
+            }
+
+            IpcConnection connection = this.connection;
+            IpcLog.HandlerTimedOut(
+                connection.logger,
+                this.eventId,
+                connection.closing.IsCancellationRequested ? "the connection closed"
+                : this.cancellationToken.IsCancellationRequested ? "the caller canceled the call, or its own deadline passed first"
+                : $"its deadline of {this.timeout.TotalMilliseconds:0} ms passed; the caller gets Timeout");
+            if (Volatile.Read(ref this.handlerStarted) != 0)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static run => run.AnswerExpired(), this, preferLocal: false);
+            }
+        }
+
+        private void AnswerExpired() => this.TrySetResult(this.cancellationToken.IsCancellationRequested
+            ? Reply(IpcErrorCode.Canceled, $"The call to '{this.eventId}' was canceled.")
+            : Reply(IpcErrorCode.Timeout, $"The handler for '{this.eventId}' did not answer within {this.timeout.TotalMilliseconds:0} ms."));
     }
 
     private async Task RunHandlerAsync(IpcEventHandler handler, IpcRequest request)
