@@ -148,8 +148,9 @@ public sealed class IpcConnection : IAsyncDisposable
         {
             CancelLocallyInvokedMethodsWhenConnectionIsClosed = true,
 
-            // W3C trace context in each request: the handler's span becomes a descendant of the caller's.
-            ActivityTracingStrategy = new ActivityTracingStrategy(),
+            // W3C trace context in each request: the handler's span becomes a descendant of the caller's. A request
+            // without one starts no activity on arrival (TraceContextStrategy).
+            ActivityTracingStrategy = new TraceContextStrategy(),
         };
         this.rpc.AddLocalRpcMethod(CallMethod, new Func<string, int, byte[]?, ulong, CancellationToken, Task<CallReply>>(this.OnCallAsync));
         this.rpc.Disconnected += (_, e) =>
@@ -607,7 +608,8 @@ public sealed class IpcConnection : IAsyncDisposable
             // peer can neither inflate the metrics' cardinality nor write what it likes into this side's logs.
             string known = this.KnownEventName(eventId);
 
-            // Activity.Current is StreamJsonRpc's inbound activity, parented by the caller's traceparent.
+            // Activity.Current is StreamJsonRpc's inbound activity, parented by the caller's traceparent (none when the
+            // request carried no trace context).
             using Activity? activity = telemetry && IpcTelemetry.Source.HasListeners() ? IpcTelemetry.Source.StartActivity("ipc.handle " + known, ActivityKind.Server) : null;
             activity?.SetTag("ipc.event", known).SetTag("ipc.caller.app_id", this.Remote.AppId).SetTag("ipc.caller.pid", this.Remote.ProcessId);
             TagList sideTags = telemetry ? IpcTelemetry.SideTags(this.registry.Side, "in") : default;
