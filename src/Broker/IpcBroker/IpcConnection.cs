@@ -49,6 +49,9 @@ public sealed class IpcConnection : IAsyncDisposable
         .WithSecurity(MessagePackSecurity.UntrustedData)
         .WithResolver(CompositeResolver.Create([CallReply.Formatter.Instance], [StandardResolver.Instance]));
 
+    /// <summary>The payload channel argument of a call whose bundle travels inline, boxed once.</summary>
+    private static readonly object NoPayloadChannel = 0UL;
+
     /// <summary>The options of a call made without any (immutable, so shared).</summary>
     private static readonly IpcCallOptions DefaultCallOptions = new();
 
@@ -429,7 +432,7 @@ public sealed class IpcConnection : IAsyncDisposable
                 bool onChannel = this.payloads.GoesOnChannel(payload);
                 (byte[]? inline, channel) = this.payloads.Send(payload, remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1), onChannel ? () => this.governor.RefundOutgoing(payload.Length) : null);
                 chargeHandedOver = onChannel;
-                invocation = this.rpc.InvokeWithCancellationAsync<CallReply>(CallMethod, [eventId, timeoutMs, inline, channel], deadline);
+                invocation = this.rpc.InvokeWithCancellationAsync<CallReply>(CallMethod, [eventId, timeoutMs, inline, channel == 0 ? NoPayloadChannel : channel], deadline);
             }
             catch (Exception ex) when (ex is ObjectDisposedException or ConnectionLostException or IOException)
             {

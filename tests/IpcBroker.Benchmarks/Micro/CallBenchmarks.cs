@@ -28,6 +28,8 @@ public class CallBenchmarks
     private JsonRpc bareStream = null!;
     private JsonRpc bareMultiplexed = null!;
     private JsonRpc bareMultiplexedTraced = null!;
+    private JsonRpc bareMultiplexedCancellable = null!;
+    private readonly CancellationTokenSource callerCancellation = new();
 
     /// <summary>Connects the three stacks.</summary>
     [GlobalSetup]
@@ -45,6 +47,7 @@ public class CallBenchmarks
         this.bareStream = this.Bare(new LengthHeaderMessageHandler(clientStream, clientStream, NewFormatter()), new LengthHeaderMessageHandler(serverStream, serverStream, NewFormatter()), traced: false);
         this.bareMultiplexed = this.ConnectMultiplexed(traced: false);
         this.bareMultiplexedTraced = this.ConnectMultiplexed(traced: true);
+        this.bareMultiplexedCancellable = this.ConnectMultiplexed(traced: false, cancellable: true);
     }
 
     /// <summary>Closes everything.</summary>
@@ -56,6 +59,8 @@ public class CallBenchmarks
         {
             await resource.DisposeAsync();
         }
+
+        this.callerCancellation.Dispose();
     }
 
     /// <summary>A call through the broker: encode, governance, deadline, JSON-RPC on a multiplexed channel, handler, decode.</summary>
@@ -78,6 +83,17 @@ public class CallBenchmarks
     [Benchmark]
     public Task BareMultiplexedTraced() => this.bareMultiplexedTraced.InvokeWithCancellationAsync<CallReply>(IpcConnection.CallMethod, [EventId, 1000, this.payload, 0UL], CancellationToken.None);
 
+    /// <summary>
+    /// As <see cref="BareMultiplexed"/>, with what cancellation costs StreamJsonRpc itself: the caller passes a token that
+    /// can be cancelled (StreamJsonRpc registers on it, to send <c>$/cancelRequest</c>) and the server method takes a
+    /// <see cref="CancellationToken"/> (StreamJsonRpc makes a source per request). The broker needs both.
+    /// </summary>
+    /// <returns>The reply.</returns>
+    [Benchmark]
+    public Task BareMultiplexedCancellable() => this.bareMultiplexedCancellable.InvokeWithCancellationAsync<CallReply>(IpcConnection.CallMethod, [EventId, 1000, this.payload, 0UL], this.callerCancellation.Token);
+
+    private static CallReply EchoCancellable(string eventId, int timeoutMs, byte[]? payload, ulong payloadChannel, CancellationToken cancellationToken) => new(0, null, payload);
+
     private static MessagePackFormatter NewFormatter()
     {
         var formatter = new MessagePackFormatter();
@@ -87,7 +103,7 @@ public class CallBenchmarks
 
     private static CallReply Echo(string eventId, int timeoutMs, byte[]? payload, ulong payloadChannel) => new(0, null, payload);
 
-    private JsonRpc ConnectMultiplexed(bool traced)
+    private JsonRpc ConnectMultiplexed(bool traced, bool cancellable = false)
     {
         (Stream clientStream, Stream serverStream) = FullDuplexStream.CreatePair();
         var options = new MultiplexingStream.Options
@@ -99,10 +115,10 @@ public class CallBenchmarks
         MultiplexingStream server = MultiplexingStream.Create(serverStream, options);
         this.resources.Add(client);
         this.resources.Add(server);
-        return this.Bare(new LengthHeaderMessageHandler(client.AcceptChannel(0), NewFormatter()), new LengthHeaderMessageHandler(server.AcceptChannel(0), NewFormatter()), traced);
+        return this.Bare(new LengthHeaderMessageHandler(client.AcceptChannel(0), NewFormatter()), new LengthHeaderMessageHandler(server.AcceptChannel(0), NewFormatter()), traced, cancellable);
     }
 
-    private JsonRpc Bare(IJsonRpcMessageHandler clientHandler, IJsonRpcMessageHandler serverHandler, bool traced)
+    private JsonRpc Bare(IJsonRpcMessageHandler clientHandler, IJsonRpcMessageHandler serverHandler, bool traced, bool cancellable = false)
     {
         var server = new JsonRpc(serverHandler);
         var client = new JsonRpc(clientHandler);
@@ -112,7 +128,14 @@ public class CallBenchmarks
             client.ActivityTracingStrategy = new ActivityTracingStrategy();
         }
 
-        server.AddLocalRpcMethod(IpcConnection.CallMethod, new Func<string, int, byte[]?, ulong, CallReply>(Echo));
+        if (cancellable)
+        {
+            server.AddLocalRpcMethod(IpcConnection.CallMethod, new Func<string, int, byte[]?, ulong, CancellationToken, CallReply>(EchoCancellable));
+        }
+        else
+        {
+            server.AddLocalRpcMethod(IpcConnection.CallMethod, new Func<string, int, byte[]?, ulong, CallReply>(Echo));
+        }
         server.StartListening();
         client.StartListening();
         this.resources.Add(new DisposeRpc(server));
