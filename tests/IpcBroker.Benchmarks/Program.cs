@@ -22,12 +22,6 @@ return args switch
     ["flood", ..] => await FloodBenchmark.RunAsync(args[1..]),
     ["start", ..] => await StartBenchmark.RunAsync(args[1..]),
     [("all" or "latency" or "throughput" or "bulk" or "open" or "memory") and string verb, ..] => await BenchmarkRun.RunAsync(verb, args[1..]),
-    ["micro", ..] => MicroUnavailable(),
+    ["micro", ..] => IpcBroker.Benchmarks.Micro.MicroBenchmarks.Run(args[1..]),
     _ => await RoundTripBenchmark.RunAsync(args),
 };
-
-static int MicroUnavailable()
-{
-    Console.Error.WriteLine("micro: not available in this build (tests/IpcBroker.Benchmarks/Micro is not there yet).");
-    return 3;
-}

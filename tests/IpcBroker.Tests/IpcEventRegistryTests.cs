@@ -28,6 +28,26 @@ public class IpcEventRegistryTests(ITestOutputHelper output) : TestBase(output)
         }
     }
 
+    [Theory]
+    [InlineData("OPEN_DATA_IPC_EVENT_GET_USER_ID", true)]
+    [InlineData("a.b\u0007c", false)]
+    [InlineData("tab\tname", false)]
+    [InlineData("\u0085next-line", false)]
+    [InlineData("", false)]
+    public void ValidatingAnEventNameAllocatesNothing(string eventId, bool valid)
+    {
+        // Warm up: the first call may JIT and build the problem strings.
+        Assert.Equal(valid, IpcEventRegistry.IsValidEventId(eventId, out _));
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        bool answer = IpcEventRegistry.IsValidEventId(eventId, out string problem);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(valid, answer);
+        Assert.Equal(valid, problem.Length == 0);
+        Assert.Equal(0, allocated);
+    }
+
     [Fact]
     public void TwoHandlersForOneEventIsAnError()
     {

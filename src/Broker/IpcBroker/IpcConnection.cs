@@ -49,6 +49,12 @@ public sealed class IpcConnection : IAsyncDisposable
         .WithSecurity(MessagePackSecurity.UntrustedData)
         .WithResolver(CompositeResolver.Create([CallReply.Formatter.Instance], [StandardResolver.Instance]));
 
+    /// <summary>The payload channel argument of a call whose bundle travels inline, boxed once.</summary>
+    private static readonly object NoPayloadChannel = 0UL;
+
+    /// <summary>The options of a call made without any (immutable, so shared).</summary>
+    private static readonly IpcCallOptions DefaultCallOptions = new();
+
     private readonly Stream transport;
     private readonly MultiplexingStream multiplexor;
     private readonly JsonRpc rpc;
@@ -145,8 +151,9 @@ public sealed class IpcConnection : IAsyncDisposable
         {
             CancelLocallyInvokedMethodsWhenConnectionIsClosed = true,
 
-            // W3C trace context in each request: the handler's span becomes a descendant of the caller's.
-            ActivityTracingStrategy = new ActivityTracingStrategy(),
+            // W3C trace context in each request: the handler's span becomes a descendant of the caller's. A request
+            // without one starts no activity on arrival (TraceContextStrategy).
+            ActivityTracingStrategy = new TraceContextStrategy(),
         };
         this.rpc.AddLocalRpcMethod(CallMethod, new Func<string, int, byte[]?, ulong, CancellationToken, Task<CallReply>>(this.OnCallAsync));
         this.rpc.Disconnected += (_, e) =>
@@ -240,7 +247,7 @@ public sealed class IpcConnection : IAsyncDisposable
     /// </returns>
     public Task<IpcResult> CallAsync(string eventId, Bundle? data, IpcCallOptions? callOptions = null, CancellationToken cancellationToken = default)
     {
-        callOptions ??= new IpcCallOptions();
+        callOptions ??= DefaultCallOptions;
         if (!IpcEventRegistry.IsValidEventId(eventId, out string problem))
         {
             return Task.FromResult(IpcResult.Failure(IpcErrorCode.BadRequest, $"Bad request: {problem}."));
@@ -329,10 +336,18 @@ public sealed class IpcConnection : IAsyncDisposable
         await this.closed.Task.ConfigureAwait(false);
     }
 
-    private async Task<IpcResult> CallCoreAsync(string eventId, Bundle? data, byte[] payload, TimeSpan timeout, CancellationToken optionsToken, CancellationToken cancellationToken)
+    private Task<IpcResult> CallCoreAsync(string eventId, Bundle? data, byte[] payload, TimeSpan timeout, CancellationToken optionsToken, CancellationToken cancellationToken)
+    {
+        // The common case, nobody listening and no observer: the call is the wire call, with no wrapper of its own.
+        return IpcTelemetry.IsCallTelemetryOn || this.options.Observer is not null
+            ? this.CallObservedAsync(eventId, data, payload, timeout, optionsToken, cancellationToken)
+            : this.CallOnWireAsync(eventId, payload, timeout, optionsToken, cancellationToken);
+    }
+
+    private async Task<IpcResult> CallObservedAsync(string eventId, Bundle? data, byte[] payload, TimeSpan timeout, CancellationToken optionsToken, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        DateTimeOffset startedAt = DateTimeOffset.UtcNow;
+        DateTimeOffset startedAt = this.options.Observer is null ? default : DateTimeOffset.UtcNow;
         using Activity? activity = IpcTelemetry.Source.HasListeners() ? IpcTelemetry.Source.StartActivity("ipc.call " + eventId, ActivityKind.Client) : null;
         activity?.SetTag("ipc.event", eventId).SetTag("ipc.peer.app_id", this.Remote.AppId).SetTag("ipc.peer.pid", this.Remote.ProcessId);
         TagList sideTags = IpcTelemetry.SideTags(this.registry.Side, "out");
@@ -348,7 +363,10 @@ public sealed class IpcConnection : IAsyncDisposable
         {
             IpcTelemetry.InFlight.Add(-1, sideTags);
             IpcTelemetry.Complete(activity, this.registry.Side, "out", eventId, result.ErrorCode, started);
-            this.Observe(true, eventId, data ?? new Bundle(), result, startedAt, started);
+            if (this.options.Observer is not null)
+            {
+                this.Observe(true, eventId, data ?? new Bundle(), result, startedAt, started);
+            }
         }
     }
 
@@ -384,25 +402,22 @@ public sealed class IpcConnection : IAsyncDisposable
         bool chargeHandedOver = false;
         try
         {
-            var outcome = new TaskCompletionSource<IpcResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(optionsToken, cancellationToken, this.closing.Token);
-            deadline.CancelAfter(timeout);
-            using CancellationTokenRegistration registration = deadline.Token.Register(() => outcome.TrySetResult(
-                this.closing.IsCancellationRequested ? this.ClosedResult(eventId)
-                : optionsToken.IsCancellationRequested || cancellationToken.IsCancellationRequested ? IpcResult.Failure(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled.")
-                : IpcResult.Failure(IpcErrorCode.Timeout, $"No answer to '{eventId}' within {timeout.TotalMilliseconds:0} ms.")));
+            using var call = new PendingCall(this, eventId, timeout, optionsToken, cancellationToken);
+
+            // Read now: the source is disposed when this method returns, and the reply may be read after that.
+            CancellationToken deadline = call.Token;
 
             // The peer handles at most PeerMaxConcurrentCalls of ours at once; the rest wait here in order, within their
             // own deadline, so that the peer need not answer Busy. (A peer keeps a slot until its handler ends, so after a
             // call of ours timed out while its handler ran on, the next may still hear Busy.)
             try
             {
-                await this.governor.EnterOutgoingAsync(deadline.Token).ConfigureAwait(false);
+                await this.governor.EnterOutgoingAsync(deadline).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                // The registration has set the outcome (deadline, cancellation or closing).
-                return await outcome.Task.ConfigureAwait(false);
+                // The deadline callback has set the outcome (deadline, cancellation or closing).
+                return await call.Task.ConfigureAwait(false);
             }
 
             // The slot is given back when the invocation ends, not when the outcome is set: the peer counts the call
@@ -417,7 +432,7 @@ public sealed class IpcConnection : IAsyncDisposable
                 bool onChannel = this.payloads.GoesOnChannel(payload);
                 (byte[]? inline, channel) = this.payloads.Send(payload, remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1), onChannel ? () => this.governor.RefundOutgoing(payload.Length) : null);
                 chargeHandedOver = onChannel;
-                invocation = this.rpc.InvokeWithCancellationAsync<CallReply>(CallMethod, [eventId, timeoutMs, inline, channel], deadline.Token);
+                invocation = this.rpc.InvokeWithCancellationAsync<CallReply>(CallMethod, [eventId, timeoutMs, inline, channel == 0 ? NoPayloadChannel : channel], deadline);
             }
             catch (Exception ex) when (ex is ObjectDisposedException or ConnectionLostException or IOException)
             {
@@ -432,21 +447,8 @@ public sealed class IpcConnection : IAsyncDisposable
                 throw;
             }
 
-            // When the invocation ends: its slot goes back, and a channel whose naming message was never written (the call
-            // was cancelled first) is withdrawn — once the message is written, Abandon does nothing.
-            _ = invocation.ContinueWith(
-                static (_, state) =>
-                {
-                    (IpcConnection connection, ulong channel) = ((IpcConnection, ulong))state!;
-                    connection.governor.ExitOutgoing();
-                    connection.payloads.Abandon(channel);
-                },
-                (this, channel),
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-            _ = this.CompleteFromReplyAsync(invocation, outcome, eventId, timeout, deadline.Token);
-            return await outcome.Task.ConfigureAwait(false);
+            _ = this.CompleteFromReplyAsync(invocation, call, channel, eventId, timeout, deadline);
+            return await call.Task.ConfigureAwait(false);
         }
         finally
         {
@@ -457,16 +459,28 @@ public sealed class IpcConnection : IAsyncDisposable
         }
     }
 
-    private async Task CompleteFromReplyAsync(Task<CallReply> invocation, TaskCompletionSource<IpcResult> outcome, string eventId, TimeSpan timeout, CancellationToken deadline)
+    private async Task CompleteFromReplyAsync(Task<CallReply> invocation, PendingCall outcome, ulong channel, string eventId, TimeSpan timeout, CancellationToken deadline)
     {
         try
         {
-            CallReply reply = await invocation.ConfigureAwait(false);
+            CallReply reply;
+            try
+            {
+                reply = await invocation.ConfigureAwait(false);
+            }
+            finally
+            {
+                // When the invocation ends, however: its slot goes back, and a channel whose naming message was never
+                // written (the call was cancelled first) is withdrawn — once the message is written, Abandon does nothing.
+                this.governor.ExitOutgoing();
+                this.payloads.Abandon(channel);
+            }
 
-            // The reply's payload may still be arriving on its channel; the call's own deadline still races it.
-            using var transfer = CancellationTokenSource.CreateLinkedTokenSource(this.closing.Token);
-            transfer.CancelAfter(timeout);
-            IpcResult result = await this.ToResultAsync(reply, eventId, transfer.Token).ConfigureAwait(false);
+            // An inline answer is decoded here and now; one on a channel may still be arriving, and the call's own deadline
+            // still races it.
+            IpcResult result = reply is { PayloadChannel: not 0 }
+                ? await this.ReceiveReplyAsync(reply, eventId, timeout).ConfigureAwait(false)
+                : this.ToResult(reply, eventId, reply?.Payload);
             if (result.ErrorCode == IpcErrorCode.Canceled && !deadline.IsCancellationRequested)
             {
                 // Nobody here cancelled: the handling side gave the call up itself, which it does when its connection
@@ -478,7 +492,7 @@ public sealed class IpcConnection : IAsyncDisposable
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            // The deadline, the caller or the connection cancelled the invocation: the registration has set the outcome.
+            // The deadline, the caller or the connection cancelled the invocation: the deadline callback has set the outcome.
         }
         catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or IOException || this.rpc.IsDisposed || this.closing.IsCancellationRequested)
         {
@@ -506,17 +520,15 @@ public sealed class IpcConnection : IAsyncDisposable
         }
     }
 
-    private async Task<IpcResult> ToResultAsync(CallReply? reply, string eventId, CancellationToken cancellationToken)
+    /// <summary>Receives an answer whose bundle comes on a payload channel, within the call's timeout counted from now.</summary>
+    private async Task<IpcResult> ReceiveReplyAsync(CallReply reply, string eventId, TimeSpan timeout)
     {
-        if (reply is null)
-        {
-            return IpcResult.Failure(IpcErrorCode.BadRequest, $"The answer to '{eventId}' was empty.");
-        }
-
-        Bundle data;
+        using var transfer = CancellationTokenSource.CreateLinkedTokenSource(this.closing.Token);
+        transfer.CancelAfter(timeout);
+        ReadOnlyMemory<byte> bytes;
         try
         {
-            data = BundleCodec.Decode(await this.payloads.ReceiveAsync(reply.Payload, reply.PayloadChannel, cancellationToken).ConfigureAwait(false), this.options.Limits);
+            bytes = await this.payloads.ReceiveAsync(reply.Payload, reply.PayloadChannel, transfer.Token).ConfigureAwait(false);
         }
         catch (BundleLimitExceededException ex)
         {
@@ -533,6 +545,32 @@ public sealed class IpcConnection : IAsyncDisposable
             return this.ClosedResult(eventId);
         }
 
+        return this.ToResult(reply, eventId, bytes);
+    }
+
+    /// <summary>Turns an answer whose bundle is at hand into the call's outcome.</summary>
+    private IpcResult ToResult(CallReply? reply, string eventId, ReadOnlyMemory<byte> bytes)
+    {
+        if (reply is null)
+        {
+            return IpcResult.Failure(IpcErrorCode.BadRequest, $"The answer to '{eventId}' was empty.");
+        }
+
+        Bundle data;
+        try
+        {
+            data = BundleCodec.Decode(bytes, this.options.Limits);
+        }
+        catch (BundleLimitExceededException ex)
+        {
+            return IpcResult.Failure(IpcErrorCode.LimitsExceeded, $"The answer to '{eventId}' was refused: {ex.Message}");
+        }
+        catch (FormatException ex)
+        {
+            IpcLog.ReplyUnreadable(this.logger, ex.Message);
+            return IpcResult.Failure(IpcErrorCode.BadRequest, $"The answer to '{eventId}' could not be read: {ex.Message}");
+        }
+
         if (reply.Status == 0)
         {
             return IpcResult.Success(data);
@@ -542,33 +580,48 @@ public sealed class IpcConnection : IAsyncDisposable
         return IpcResult.Failure(code, reply.Message ?? code.ToString(), data);
     }
 
-    private IpcResult ClosedResult(string eventId) => IpcResult.Failure(this.closeCode, $"The call to '{eventId}' failed: {this.closeReason}.");
+    /// <summary>The outcome of a call that the connection's closing ended: the close's code and reason.</summary>
+    /// <param name="eventId">The event called.</param>
+    /// <returns>The failure.</returns>
+    internal IpcResult ClosedResult(string eventId) => IpcResult.Failure(this.closeCode, $"The call to '{eventId}' failed: {this.closeReason}.");
 
     /// <summary>
-    /// Runs on StreamJsonRpc's in-order dispatcher: only what must happen in order is done here (counting the call
-    /// against <see cref="IpcConnectionOptions.MaxConcurrentIncomingCalls"/>); decoding and the handler run on the
-    /// thread pool, so a handler that blocks its thread holds up no other call from the peer.
+    /// Runs on StreamJsonRpc's in-order dispatcher: only what must happen in order, and is cheap, is done here (counting the
+    /// call against <see cref="IpcConnectionOptions.MaxConcurrentIncomingCalls"/>, the authorizer, the name's check and
+    /// look-up); decoding and the handler run on the thread pool (<see cref="IncomingCallRun"/>), so a handler that blocks
+    /// its thread holds up no other call from the peer.
     /// </summary>
     private async Task<CallReply> OnCallAsync(string eventId, int timeoutMs, byte[]? payload, ulong payloadChannel, CancellationToken cancellationToken)
     {
-        // Counted from here until the reply is returned; the caller's side keeps to the same cap (PeerMaxConcurrentCalls).
+        // Counted from here until the handler ends (a run, once started, owns the slot); the caller's side keeps to the
+        // same cap (PeerMaxConcurrentCalls).
         bool admitted = this.governor.TryEnterIncoming();
-        var seen = new IncomingCall();
+        bool slotHandedOver = false;
+        IncomingCallRun? run = null;
         try
         {
-            long started = Stopwatch.GetTimestamp();
-            DateTimeOffset startedAt = DateTimeOffset.UtcNow;
+            // Telemetry and the observer's record only when someone listens; decided once, so the in-flight count's
+            // increment and decrement always pair.
+            bool telemetry = IpcTelemetry.IsCallTelemetryOn;
+            bool observed = this.options.Observer is not null;
+            long started = telemetry || observed ? Stopwatch.GetTimestamp() : 0;
+            DateTimeOffset startedAt = observed ? DateTimeOffset.UtcNow : default;
 
             // The event name is the peer's choice: spans, tags and logs carry it only when it is registered here, so a
             // peer can neither inflate the metrics' cardinality nor write what it likes into this side's logs.
             string known = this.KnownEventName(eventId);
 
-            // Activity.Current is StreamJsonRpc's inbound activity, parented by the caller's traceparent.
-            using Activity? activity = IpcTelemetry.Source.HasListeners() ? IpcTelemetry.Source.StartActivity("ipc.handle " + known, ActivityKind.Server) : null;
+            // Activity.Current is StreamJsonRpc's inbound activity, parented by the caller's traceparent (none when the
+            // request carried no trace context).
+            using Activity? activity = telemetry && IpcTelemetry.Source.HasListeners() ? IpcTelemetry.Source.StartActivity("ipc.handle " + known, ActivityKind.Server) : null;
             activity?.SetTag("ipc.event", known).SetTag("ipc.caller.app_id", this.Remote.AppId).SetTag("ipc.caller.pid", this.Remote.ProcessId);
-            TagList sideTags = IpcTelemetry.SideTags(this.registry.Side, "in");
-            IpcTelemetry.InFlight.Add(1, sideTags);
-            IpcTelemetry.Bytes.Add(payload?.Length ?? 0, sideTags);
+            TagList sideTags = telemetry ? IpcTelemetry.SideTags(this.registry.Side, "in") : default;
+            if (telemetry)
+            {
+                IpcTelemetry.InFlight.Add(1, sideTags);
+                IpcTelemetry.Bytes.Add(payload?.Length ?? 0, sideTags);
+            }
+
             CallReply reply = Reply(IpcErrorCode.HandlerFailed, "The call ended unexpectedly.");
             try
             {
@@ -589,39 +642,56 @@ public sealed class IpcConnection : IAsyncDisposable
                     return reply;
                 }
 
-                // Off the dispatcher: the handler's synchronous part (a Thread.Sleep, a synchronous SQLite write) must not
-                // run inline on StreamJsonRpc's in-order dispatcher, or every later call from the peer would wait for it.
-                reply = await Task.Run(() => this.HandleCallAsync(eventId, timeoutMs, payload, payloadChannel, seen, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+                if (!IpcEventRegistry.IsValidEventId(eventId, out string problem))
+                {
+                    this.payloads.Discard(payloadChannel);
+                    this.refusals.IncomingRefused("unknown", problem);
+                    reply = Reply(IpcErrorCode.BadRequest, $"Bad request: {problem}.");
+                    return reply;
+                }
+
+                if (!this.registry.TryGetHandler(eventId, out IpcEventHandler? handler))
+                {
+                    this.payloads.Discard(payloadChannel);
+                    reply = Reply(IpcErrorCode.NoHandler, $"No handler is registered for '{eventId}' in the {this.registry.Side.ToString().ToLowerInvariant()} process.");
+                    return reply;
+                }
+
+                // The event's own timeout replaces the connection's cap, also when it is longer (a registered per-event
+                // override); the caller's shorter deadline still wins.
+                TimeSpan timeout = timeoutMs > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : this.options.DefaultCallTimeout;
+                timeout = Min(timeout, handler.Timeout ?? this.options.MaxCallTimeout);
+
+                // Off the dispatcher, once: the run decodes and calls the handler on a pool thread and, from then on, owns
+                // the slot. The answer comes back on the run's thread (no further hop when the handler answers at once).
+                run = new IncomingCallRun(this, eventId, handler, timeout, payload, payloadChannel, cancellationToken);
+                slotHandedOver = true;
+                run.Start();
+                reply = await run.Task.ConfigureAwait(false);
                 return reply;
             }
             finally
             {
-                IpcTelemetry.InFlight.Add(-1, sideTags);
-                IpcTelemetry.Bytes.Add(reply.Payload?.Length ?? 0, IpcTelemetry.SideTags(this.registry.Side, "out"));
                 IpcErrorCode outcome = Enum.IsDefined((IpcErrorCode)reply.Status) ? (IpcErrorCode)reply.Status : IpcErrorCode.HandlerFailed;
-                IpcTelemetry.Complete(activity, this.registry.Side, "in", known, outcome, started);
-                if (this.options.Observer is not null)
+                if (telemetry)
                 {
-                    IpcResult result = outcome == IpcErrorCode.None ? IpcResult.Success(seen.Answer) : IpcResult.Failure(outcome, reply.Message ?? outcome.ToString(), seen.Answer);
-                    this.Observe(false, eventId ?? string.Empty, seen.Request ?? new Bundle(), result, startedAt, started);
+                    IpcTelemetry.InFlight.Add(-1, sideTags);
+                    IpcTelemetry.Bytes.Add(reply.Payload?.Length ?? 0, IpcTelemetry.SideTags(this.registry.Side, "out"));
+                    IpcTelemetry.Complete(activity, this.registry.Side, "in", known, outcome, started);
+                }
+
+                if (observed)
+                {
+                    IpcResult result = outcome == IpcErrorCode.None ? IpcResult.Success(run?.Answer) : IpcResult.Failure(outcome, reply.Message ?? outcome.ToString(), run?.Answer);
+                    this.Observe(false, eventId ?? string.Empty, run?.Request ?? new Bundle(), result, startedAt, started);
                 }
             }
         }
         finally
         {
-            if (admitted)
+            if (admitted && !slotHandedOver)
             {
-                // The slot is the handler's, not the answer's: a handler that outlives its deadline (a peer that asks
-                // for 1 ms deadlines gets Timeout at once) keeps the slot until it ends, so the cap bounds work, not
-                // answers.
-                if (seen.Handler is { IsCompleted: false } running)
-                {
-                    _ = running.ContinueWith(static (_, state) => ((ConnectionGovernor)state!).ExitIncoming(), this.governor, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                }
-                else
-                {
-                    this.governor.ExitIncoming();
-                }
+                this.governor.ExitIncoming();
             }
         }
     }
@@ -663,142 +733,217 @@ public sealed class IpcConnection : IAsyncDisposable
     /// <summary>Gets <paramref name="eventId"/> when it is registered on this side, otherwise <c>unknown</c>.</summary>
     private string KnownEventName(string? eventId) => eventId is not null && this.registry.TryGetHandler(eventId, out _) ? eventId : "unknown";
 
-    /// <summary>What the handling side saw of an incoming call, for the observer.</summary>
-    private sealed class IncomingCall
+    /// <summary>
+    /// An admitted incoming call from its one hop off StreamJsonRpc's dispatcher to its reply. The task StreamJsonRpc
+    /// awaits is this source's: set by the run (the handler's answer, or a refusal of the payload) or by the deadline,
+    /// whichever comes first.
+    /// </summary>
+    /// <remarks>
+    /// <para>One hop: the run is queued to the pool (with the execution context, so the handler sees the inbound span as
+    /// <see cref="Activity.Current"/>) and calls the handler inline; a handler that answers before it returns (most do)
+    /// has its reply encoded and set on the same thread, with no task of its own, no <c>Task.WhenAny</c> and no second
+    /// hop.</para>
+    /// <para>Deadline: a handler that blocks its thread before its first await holds up the run, but not the reply: once
+    /// the handler has started, the deadline's callback expires the request and sets the Timeout (or Canceled) reply from a
+    /// pool work item of its own (never inline in a <c>Cancel()</c> of StreamJsonRpc's or the connection's). Before the
+    /// handler starts, the run sees the deadline itself.</para>
+    /// <para>Continuations run synchronously: the thread that sets the reply goes on to hand it to StreamJsonRpc.</para>
+    /// <para>The slot: the run gives back the incoming slot when the handler's task ends, not when the reply is set, so the
+    /// cap bounds work, not answers.</para>
+    /// </remarks>
+    private sealed class IncomingCallRun : TaskCompletionSource<CallReply>
     {
-        public Bundle? Request { get; set; }
+        private readonly IpcConnection connection;
+        private readonly string eventId;
+        private readonly IpcEventHandler handler;
+        private readonly TimeSpan timeout;
+        private readonly byte[]? payload;
+        private readonly ulong payloadChannel;
+        private readonly CancellationToken cancellationToken;
+        private IpcRequest? request;
+        private int handlerStarted;
 
-        /// <summary>Gets or sets the handler's run, once started; it never faults.</summary>
-        public Task? Handler { get; set; }
-
-        public Bundle? Answer { get; set; }
-    }
-
-    private async Task<CallReply> HandleCallAsync(string eventId, int timeoutMs, byte[]? payload, ulong payloadChannel, IncomingCall seen, CancellationToken cancellationToken)
-    {
-        if (!IpcEventRegistry.IsValidEventId(eventId, out string problem))
+        public IncomingCallRun(IpcConnection connection, string eventId, IpcEventHandler handler, TimeSpan timeout, byte[]? payload, ulong payloadChannel, CancellationToken cancellationToken)
+            : base(TaskCreationOptions.None)
         {
-            this.payloads.Discard(payloadChannel);
-            this.refusals.IncomingRefused("unknown", problem);
-            return Reply(IpcErrorCode.BadRequest, $"Bad request: {problem}.");
+            this.connection = connection;
+            this.eventId = eventId;
+            this.handler = handler;
+            this.timeout = timeout;
+            this.payload = payload;
+            this.payloadChannel = payloadChannel;
+            this.cancellationToken = cancellationToken;
         }
 
-        if (!this.registry.TryGetHandler(eventId, out IpcEventHandler? handler))
-        {
-            this.payloads.Discard(payloadChannel);
-            return Reply(IpcErrorCode.NoHandler, $"No handler is registered for '{eventId}' in the {this.registry.Side.ToString().ToLowerInvariant()} process.");
-        }
+        /// <summary>Gets the decoded request, once it is, for the observer.</summary>
+        public Bundle? Request { get; private set; }
 
-        // The event's own timeout replaces the connection's cap, also when it is longer (a registered per-event override);
-        // the caller's shorter deadline still wins.
-        TimeSpan timeout = timeoutMs > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : this.options.DefaultCallTimeout;
-        timeout = Min(timeout, handler.Timeout ?? this.options.MaxCallTimeout);
+        /// <summary>Gets the handler's answer, once accepted and encoded, for the observer.</summary>
+        public Bundle? Answer { get; private set; }
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        Bundle data;
-        try
-        {
-            data = BundleCodec.Decode(await this.payloads.ReceiveAsync(payload, payloadChannel, deadline.Token).ConfigureAwait(false), this.options.Limits);
-        }
-        catch (OperationCanceledException)
-        {
-            return Reply(cancellationToken.IsCancellationRequested ? IpcErrorCode.Canceled : IpcErrorCode.Timeout, $"The request to '{eventId}' did not arrive in full before its deadline.");
-        }
-        catch (BundleLimitExceededException ex)
-        {
-            this.refusals.IncomingRefused(eventId, ex.Message);
-            return Reply(IpcErrorCode.LimitsExceeded, "The request was refused: " + ex.Message);
-        }
-        catch (FormatException ex)
-        {
-            this.refusals.IncomingRefused(eventId, ex.Message);
-            return Reply(IpcErrorCode.BadRequest, "Bad request: " + ex.Message);
-        }
-        catch (ProtocolViolationException ex)
-        {
-            // The peer left the payload channel hanging: it is cut off, and this answer is never sent.
-            this.OnProtocolViolation(ex.Violation, ex.Message);
-            return Reply(IpcErrorCode.PeerDisconnected, "The connection closed: " + ex.Message);
-        }
+        /// <summary>Queues the run to the thread pool, with the caller's execution context.</summary>
+        public void Start() => ThreadPool.QueueUserWorkItem(static run => _ = run.RunAsync(), this, preferLocal: false);
 
-        seen.Request = data;
-        var request = new IpcRequest(eventId, data, this.Remote, deadline.Token, this.logger);
-        var expired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using CancellationTokenRegistration registration = deadline.Token.Register(() =>
+        private async Task RunAsync()
         {
-            if (request.TryExpire())
+            Task? handlerRun = null;
+            try
             {
-                IpcLog.HandlerTimedOut(
-                    this.logger,
-                    eventId,
-                    this.closing.IsCancellationRequested ? "the connection closed"
-                    : cancellationToken.IsCancellationRequested ? "the caller canceled the call, or its own deadline passed first"
-                    : $"its deadline of {timeout.TotalMilliseconds:0} ms passed; the caller gets Timeout");
-                expired.TrySetResult();
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(this.cancellationToken);
+                deadline.CancelAfter(this.timeout);
+                if (await this.ReceiveAsync(deadline.Token).ConfigureAwait(false) is not { } data)
+                {
+                    return;
+                }
+
+                this.Request = data;
+                var request = new IpcRequest(this.eventId, data, this.connection.Remote, deadline.Token, this.connection.logger);
+                this.request = request;
+                using CancellationTokenRegistration registration = deadline.Token.UnsafeRegister(static state => ((IncomingCallRun)state!).OnDeadline(), this);
+
+                // Full fence: either the deadline's callback sees the handler started (and answers), or this sees the
+                // deadline passed (and answers): never neither.
+                Interlocked.Exchange(ref this.handlerStarted, 1);
+                if (deadline.IsCancellationRequested)
+                {
+                    // The deadline passed while the request arrived (or the peer asked for almost none): no work is started.
+                    this.TrySetResult(this.cancellationToken.IsCancellationRequested
+                        ? Reply(IpcErrorCode.Canceled, $"The call to '{this.eventId}' was canceled.")
+                        : Reply(IpcErrorCode.Timeout, $"The deadline of '{this.eventId}' passed before its handler could start."));
+                    return;
+                }
+
+                handlerRun = this.connection.RunHandlerAsync(this.handler, request);
+                if (await request.Answer.ConfigureAwait(false) is { } result)
+                {
+                    this.TrySetResult(this.EncodeAnswer(result));
+                }
             }
-        });
-
-        // On a thread of its own from the pool: a handler that blocks before its first await must not hold up this
-        // method, which answers Timeout at the deadline whatever the handler does.
-        if (deadline.IsCancellationRequested)
-        {
-            // The deadline passed while the request arrived (or the peer asked for almost none): no work is started.
-            return cancellationToken.IsCancellationRequested
-                ? Reply(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled.")
-                : Reply(IpcErrorCode.Timeout, $"The deadline of '{eventId}' passed before its handler could start.");
-        }
-
-        seen.Handler = Task.Run(() => this.RunHandlerAsync(handler, request), CancellationToken.None);
-        await Task.WhenAny(request.Answer, expired.Task).ConfigureAwait(false);
-        if (!request.Answer.IsCompleted)
-        {
-            return cancellationToken.IsCancellationRequested
-                ? Reply(IpcErrorCode.Canceled, $"The call to '{eventId}' was canceled.")
-                : Reply(IpcErrorCode.Timeout, $"The handler for '{eventId}' did not answer within {timeout.TotalMilliseconds:0} ms.");
-        }
-
-        IpcResult result = await request.Answer.ConfigureAwait(false);
-        seen.Answer = result.Data;
-        byte[] encoded;
-        try
-        {
-            encoded = BundleCodec.Encode(result.Data, this.options.Limits);
-        }
-        catch (BundleLimitExceededException ex)
-        {
-            this.refusals.IncomingRefused(eventId, "the answer is too large: " + ex.Message);
-            return Reply(IpcErrorCode.LimitsExceeded, $"The answer to '{eventId}' was not sent: " + ex.Message);
-        }
-
-        // An answer is charged to the outgoing queue while this side hands it over, but never refused for it: its work
-        // is done, and answers in flight are bounded by MaxConcurrentIncomingCalls times the bundle limit.
-        // An answer on a channel of its own stays charged until the peer has taken it (or it is given up): a peer that asks
-        // for large answers and never reads them finds the bound full, and its next large answer refused.
-        bool onChannel = this.payloads.GoesOnChannel(encoded);
-        if (!onChannel)
-        {
-            this.governor.ChargeOutgoing(encoded.Length);
-        }
-        else if (!this.governor.TryChargeOutgoing(encoded.Length))
-        {
-            return Reply(IpcErrorCode.LimitsExceeded, $"The answer to '{eventId}' was not sent: more than {this.options.MaxQueuedOutgoingBytes} bytes (MaxQueuedOutgoingBytes) are already queued for the calling process, which is not reading them fast enough.");
-        }
-
-        bool handedOver = false;
-        try
-        {
-            (byte[]? inline, ulong channel) = this.payloads.Send(encoded, timeout, onChannel ? () => this.governor.RefundOutgoing(encoded.Length) : null);
-            handedOver = onChannel;
-            return new CallReply((int)result.ErrorCode, result.ErrorMessage, inline, channel);
-        }
-        finally
-        {
-            if (!handedOver)
+            catch (Exception ex)
             {
-                this.governor.RefundOutgoing(encoded.Length);
+                // Nothing above throws by design; should something, the caller still gets one answer and the slot still
+                // goes back.
+                IpcLog.HandlerThrew(this.connection.logger, ex, this.eventId);
+                this.TrySetResult(Reply(IpcErrorCode.HandlerFailed, $"The handler for '{this.eventId}' failed."));
+            }
+            finally
+            {
+                // The slot is the handler's, not the answer's: a handler that outlives its deadline (a peer that asks for
+                // 1 ms deadlines gets Timeout at once) keeps the slot until it ends. The handler's run never faults.
+                if (handlerRun is { IsCompleted: false })
+                {
+                    await handlerRun.ConfigureAwait(false);
+                }
+
+                this.connection.governor.ExitIncoming();
             }
         }
+
+        /// <summary>Receives and decodes the request; on failure, sets the reply and returns null.</summary>
+        private async ValueTask<Bundle?> ReceiveAsync(CancellationToken deadline)
+        {
+            IpcConnection connection = this.connection;
+            try
+            {
+                ReadOnlyMemory<byte> bytes = this.payloadChannel == 0
+                    ? this.payload
+                    : await connection.payloads.ReceiveAsync(this.payload, this.payloadChannel, deadline).ConfigureAwait(false);
+                return BundleCodec.Decode(bytes, connection.options.Limits);
+            }
+            catch (OperationCanceledException)
+            {
+                this.TrySetResult(Reply(this.cancellationToken.IsCancellationRequested ? IpcErrorCode.Canceled : IpcErrorCode.Timeout, $"The request to '{this.eventId}' did not arrive in full before its deadline."));
+            }
+            catch (BundleLimitExceededException ex)
+            {
+                connection.refusals.IncomingRefused(this.eventId, ex.Message);
+                this.TrySetResult(Reply(IpcErrorCode.LimitsExceeded, "The request was refused: " + ex.Message));
+            }
+            catch (FormatException ex)
+            {
+                connection.refusals.IncomingRefused(this.eventId, ex.Message);
+                this.TrySetResult(Reply(IpcErrorCode.BadRequest, "Bad request: " + ex.Message));
+            }
+            catch (ProtocolViolationException ex)
+            {
+                // The peer left the payload channel hanging: it is cut off, and this answer is never sent.
+                connection.OnProtocolViolation(ex.Violation, ex.Message);
+                this.TrySetResult(Reply(IpcErrorCode.PeerDisconnected, "The connection closed: " + ex.Message));
+            }
+
+            return null;
+        }
+
+        /// <summary>Encodes an accepted answer and charges it to the outgoing queue.</summary>
+        private CallReply EncodeAnswer(IpcResult result)
+        {
+            IpcConnection connection = this.connection;
+            this.Answer = result.Data;
+            byte[] encoded;
+            try
+            {
+                encoded = BundleCodec.Encode(result.Data, connection.options.Limits);
+            }
+            catch (BundleLimitExceededException ex)
+            {
+                connection.refusals.IncomingRefused(this.eventId, "the answer is too large: " + ex.Message);
+                return Reply(IpcErrorCode.LimitsExceeded, $"The answer to '{this.eventId}' was not sent: " + ex.Message);
+            }
+
+            // An answer is charged to the outgoing queue while this side hands it over, but never refused for it: its work
+            // is done, and answers in flight are bounded by MaxConcurrentIncomingCalls times the bundle limit.
+            // An answer on a channel of its own stays charged until the peer has taken it (or it is given up): a peer that
+            // asks for large answers and never reads them finds the bound full, and its next large answer refused.
+            bool onChannel = connection.payloads.GoesOnChannel(encoded);
+            if (!onChannel)
+            {
+                connection.governor.ChargeOutgoing(encoded.Length);
+            }
+            else if (!connection.governor.TryChargeOutgoing(encoded.Length))
+            {
+                return Reply(IpcErrorCode.LimitsExceeded, $"The answer to '{this.eventId}' was not sent: more than {connection.options.MaxQueuedOutgoingBytes} bytes (MaxQueuedOutgoingBytes) are already queued for the calling process, which is not reading them fast enough.");
+            }
+
+            bool handedOver = false;
+            try
+            {
+                (byte[]? inline, ulong channel) = connection.payloads.Send(encoded, this.timeout, onChannel ? () => connection.governor.RefundOutgoing(encoded.Length) : null);
+                handedOver = onChannel;
+                return new CallReply((int)result.ErrorCode, result.ErrorMessage, inline, channel);
+            }
+            finally
+            {
+                if (!handedOver)
+                {
+                    connection.governor.RefundOutgoing(encoded.Length);
+                }
+            }
+        }
+
+        /// <summary>The deadline's callback: runs inside whichever <c>Cancel()</c> fired it, so it only expires and queues.</summary>
+        private void OnDeadline()
+        {
+            if (this.request is not { } request || !request.TryExpire())
+            {
+                return;
+            }
+
+            IpcConnection connection = this.connection;
+            IpcLog.HandlerTimedOut(
+                connection.logger,
+                this.eventId,
+                connection.closing.IsCancellationRequested ? "the connection closed"
+                : this.cancellationToken.IsCancellationRequested ? "the caller canceled the call, or its own deadline passed first"
+                : $"its deadline of {this.timeout.TotalMilliseconds:0} ms passed; the caller gets Timeout");
+            if (Volatile.Read(ref this.handlerStarted) != 0)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static run => run.AnswerExpired(), this, preferLocal: false);
+            }
+        }
+
+        private void AnswerExpired() => this.TrySetResult(this.cancellationToken.IsCancellationRequested
+            ? Reply(IpcErrorCode.Canceled, $"The call to '{this.eventId}' was canceled.")
+            : Reply(IpcErrorCode.Timeout, $"The handler for '{this.eventId}' did not answer within {this.timeout.TotalMilliseconds:0} ms."));
     }
 
     private async Task RunHandlerAsync(IpcEventHandler handler, IpcRequest request)

@@ -13,7 +13,12 @@ namespace IpcBroker;
 /// </remarks>
 public sealed class IpcRequest
 {
-    private readonly TaskCompletionSource<IpcResult> answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private const int Open = 0;
+    private const int Answered = 1;
+    private const int Expired = 2;
+
+    /// <summary>Completes once: with the accepted answer, or with null when the request expired first.</summary>
+    private readonly TaskCompletionSource<IpcResult?> answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ILogger logger;
     private int closed;
 
@@ -41,8 +46,8 @@ public sealed class IpcRequest
     /// <summary>Gets a value indicating whether an answer was accepted, or the deadline passed.</summary>
     public bool IsAnswered => Volatile.Read(ref this.closed) != 0;
 
-    /// <summary>Gets the accepted answer, for the broker.</summary>
-    internal Task<IpcResult> Answer => this.answer.Task;
+    /// <summary>Gets the accepted answer, for the broker; null when the deadline passed first (see <see cref="TryExpire"/>).</summary>
+    internal Task<IpcResult?> Answer => this.answer.Task;
 
     /// <summary>Answers with success (the SDK's <c>req.ok(bundle)</c>).</summary>
     /// <param name="response">The response; null sends an empty bundle.</param>
@@ -63,16 +68,26 @@ public sealed class IpcRequest
 
     /// <summary>Closes the request because its deadline passed; later answers are ignored.</summary>
     /// <returns><see langword="true"/> if no answer had been accepted.</returns>
-    internal bool TryExpire() => Interlocked.Exchange(ref this.closed, 1) == 0;
+    internal bool TryExpire()
+    {
+        if (Interlocked.CompareExchange(ref this.closed, Expired, Open) != Open)
+        {
+            return false;
+        }
+
+        this.answer.SetResult(null);
+        return true;
+    }
 
     /// <summary>Closes the request with an answer made by the broker (a handler that threw).</summary>
     /// <param name="result">The answer.</param>
     /// <returns>Whether it was accepted.</returns>
     internal bool TryAnswer(IpcResult result)
     {
-        if (Interlocked.Exchange(ref this.closed, 1) != 0)
+        int was = Interlocked.CompareExchange(ref this.closed, Answered, Open);
+        if (was != Open)
         {
-            IpcLog.AnswerIgnored(this.logger, this.EventId, this.answer.Task.IsCompleted ? "the request was already answered" : "its deadline had passed");
+            IpcLog.AnswerIgnored(this.logger, this.EventId, was == Answered ? "the request was already answered" : "its deadline had passed");
             return false;
         }
 

@@ -46,6 +46,13 @@ public static class IpcTelemetry
     /// </summary>
     internal static readonly Counter<long> CallsDenied = Meter.CreateCounter<long>("ipc.calls_denied", description: "Incoming calls refused by the call authorizer");
 
+    /// <summary>
+    /// Gets a value indicating whether anything listens to the per-call span or instruments: when nothing does, a call
+    /// skips its telemetry work altogether (no span, no tag lists, no clock reads for the duration).
+    /// </summary>
+    /// <remarks>Read once per call, at its start: a listener attached while a call is in flight sees the next call.</remarks>
+    internal static bool IsCallTelemetryOn => Source.HasListeners() || Calls.Enabled || Duration.Enabled || InFlight.Enabled || Bytes.Enabled || Failures.Enabled;
+
     /// <summary>Counts one denied incoming call.</summary>
     internal static void RecordDenied(IpcSide side, string eventId, string callerAppId) =>
         CallsDenied.Add(1, new TagList { { "ipc.side", side.ToString() }, { "ipc.event", eventId }, { "ipc.caller.app_id", callerAppId } });
