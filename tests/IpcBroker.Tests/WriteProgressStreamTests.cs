@@ -78,21 +78,31 @@ public class WriteProgressStreamTests(ITestOutputHelper output) : TestBase(outpu
     }
 
     [Fact]
-    public async Task ACancellableWriteIsCancelledByItsTokenAndStillByTheStall()
+    public async Task ACancellableWriteIsCancelledByItsToken()
+    {
+        var inner = new GatedStream { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        await using var watched = new WriteProgressStream(inner);
+        watched.Watch(TimeSpan.FromMinutes(1), () => { });
+
+        using var caller = new CancellationTokenSource();
+        Task byCaller = watched.WriteAsync(new byte[] { 1 }, caller.Token).AsTask();
+        await caller.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => this.WithTimeoutAsync(byCaller));
+    }
+
+    [Fact]
+    public async Task ACancellableWriteIsStillReleasedByTheStall()
     {
         var inner = new GatedStream { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
         await using var watched = new WriteProgressStream(inner);
         var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         watched.Watch(ShortStall, () => stalled.TrySetResult());
 
-        using var caller = new CancellationTokenSource();
-        Task byCaller = watched.WriteAsync(new byte[] { 1 }, caller.Token).AsTask();
-        await caller.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => this.WithTimeoutAsync(byCaller));
-
         using var never = new CancellationTokenSource();
         Task byStall = watched.WriteAsync(new byte[] { 2 }, never.Token).AsTask();
         await this.WithTimeoutAsync(stalled.Task);
+
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => this.WithTimeoutAsync(byStall));
     }
 
