@@ -139,6 +139,56 @@ public class ProtocolViolationTests(ITestOutputHelper output) : TestBase(output)
     }
 
     [Fact]
+    public async Task SeveralFramesThatArriveInOneWriteAreEachReadAndAnswered()
+    {
+        await using var peer = new RawPeer(this.LoggerFactory, new IpcConnectionOptions());
+        peer.MainRegistry.AddHandler("echo", r => Task.FromResult(r.Data));
+        byte[] frames = [.. EchoFrame(id: 1), .. EchoFrame(id: 2), .. EchoFrame(id: 3)];
+
+        await peer.WriteRawAsync(frames, this.TimeoutToken);
+
+        var answered = new HashSet<int>();
+        for (int i = 0; i < 3; i++)
+        {
+            answered.Add(AnswerId(await this.WithTimeoutAsync(peer.ReadFrameAsync(this.TimeoutToken))));
+        }
+
+        Assert.Equal([1, 2, 3], answered.Order());
+        Assert.Null(peer.Main.Violation);
+        Assert.True(peer.Main.IsConnected);
+    }
+
+    [Fact]
+    public async Task AFrameFollowedByPartOfTheNextIsAnsweredAndTheNextOnceItsRestArrives()
+    {
+        await using var peer = new RawPeer(this.LoggerFactory, new IpcConnectionOptions());
+        peer.MainRegistry.AddHandler("echo", r => Task.FromResult(r.Data));
+        byte[] second = EchoFrame(id: 2);
+
+        // The second frame's header and two bytes of its body come with the first frame; its rest comes later.
+        byte[] firstAndPart = [.. EchoFrame(id: 1), .. second.AsSpan(0, 6)];
+        await peer.WriteRawAsync(firstAndPart, this.TimeoutToken);
+        Assert.Equal(1, AnswerId(await this.WithTimeoutAsync(peer.ReadFrameAsync(this.TimeoutToken))));
+
+        await peer.WriteRawAsync(second.AsMemory(6), this.TimeoutToken);
+        Assert.Equal(2, AnswerId(await this.WithTimeoutAsync(peer.ReadFrameAsync(this.TimeoutToken))));
+        Assert.Null(peer.Main.Violation);
+    }
+
+    [Fact]
+    public async Task ABadFrameThatArrivesInOneWriteWithAGoodOneStillClosesTheConnection()
+    {
+        await using var peer = new RawPeer(this.LoggerFactory, new IpcConnectionOptions());
+        peer.MainRegistry.AddHandler("echo", r => Task.FromResult(r.Data));
+
+        byte[] goodThenBad = [.. EchoFrame(id: 1), .. Frame("method other.method")];
+        await peer.WriteRawAsync(goodThenBad, this.TimeoutToken);
+
+        await this.WithTimeoutAsync(peer.Main.Completion);
+        Assert.Equal(ProtocolViolation.UnknownMethod, peer.Main.Violation);
+    }
+
+    [Fact]
     public async Task APeerThatOffersAChannelItNeverNamesIsCutOffAfterTheAgeLimit()
     {
         await using var peer = new RawPeer(this.LoggerFactory, new IpcConnectionOptions { UnclaimedChannelTimeout = TimeSpan.FromMilliseconds(300) });
@@ -261,13 +311,45 @@ public class ProtocolViolationTests(ITestOutputHelper output) : TestBase(output)
         return frame;
     }
 
-    private static void RequestHead(ref MessagePackWriter writer, string method)
+    /// <summary>Builds a well-formed <c>ipc.call</c> of event <c>echo</c> with request id <paramref name="id"/>.</summary>
+    private static byte[] EchoFrame(int id)
+    {
+        var body = new ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(body);
+        RequestHead(ref writer, IpcConnection.CallMethod, id);
+        CallParams(ref writer, "echo", 5000, stringPayload: false, 0);
+        writer.Flush();
+        byte[] frame = new byte[4 + body.WrittenCount];
+        BinaryPrimitives.WriteInt32BigEndian(frame, body.WrittenCount);
+        body.WrittenSpan.CopyTo(frame.AsSpan(4));
+        return frame;
+    }
+
+    /// <summary>Reads the id of an answer frame's body.</summary>
+    private static int AnswerId(ReadOnlySequence<byte> body)
+    {
+        var reader = new MessagePackReader(body);
+        int count = reader.ReadMapHeader();
+        for (int i = 0; i < count; i++)
+        {
+            if (reader.ReadString() == "id")
+            {
+                return reader.ReadInt32();
+            }
+
+            reader.Skip();
+        }
+
+        throw new Xunit.Sdk.XunitException("the answer has no id");
+    }
+
+    private static void RequestHead(ref MessagePackWriter writer, string method, int id = 1)
     {
         writer.WriteMapHeader(4);
         writer.Write("jsonrpc");
         writer.Write("2.0");
         writer.Write("id");
-        writer.Write(1);
+        writer.Write(id);
         writer.Write("method");
         writer.Write(method);
         writer.Write("params");

@@ -85,19 +85,23 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
         Span<byte> lengthBytes = stackalloc byte[4];
         header.CopyTo(lengthBytes);
         int length = BinaryPrimitives.ReadInt32BigEndian(lengthBytes);
-        long alreadyHere = readResult.Buffer.Length - 4;
-        this.Reader!.AdvanceTo(header.End);
         if (length <= 0 || length > this.MaxMessageBytes)
         {
+            this.Reader!.AdvanceTo(header.End);
             throw new MessageTooLargeException(length, this.MaxMessageBytes);
         }
 
-        if (alreadyHere >= length)
+        ReadOnlySequence<byte> body;
+        if (readResult.Buffer.Length - 4 >= length)
         {
-            readResult = await this.ReadAtLeastAsync(length, allowEmpty: false, cancellationToken).ConfigureAwait(false);
+            // The usual case, and every frame but the first of several that came in one read: the body is already in
+            // the buffer just read, so it is taken from there rather than through a second read of the pipe.
+            body = readResult.Buffer.Slice(4, length);
         }
         else
         {
+            this.Reader!.AdvanceTo(header.End);
+
             // Only a frame that is not all here yet pays for a timer. The deadline runs from the header, so trickling
             // the body a byte at a time cannot hold a frame buffer open for longer than the timeout.
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -110,15 +114,15 @@ internal sealed class BoundedLengthHeaderMessageHandler : PipeMessageHandler
             {
                 throw new ProtocolViolationException(ProtocolViolation.FrameTimeout, $"a frame of {length} bytes did not arrive within {this.frameReadTimeout.TotalMilliseconds:0} ms of its header");
             }
-        }
 
-        ReadOnlySequence<byte> body = readResult.Buffer.Slice(0, length);
+            body = readResult.Buffer.Slice(0, length);
+        }
 
         // StreamJsonRpc's MessagePackFormatter keeps slices of the message and decodes the arguments later, at dispatch
         // (its own handler defers releasing the buffer through an interface we cannot reach). So the formatter gets a
         // copy it may keep, and the pipe's buffer is released at once.
         byte[] copy = body.ToArray();
-        this.Reader.AdvanceTo(body.End);
+        this.Reader!.AdvanceTo(body.End);
         bool isRequest = JsonRpcEnvelope.Check(copy, this.outstanding);
         JsonRpcMessage message;
         try
