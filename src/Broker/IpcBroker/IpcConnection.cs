@@ -516,7 +516,7 @@ public sealed class IpcConnection : IAsyncDisposable
         Bundle data;
         try
         {
-            data = BundleCodec.Decode(await this.payloads.ReceiveAsync(reply.Payload, reply.PayloadChannel, cancellationToken).ConfigureAwait(false), this.options.Limits);
+            data = await this.payloads.ReceiveBundleAsync(reply.Payload, reply.PayloadChannel, cancellationToken).ConfigureAwait(false);
         }
         catch (BundleLimitExceededException ex)
         {
@@ -699,7 +699,7 @@ public sealed class IpcConnection : IAsyncDisposable
         Bundle data;
         try
         {
-            data = BundleCodec.Decode(await this.payloads.ReceiveAsync(payload, payloadChannel, deadline.Token).ConfigureAwait(false), this.options.Limits);
+            data = await this.payloads.ReceiveBundleAsync(payload, payloadChannel, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
