@@ -250,6 +250,22 @@ public class CallsAcrossProcessesTests(ITestOutputHelper output) : HostTestBase(
     }
 
     [Fact]
+    public async Task ABundleHoldingA16MiBByteArrayGoesEachWayWithTheDefaultLimits()
+    {
+        this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath });
+        await this.OpenAsync("wx-sixteen");
+        byte[] blob = new byte[16 * 1024 * 1024];
+        new Random(16).NextBytes(blob);
+        Bundle request = new Bundle().PutByteArray("blob", blob).PutString("tag", "sixteen");
+
+        // The echo carries it host -> mini in the request and mini -> host in the answer.
+        IpcResult echoed = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync("wx-sixteen", TestEvents.Echo, request));
+
+        Assert.True(echoed.IsSuccess, echoed.ToString());
+        Assert.Equal(request, echoed.Data);
+    }
+
+    [Fact]
     public async Task OversizedBundleIsLimitsExceededAndTheConnectionSurvives()
     {
         this.StartHost(new MiniAppHostOptions

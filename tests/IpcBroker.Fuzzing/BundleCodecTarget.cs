@@ -3,7 +3,7 @@ using IpcBroker.Protocol;
 namespace IpcBroker.Fuzzing;
 
 /// <summary>
-/// Fuzzes <see cref="BundleCodec.Decode"/> under <see cref="BundleLimits.Default"/>: the bytes a peer sends as a call's
+/// Fuzzes <see cref="BundleCodec.Decode(ReadOnlyMemory{byte}, BundleLimits)"/> under <see cref="BundleLimits.Default"/>: the bytes a peer sends as a call's
 /// payload, inline or on a payload channel.
 /// </summary>
 /// <remarks>

@@ -91,7 +91,7 @@ const bundle = (entries) => Object.fromEntries(entries);
 
 // Section 6: an encoded bundle above 64 KiB travels on an anonymous channel of its own, whose id goes in the message.
 const InlinePayloadLimit = 64 * 1024;
-const MaxPayloadBytes = 16 * 1024 * 1024;
+const MaxPayloadBytes = 16 * 1024 * 1024 + 64 * 1024; // BundleLimits.MaxBytes: 16 MiB of data plus room for its encoding
 const outgoing = (bundleValue) => {
   if (bundleValue === null) return [null, 0];
   const bytes = encode(bundleValue, msgpack);

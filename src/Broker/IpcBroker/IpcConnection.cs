@@ -525,10 +525,10 @@ public sealed class IpcConnection : IAsyncDisposable
     {
         using var transfer = CancellationTokenSource.CreateLinkedTokenSource(this.closing.Token);
         transfer.CancelAfter(timeout);
-        ReadOnlyMemory<byte> bytes;
+        Bundle data;
         try
         {
-            bytes = await this.payloads.ReceiveAsync(reply.Payload, reply.PayloadChannel, transfer.Token).ConfigureAwait(false);
+            data = await this.payloads.ReceiveBundleAsync(reply.Payload, reply.PayloadChannel, transfer.Token).ConfigureAwait(false);
         }
         catch (BundleLimitExceededException ex)
         {
@@ -545,10 +545,10 @@ public sealed class IpcConnection : IAsyncDisposable
             return this.ClosedResult(eventId);
         }
 
-        return this.ToResult(reply, eventId, bytes);
+        return ToResult(reply, data);
     }
 
-    /// <summary>Turns an answer whose bundle is at hand into the call's outcome.</summary>
+    /// <summary>Turns an answer whose bundle came inline into the call's outcome.</summary>
     private IpcResult ToResult(CallReply? reply, string eventId, ReadOnlyMemory<byte> bytes)
     {
         if (reply is null)
@@ -571,6 +571,12 @@ public sealed class IpcConnection : IAsyncDisposable
             return IpcResult.Failure(IpcErrorCode.BadRequest, $"The answer to '{eventId}' could not be read: {ex.Message}");
         }
 
+        return ToResult(reply, data);
+    }
+
+    /// <summary>Turns an answer and its decoded bundle into the call's outcome.</summary>
+    private static IpcResult ToResult(CallReply reply, Bundle data)
+    {
         if (reply.Status == 0)
         {
             return IpcResult.Success(data);
@@ -845,10 +851,9 @@ public sealed class IpcConnection : IAsyncDisposable
             IpcConnection connection = this.connection;
             try
             {
-                ReadOnlyMemory<byte> bytes = this.payloadChannel == 0
-                    ? this.payload
-                    : await connection.payloads.ReceiveAsync(this.payload, this.payloadChannel, deadline).ConfigureAwait(false);
-                return BundleCodec.Decode(bytes, connection.options.Limits);
+                return this.payloadChannel == 0
+                    ? BundleCodec.Decode(this.payload.AsMemory(), connection.options.Limits)
+                    : await connection.payloads.ReceiveBundleAsync(this.payload, this.payloadChannel, deadline).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -36,12 +36,12 @@ public sealed record IpcConnectionOptions
     public int PeerMaxConcurrentCalls { get; init; } = 64;
 
     /// <summary>
-    /// Gets how many bytes of encoded requests and answers this side lets be queued for the peer at once (32 MiB); past
+    /// Gets how many bytes of encoded requests and answers this side lets be queued for the peer at once (34 MiB); past
     /// it a new call fails at once with <see cref="IpcErrorCode.LimitsExceeded"/>, so a peer that stops reading cannot
     /// make this process buffer without bound, and nothing here waits on it. Two of the largest bundles
-    /// (<see cref="BundleLimits.MaxBytes"/>, 16 MiB) fit.
+    /// (<see cref="BundleLimits.MaxBytes"/>, 16 MiB plus 64 KiB) fit.
     /// </summary>
-    public long MaxQueuedOutgoingBytes { get; init; } = 32L * 1024 * 1024;
+    public long MaxQueuedOutgoingBytes { get; init; } = 34L * 1024 * 1024;
 
     /// <summary>
     /// Gets how long a write to the transport may stay pending before the connection is closed because the other

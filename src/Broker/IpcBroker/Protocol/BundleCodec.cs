@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Text;
 using MessagePack;
 
 namespace IpcBroker.Protocol;
@@ -25,17 +26,34 @@ internal static class BundleCodec
     /// <exception cref="BundleLimitExceededException">When the bundle is deeper, has more entries or is larger than allowed.</exception>
     public static byte[] Encode(Bundle? bundle, BundleLimits limits)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        var writer = new MessagePackWriter(buffer);
-        int entries = 0;
-        WriteBundle(ref writer, bundle ?? new Bundle(), limits, depth: 1, ref entries);
-        writer.Flush();
-        if (buffer.WrittenCount > limits.MaxBytes)
+        bundle ??= new Bundle();
+
+        // Measured first, so that a bundle over the limit is refused before anything is allocated for it, and the bytes
+        // are written once into an array of exactly their size: a growing buffer would copy a large byte array several
+        // times over as it doubled, then once more to trim.
+        long size = GetEncodedSize(bundle, limits);
+        if (size > limits.MaxBytes)
         {
-            throw new BundleLimitExceededException(nameof(BundleLimits.MaxBytes), limits.MaxBytes, $"the bundle encodes to {buffer.WrittenCount} bytes");
+            throw new BundleLimitExceededException(nameof(BundleLimits.MaxBytes), limits.MaxBytes, $"the bundle encodes to {size} bytes");
         }
 
-        return buffer.WrittenSpan.ToArray();
+        var buffer = new ExactBufferWriter((int)size);
+        var writer = new MessagePackWriter(buffer);
+        int entries = 0;
+        WriteBundle(ref writer, bundle, limits, depth: 1, ref entries);
+        writer.Flush();
+        return buffer.ToArray();
+    }
+
+    /// <summary>Gets the number of bytes <see cref="Encode"/> writes for <paramref name="bundle"/>, without encoding it.</summary>
+    /// <param name="bundle">The bundle.</param>
+    /// <param name="limits">The depth and entry limits to enforce while walking it (the size is not checked here).</param>
+    /// <returns>The encoded size.</returns>
+    /// <exception cref="BundleLimitExceededException">When the bundle is deeper or has more entries than allowed.</exception>
+    public static long GetEncodedSize(Bundle bundle, BundleLimits limits)
+    {
+        int entries = 0;
+        return MeasureBundle(bundle, limits, depth: 1, ref entries);
     }
 
     /// <summary>Decodes a bundle.</summary>
@@ -44,7 +62,15 @@ internal static class BundleCodec
     /// <returns>The bundle.</returns>
     /// <exception cref="BundleLimitExceededException">When a limit is exceeded.</exception>
     /// <exception cref="FormatException">When the bytes are not a well-formed bundle.</exception>
-    public static Bundle Decode(ReadOnlyMemory<byte> bytes, BundleLimits limits)
+    public static Bundle Decode(ReadOnlyMemory<byte> bytes, BundleLimits limits) => Decode(new ReadOnlySequence<byte>(bytes), limits);
+
+    /// <summary>Decodes a bundle from bytes held in segments (a payload received on a channel, in pooled buffers).</summary>
+    /// <param name="bytes">The encoded bytes; nothing decoded refers to them afterwards (byte arrays are copied out).</param>
+    /// <param name="limits">The limits to enforce.</param>
+    /// <returns>The bundle.</returns>
+    /// <exception cref="BundleLimitExceededException">When a limit is exceeded.</exception>
+    /// <exception cref="FormatException">When the bytes are not a well-formed bundle.</exception>
+    public static Bundle Decode(ReadOnlySequence<byte> bytes, BundleLimits limits)
     {
         if (bytes.Length > limits.MaxBytes)
         {
@@ -73,6 +99,87 @@ internal static class BundleCodec
             throw new FormatException("Malformed bundle: " + ex.Message, ex);
         }
     }
+
+    private static long MeasureBundle(Bundle bundle, BundleLimits limits, int depth, ref int entries)
+    {
+        CheckDepth(depth, limits);
+        CountEntries(ref entries, bundle.Count, limits);
+        long size = HeaderSize(bundle.Count);
+        foreach (KeyValuePair<string, object?> entry in bundle.Entries())
+        {
+            BundleValueKind kind = Bundle.KindOf(entry.Value);
+
+            // The key, the [kind, value] array header (fixarray: 1 byte) and the kind (a positive fixint: 1 byte).
+            size += StringSize(entry.Key) + 2;
+            size += kind switch
+            {
+                BundleValueKind.Null => 1,
+                BundleValueKind.String => StringSize((string)entry.Value!),
+                BundleValueKind.Boolean => 1,
+                BundleValueKind.Int => IntegerSize((int)entry.Value!),
+                BundleValueKind.Long => IntegerSize((long)entry.Value!),
+                BundleValueKind.Double => 9,
+                BundleValueKind.ByteArray => BlobSize(((byte[])entry.Value!).Length),
+                BundleValueKind.StringArray => MeasureArray((string?[])entry.Value!, limits, ref entries, static v => v is null ? 1 : StringSize(v)),
+                BundleValueKind.IntArray => MeasureArray((int[])entry.Value!, limits, ref entries, static v => IntegerSize(v)),
+                BundleValueKind.LongArray => MeasureArray((long[])entry.Value!, limits, ref entries, IntegerSize),
+                BundleValueKind.DoubleArray => MeasureArray((double[])entry.Value!, limits, ref entries, static _ => 9),
+                BundleValueKind.Bundle => MeasureBundle((Bundle)entry.Value!, limits, depth + 1, ref entries),
+                BundleValueKind.BundleList => MeasureBundleList((IReadOnlyList<Bundle>)entry.Value!, limits, depth, ref entries),
+                _ => throw new InvalidOperationException($"Unknown bundle value kind {kind}."),
+            };
+        }
+
+        return size;
+    }
+
+    private static long MeasureBundleList(IReadOnlyList<Bundle> list, BundleLimits limits, int depth, ref int entries)
+    {
+        CountEntries(ref entries, list.Count, limits);
+        long size = HeaderSize(list.Count);
+        foreach (Bundle item in list)
+        {
+            size += MeasureBundle(item, limits, depth + 1, ref entries);
+        }
+
+        return size;
+    }
+
+    private static long MeasureArray<T>(T[] array, BundleLimits limits, ref int entries, Func<T, long> measure)
+    {
+        CountEntries(ref entries, array.Length, limits);
+        long size = HeaderSize(array.Length);
+        foreach (T item in array)
+        {
+            size += measure(item);
+        }
+
+        return size;
+    }
+
+    /// <summary>The size of a map or array header: fixmap/fixarray up to 15 elements, then the 16- and 32-bit forms.</summary>
+    private static long HeaderSize(int count) => count <= 15 ? 1 : count <= ushort.MaxValue ? 3 : 5;
+
+    /// <summary>The size of a string as MessagePack's writer writes it: fixstr up to 31 bytes, then str8, str16, str32.</summary>
+    private static long StringSize(string value)
+    {
+        long length = Encoding.UTF8.GetByteCount(value);
+        return length + (length <= 31 ? 1 : length <= byte.MaxValue ? 2 : length <= ushort.MaxValue ? 3 : 5);
+    }
+
+    /// <summary>The size of a byte array: bin8, bin16 or bin32.</summary>
+    private static long BlobSize(int length) => length + (length <= byte.MaxValue ? 2 : length <= ushort.MaxValue ? 3 : 5);
+
+    /// <summary>The size of an integer as MessagePack's writer writes it: the smallest form that holds the value.</summary>
+    private static long IntegerSize(long value) => value switch
+    {
+        >= 0 and <= 127 => 1,
+        >= -32 and < 0 => 1,
+        >= sbyte.MinValue and <= byte.MaxValue => 2,
+        >= short.MinValue and <= ushort.MaxValue => 3,
+        >= int.MinValue and <= uint.MaxValue => 5,
+        _ => 9,
+    };
 
     private static void WriteBundle(ref MessagePackWriter writer, Bundle bundle, BundleLimits limits, int depth, ref int entries)
     {

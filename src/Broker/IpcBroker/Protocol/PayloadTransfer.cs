@@ -33,6 +33,9 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
     /// <summary>How much of a payload is handed to the channel at a time, so that each step's progress can be watched.</summary>
     private const int WriteChunkBytes = 64 * 1024;
 
+    /// <summary>The smallest segment a received payload is gathered in (pooled), so that 16 MiB take 256 rented arrays, not thousands.</summary>
+    private const int ReceiveSegmentBytes = 64 * 1024;
+
     /// <summary>Offers from the peer not yet named by a message: channel id → when offered (Stopwatch timestamp).</summary>
     private readonly ConcurrentDictionary<ulong, long> unclaimed = new();
 
@@ -134,29 +137,38 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
         }
     }
 
-    /// <summary>Gets the payload a message names: its inline bytes, or all that arrives on its channel.</summary>
+    /// <summary>Gets and decodes the bundle a message names: from its inline bytes, or from all that arrives on its channel.</summary>
     /// <param name="inline">The inline bytes, if any.</param>
     /// <param name="channelId">The channel id, or 0.</param>
     /// <param name="cancellationToken">Bounds the wait.</param>
-    /// <returns>The encoded bundle.</returns>
-    /// <exception cref="BundleLimitExceededException">When more than <see cref="BundleLimits.MaxBytes"/> arrive, or the
-    /// bytes arriving do not fit this connection's or the shared payload budget.</exception>
-    /// <exception cref="FormatException">When the message names a channel the peer has not offered.</exception>
+    /// <returns>The bundle.</returns>
+    /// <exception cref="BundleLimitExceededException">When more than <see cref="BundleLimits.MaxBytes"/> arrive, the
+    /// bytes arriving do not fit this connection's or the shared payload budget, or the bundle breaks a limit.</exception>
+    /// <exception cref="FormatException">When the message names a channel the peer has not offered, or the bytes are not a bundle.</exception>
     /// <exception cref="ProtocolViolationException">When the channel goes silent, incomplete, for the idle timeout.</exception>
-    public async Task<ReadOnlyMemory<byte>> ReceiveAsync(byte[]? inline, ulong channelId, CancellationToken cancellationToken)
+    public async Task<Bundle> ReceiveBundleAsync(byte[]? inline, ulong channelId, CancellationToken cancellationToken)
     {
         if (channelId == 0)
         {
-            return inline ?? [];
+            return BundleCodec.Decode(inline ?? [], options.Limits);
         }
 
+        // Decoded straight from the pooled segments the bytes arrived in, while they are still charged: the only copy of
+        // a large byte array after the channel's own is the one into the array the bundle hands out.
+        return await this.ReceiveAsync(channelId, static (bytes, limits) => BundleCodec.Decode(bytes, limits), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Receives all that arrives on <paramref name="channelId"/> and hands it to <paramref name="consume"/> before its buffers are returned.</summary>
+    private async Task<T> ReceiveAsync<T>(ulong channelId, Func<ReadOnlySequence<byte>, BundleLimits, T> consume, CancellationToken cancellationToken)
+    {
         MultiplexingStream.Channel channel = this.Claim(channelId);
         PayloadBudget? shared = options.SharedPayloadBudget;
         long charged = 0;
         Interlocked.Increment(ref this.receiving);
 
-        // Grows with what arrives (pooled segments), so a channel that sends nothing costs nothing.
-        using var buffer = new Sequence<byte>(ArrayPool<byte>.Shared);
+        // Grows with what arrives (pooled segments, none larger than ReceiveSegmentBytes beyond what was charged), so a
+        // channel that sends nothing costs nothing and a large payload is never copied to grow its buffer.
+        using var buffer = new Sequence<byte>(ArrayPool<byte>.Shared) { MinimumSpanLength = ReceiveSegmentBytes };
 
         // Rescheduled before every read: it fires only when the channel has been silent for the whole idle timeout.
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -202,7 +214,7 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
                 channel.Input.AdvanceTo(read.Buffer.End);
                 if (read.IsCompleted)
                 {
-                    return buffer.AsReadOnlySequence.ToArray();
+                    return consume(buffer.AsReadOnlySequence, options.Limits);
                 }
             }
         }
