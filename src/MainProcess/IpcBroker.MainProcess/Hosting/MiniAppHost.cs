@@ -1183,8 +1183,9 @@ public sealed class MiniAppHost : IAsyncDisposable
             {
                 launched = this.transport.LaunchSpare();
             }
-            catch (Exception ex) when (ex is MiniAppStartException or System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
+            catch (Exception ex)
             {
+                // Whatever the failure, it is counted: a start that fails at once must back off, not be retried in a loop.
                 HostLog.SpareStartFailed(this.logger, ex.Message);
                 this.RecordDeathAtStart("a spare could not be started: " + ex.Message);
                 return;

@@ -33,6 +33,10 @@ public sealed record MiniAppHostOptions
     /// more than that: with a <see cref="SandboxRoot"/> set (every mini program then has a directory) or for an appId granted
     /// the network, the open starts a process of its own as without spares. A spare has served no mini program before, so
     /// binding it hands no mini program's data to another; it gets one launch line, like any mini process.</para>
+    /// <para>A spare waits for its launch line without the mini side's 10 s limit and ends at end-of-file on its standard input,
+    /// as every mini process does; the host stops its spares when it is disposed (standard input, then the kill by pid after
+    /// <see cref="ShutdownTimeout"/>). No per-user setting enters a spare's start, so spares outlive a logout. The end of a
+    /// spare that was never bound raises no <see cref="MiniAppHost.MiniProcessExited"/> (it served no mini program); it is logged.</para>
     /// <para>A mini executable that keeps dying at start (3 times in a row, spares and cold starts alike) is not restarted in a
     /// loop: further spares and starts wait, 1 s doubling up to 1 min, until one starts; the host logs why.</para>
     /// </remarks>
