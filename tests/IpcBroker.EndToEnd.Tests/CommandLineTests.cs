@@ -39,7 +39,10 @@ public sealed class CommandLineTests : HostTestBase
         int pid = JsonNode.Parse(stdout)!["pid"]!.GetValue<int>();
         this.TrackPid(pid);
 
-        JsonArray list = JsonNode.Parse((await this.RunAsync("list", "--json")).Stdout)!.AsArray();
+        // The running mini programs, and the spare processes apart: the process the open bound is no longer a spare.
+        JsonNode listed = JsonNode.Parse((await this.RunAsync("list", "--json")).Stdout)!;
+        JsonArray list = listed["miniApps"]!.AsArray();
+        Assert.DoesNotContain(listed["spares"]!.AsArray(), s => s!["pid"]!.GetValue<int>() == pid);
         Assert.Equal(("wx-cli", "develop", pid), (list[0]!["appId"]!.GetValue<string>(), list[0]!["build"]!.GetValue<string>(), list[0]!["pid"]!.GetValue<int>()));
 
         // serve said which protections apply, and list shows the mini program's: applied, network, limits and their enforcers.

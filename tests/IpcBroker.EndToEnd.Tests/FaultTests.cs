@@ -345,6 +345,9 @@ public sealed partial class FaultTests : HostTestBase, IAsyncLifetime
         host = this.StartHost(new MiniAppHostOptions
         {
             MiniExecutablePath = this.script!.ScriptPath,
+
+            // No spare: the script decides at a process's start which attack it runs, and a spare starts before it is armed.
+            SpareProcesses = 0,
             Connection = FaultConnection,
             Sandbox = new MiniSandboxOptions { ReadOnlyPaths = this.script.ReadOnlyPaths, ReadWritePaths = this.script.ReadWritePaths },
         });

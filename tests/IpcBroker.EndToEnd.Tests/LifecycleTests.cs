@@ -409,7 +409,10 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
             SortedDictionary<string, int> after = ProcessProbe.OpenNonFileDescriptors(host.Id);
             this.Output.WriteLine($"descriptors after the warm-up: {string.Join(", ", before)}; after 10 more: {string.Join(", ", after)}");
             Assert.Equal(10, minis.Distinct().Count());
-            Assert.Empty(ProcessProbe.ChildrenOf(host.Id)); // every mini process reaped: none alive, no zombie
+            // Every mini process reaped: none alive, no zombie; the one child left is the host's spare, ready to bind.
+            int spare = Assert.Single(ProcessProbe.ChildrenOf(host.Id));
+            this.TrackPid(spare);
+            Assert.DoesNotContain(spare, minis);
             Assert.Equal(before, after);
             Assert.Equal(["host.sock"], Directory.GetFileSystemEntries(Path.GetDirectoryName(pipe)!).Select(Path.GetFileName));
 
@@ -679,7 +682,8 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
         try
         {
             // Sandboxed, the script may run only what it is granted: the test mini app's directory too.
-            this.StartHost(new MiniAppHostOptions { MiniExecutablePath = script, RunStartsInline = true, Sandbox = new() { ReadOnlyPaths = [Path.GetDirectoryName(TestMiniAppPath)!] } });
+            // No spare: one started before the move would serve the open below instead of the failing start under test.
+            this.StartHost(new MiniAppHostOptions { MiniExecutablePath = script, RunStartsInline = true, SpareProcesses = 0, Sandbox = new() { ReadOnlyPaths = [Path.GetDirectoryName(TestMiniAppPath)!] } });
             File.Move(script, script + ".away");
 
             await Assert.ThrowsAsync<MiniAppStartException>(() => this.WithTimeoutAsync(this.Host.StartMiniAppAsync("wx-retry", MiniAppVerType.Release, this.TimeoutToken)));

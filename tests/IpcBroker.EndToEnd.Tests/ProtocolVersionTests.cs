@@ -25,6 +25,9 @@ public sealed class ProtocolVersionTests(ITestOutputHelper output) : HostTestBas
             MiniExecutablePath = script.ScriptPath,
             Sandbox = new MiniSandboxOptions { ReadOnlyPaths = script.ReadOnlyPaths, ReadWritePaths = script.ReadWritePaths },
 
+            // No spare: the script decides at a process's start which attack it runs, and a spare starts before it is armed.
+            SpareProcesses = 0,
+
             // Far beyond the test's own budget: a start that waited for its timeout would fail the test by that budget.
             StartTimeout = TimeSpan.FromMinutes(10),
         });

@@ -229,7 +229,9 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
             ReadOnlyPaths = script.ReadOnlyPaths,
             ReadWritePaths = script.ReadWritePaths,
         };
-        MiniAppHost host = this.StartHost(new MiniAppHostOptions { MiniExecutablePath = script.ScriptPath, SandboxRoot = sandboxRoot, Sandbox = sandbox });
+
+        // No spare: the script decides at a process's start which attack it runs, and a spare starts before it is armed.
+        MiniAppHost host = this.StartHost(new MiniAppHostOptions { MiniExecutablePath = script.ScriptPath, SpareProcesses = 0, SandboxRoot = sandboxRoot, Sandbox = sandbox });
         host.SignIn(User);
         this.Output.WriteLine($"protections: LandlockAbi {host.Protections.LandlockAbi}, seccomp {host.Protections.Seccomp}, missing: {string.Join("; ", host.Protections.Missing)}");
 
@@ -261,7 +263,7 @@ public sealed class SandboxEscapeTests : HostTestBase, IAsyncLifetime
 
         // Another host of the same user, whose accept loop says when anything connects to its host.sock.
         var otherHostAccepted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        this.otherHost = MiniAppHost.Start(new IpcEventRegistry(IpcSide.Main), new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, AfterAccept = () => otherHostAccepted.TrySetResult() }, this.otherHostLoggerFactory);
+        this.otherHost = MiniAppHost.Start(new IpcEventRegistry(IpcSide.Main), new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, SpareProcesses = 0, AfterAccept = () => otherHostAccepted.TrySetResult() }, this.otherHostLoggerFactory);
 
         // The runtime of this test process (the host) listens on its diagnostic socket unless diagnostics are off.
         string? diagnostic = Directory.GetFiles(Path.GetTempPath(), $"dotnet-diagnostic-{Environment.ProcessId}-*-socket").FirstOrDefault();

@@ -169,7 +169,8 @@ public class StaleLeftoverTests : HostTestBase
                 Directory.SetLastWriteTimeUtc(directory, old);
             }
 
-            this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, Sandbox = new MiniSandboxOptions { Cgroups = support } });
+            // No spare: its cgroup, made below the test's own hierarchy, would keep that busy until the host ends.
+            this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, SpareProcesses = 0, Sandbox = new MiniSandboxOptions { Cgroups = support } });
             await this.WaitForLogAsync(r => r.EventId == 2068);
 
             Assert.All(stale.Directories, d => Assert.False(Directory.Exists(d), $"{d} is removed: empty and old"));

@@ -23,6 +23,9 @@ if (cycle)
 {
     await Console.In.ReadLineAsync();
     await OpenCallStopAsync("wx-cycle-warm");
+
+    // The host keeps one spare (a child of its own, with its pipes and socket): counted alike at "warm" and at "done".
+    await host.WhenSparesReadyAsync();
     Console.WriteLine("warm");
     await Console.In.ReadLineAsync();
     for (int i = 0; i < count; i++)
@@ -30,6 +33,7 @@ if (cycle)
         Console.WriteLine($"mini {await OpenCallStopAsync($"wx-cycle-{i}")}");
     }
 
+    await host.WhenSparesReadyAsync();
     Console.WriteLine("done");
 }
 else

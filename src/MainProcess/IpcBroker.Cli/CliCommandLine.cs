@@ -41,7 +41,7 @@ internal static class CliCommandLine
 
         root.Add(Serve(output));
         root.Add(Open(output));
-        root.Add(Client("list", "Running mini programs: pid, appId, build, state, last use, sandbox.", json: true, (args, _) => ClientCommands.ListAsync(args, output)));
+        root.Add(Client("list", "Running mini programs: pid, appId, build, state, last use, sandbox; then the spare processes apart.", json: true, (args, _) => ClientCommands.ListAsync(args, output)));
         root.Add(Call(output));
         root.Add(Wx(output));
         root.Add(Client("events", "The main process's registered events: who may call each, and its description.", json: true, (args, _) => ClientCommands.EventsAsync(args, output)));

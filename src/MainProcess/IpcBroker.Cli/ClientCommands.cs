@@ -23,12 +23,28 @@ internal static class ClientCommands
     public static async Task<int> ListAsync(ClientOptions args, TextWriter output)
     {
         using JsonRpc rpc = await ControlClient.ConnectAsync(args.ConnectionPath);
-        return await PrintTableAsync(
-            await rpc.AskAsync<MiniAppDto[]>("List"),
+        MiniAppDto[] apps = await rpc.AskAsync<MiniAppDto[]>("List");
+        SpareDto[] spares = await rpc.AskAsync<SpareDto[]>("ListSpares");
+        if (args.Json)
+        {
+            // Spares apart: they serve no mini program and are not counted in the cap.
+            await output.WriteLineAsync(JsonSerializer.Serialize(new ListDto(apps, spares), Indented));
+            return 0;
+        }
+
+        await PrintTableAsync(
+            apps,
             args,
             output,
             $"{"PID",-8} {"APPID",-24} {"BUILD",-11} {"STATE",-9} LAST USED",
             app => $"{app.Pid,-8} {app.AppId,-24} {app.Build,-11} {app.State,-9} {app.LastUsed.ToLocalTime():HH:mm:ss.fff}");
+        if (spares.Length > 0)
+        {
+            await output.WriteLineAsync();
+            await PrintTableAsync(spares, args, output, $"{"SPARE",-8} {"READY",-6} STARTED", s => $"{s.Pid,-8} {(s.Ready ? "yes" : "no"),-6} {s.Started.ToLocalTime():HH:mm:ss.fff}");
+        }
+
+        return 0;
     }
 
     public static async Task<int> CallAsync(ClientOptions args, string eventId, IReadOnlyList<string> pairs, string? appId, TextWriter output)

@@ -57,6 +57,12 @@ internal sealed class ControlService(ServeContext context, JsonRpc client)
         return context.Host.RunningMiniApps.Select(ToDto).ToArray();
     }
 
+    public SpareDto[] ListSpares()
+    {
+        this.Check();
+        return context.Host.GetSpareProcesses().Select(s => new SpareDto(s.ProcessId, s.StartedAt, s.IsReady)).ToArray();
+    }
+
     public async Task<CallResultDto> CallAsync(string eventId, string bundleJson, string? appId)
     {
         this.Check();

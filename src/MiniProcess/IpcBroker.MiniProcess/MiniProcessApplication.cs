@@ -28,6 +28,11 @@ namespace IpcBroker.MiniProcess;
 /// asked to stop (SIGTERM, Ctrl+C, <see cref="IHostApplicationLifetime.StopApplication"/>). The host starts a new process
 /// for the next mini program, so nothing of one mini program (its secret, its sandbox, whatever a compromise left behind)
 /// can reach another.</para>
+/// <para>A spare — a process the host started before it knew which mini program it would serve, told so by the environment
+/// variable <c>IPCBROKER_SPARE=1</c> — runs the broker's call path once over an in-memory pair (so that its first real call
+/// is not slowed by compiling it), writes a ready line on standard output, and waits for its launch line without the
+/// <see cref="MiniProcessRuntime.LaunchLineTimeout"/>, still ending when standard input ends. It runs nothing of the mini
+/// program's own (no plugin, no hosted service) before its launch line.</para>
 /// <para>The Generic Host (and the hosted services the mini program added) starts once the launch line is read, before
 /// connecting, and stops after the session; <see cref="RunAsync"/> then disposes it, with the plugins.</para>
 /// </remarks>
@@ -56,7 +61,7 @@ public sealed class MiniProcessApplication : IAsyncDisposable
 
     /// <summary>Runs the mini program process from standard input until its session ends, then disposes the application.</summary>
     /// <returns>The process exit code: <see cref="MiniProcessRuntime.ExitNormal"/>, <see cref="MiniProcessRuntime.ExitBadLaunchInfo"/> or <see cref="MiniProcessRuntime.ExitConnectFailed"/>.</returns>
-    /// <param name="cancellationToken">Asks the app to stop, as <see cref="IHostApplicationLifetime.StopApplication"/> does: the session ends and the exit code is <see cref="MiniProcessRuntime.ExitNormal"/>. The wait for the launch line is bounded by <see cref="MiniProcessRuntime.LaunchLineTimeout"/> alone.</param>
+    /// <param name="cancellationToken">Asks the app to stop, as <see cref="IHostApplicationLifetime.StopApplication"/> does: the session ends and the exit code is <see cref="MiniProcessRuntime.ExitNormal"/>. The wait for the launch line is bounded by <see cref="MiniProcessRuntime.LaunchLineTimeout"/> alone, or, in a spare (the host's warm process, <c>IPCBROKER_SPARE=1</c>), by the end of standard input alone.</param>
     /// <exception cref="InvalidOperationException">When called a second time.</exception>
     public Task<int> RunAsync(CancellationToken cancellationToken = default) => this.RunCoreAsync(null, cancellationToken);
 
@@ -86,8 +91,18 @@ public sealed class MiniProcessApplication : IAsyncDisposable
             ILogger logger = this.host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("IpcBroker.MiniProcess");
             ChannelReader<string> lines = ReadLinesOnOwnThread(input ?? Console.In);
 
-            // Bounded: a host that starts us and never writes must not leave us waiting forever (Parse reports the missing line).
-            string? line = await NextLineAsync(lines).ConfigureAwait(false);
+            // A spare (started before the host knows which mini program it will serve) warms up, says it is ready and waits
+            // for its launch line as long as the host keeps it; end-of-file on standard input still ends it.
+            bool spare = SpareProcessSignals.IsSpare(Environment.GetEnvironmentVariable);
+            if (spare)
+            {
+                await SpareWarmUp.RunAsync(logger).ConfigureAwait(false);
+                await Console.Out.WriteLineAsync(SpareProcessSignals.ReadyLine).ConfigureAwait(false);
+                await Console.Out.FlushAsync().ConfigureAwait(false);
+            }
+
+            // Bounded unless a spare: a host that starts us and never writes must not leave us waiting forever (Parse reports the missing line).
+            string? line = await NextLineAsync(lines, SpareProcessSignals.LaunchLineTimeout(spare)).ConfigureAwait(false);
             MiniLaunchInfo launchInfo;
             try
             {
@@ -167,9 +182,9 @@ public sealed class MiniProcessApplication : IAsyncDisposable
         return MiniProcessRuntime.ExitNormal;
     }
 
-    private static async Task<string?> NextLineAsync(ChannelReader<string> lines)
+    private static async Task<string?> NextLineAsync(ChannelReader<string> lines, TimeSpan wait)
     {
-        using var timeout = new CancellationTokenSource(MiniProcessRuntime.LaunchLineTimeout);
+        using var timeout = new CancellationTokenSource(wait);
         try
         {
             return await lines.WaitToReadAsync(timeout.Token).ConfigureAwait(false) && lines.TryRead(out string? line) ? line : null;

@@ -28,8 +28,8 @@ public static class MiniProcessRuntime
     /// <summary>Exit code: the host refused the handshake or could not be reached, or the launch line is of another protocol version.</summary>
     public const int ExitConnectFailed = 3;
 
-    /// <summary>How long to wait for the launch line.</summary>
-    public static readonly TimeSpan LaunchLineTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>How long to wait for the launch line (10 s); a spare (the host's warm process) waits until its standard input ends instead.</summary>
+    public static readonly TimeSpan LaunchLineTimeout = IpcBroker.Sessions.SpareProcessSignals.DefaultLaunchLineTimeout;
 
     /// <summary>Runs a mini program process: serves the mini program its launch line names until its session ends.</summary>
     /// <param name="configure">Adds the plugins and services of the mini program.</param>

@@ -12,11 +12,15 @@ internal sealed class HostedMiniProcess(IMiniProcess process, MiniAppKey key)
 {
     private readonly TaskCompletionSource finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int stopRequestedByHostApp;
+    private int stopIssued;
 
     public IMiniProcess Process { get; } = process;
 
-    /// <summary>Gets the mini program it serves, for the exit notice.</summary>
-    public MiniAppKey Key { get; } = key;
+    /// <summary>Gets or sets the mini program it serves, for the exit notice: set once more when a spare is bound. Guarded by the host's lock.</summary>
+    public MiniAppKey Key { get; set; } = key;
+
+    /// <summary>Gets whether anyone asked the process to end (<see cref="StopAsync"/>): an exit then is no death at start.</summary>
+    public bool StopIssued => Volatile.Read(ref this.stopIssued) != 0;
 
     public int ProcessId => this.Process.ProcessId;
 
@@ -44,6 +48,7 @@ internal sealed class HostedMiniProcess(IMiniProcess process, MiniAppKey key)
     /// <param name="byHostApp">Whether the host app asked, as opposed to the broker cleaning up a process of no more use.</param>
     public Task StopAsync(TimeSpan shutdownTimeout, TimeSpan reapTimeout, ILogger logger, bool byHostApp)
     {
+        Interlocked.Exchange(ref this.stopIssued, 1);
         if (byHostApp)
         {
             this.MarkStopRequestedByHostApp();

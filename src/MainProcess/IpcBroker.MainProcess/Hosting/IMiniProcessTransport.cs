@@ -31,6 +31,20 @@ internal interface IMiniProcessTransport : IAsyncDisposable
     /// <exception cref="IOException">When what it needs could not be prepared.</exception>
     IMiniProcess Launch(MiniAppKey key, string? sandboxDirectory);
 
+    /// <summary>Gets whether this transport starts spares (<see cref="LaunchSpare"/>); false unless it says so.</summary>
+    bool SupportsSpares => false;
+
+    /// <summary>
+    /// Starts a spare: a process for no mini program yet, with no sandbox directory and no network grant, waiting for its one
+    /// launch line without a time limit (<see cref="ConnectAsync"/> later gives it one, as to a process <see cref="Launch"/> started).
+    /// </summary>
+    /// <returns>The process, and a task that completes when it is ready to bind (never faults; may never complete).</returns>
+    /// <exception cref="NotSupportedException">When <see cref="SupportsSpares"/> is false.</exception>
+    /// <exception cref="MiniAppStartException">When the process may not start.</exception>
+    /// <exception cref="System.ComponentModel.Win32Exception">When the operating system could not start it.</exception>
+    /// <exception cref="IOException">When what it needs could not be prepared.</exception>
+    SpareLaunch LaunchSpare() => throw new NotSupportedException("This transport starts no spare processes.");
+
     /// <summary>
     /// Tells the process which mini program it serves and waits until it has connected and been admitted, for at most
     /// <see cref="MiniAppHostOptions.StartTimeout"/>.
@@ -46,3 +60,8 @@ internal interface IMiniProcessTransport : IAsyncDisposable
     /// <remarks>On failure nothing of the connection is left open; the process is left to the caller to stop.</remarks>
     Task<MiniProcessLink> ConnectAsync(IMiniProcess process, MiniAppKey key, string? sandboxDirectory, CancellationToken revoked);
 }
+
+/// <summary>A spare process an <see cref="IMiniProcessTransport"/> started, and when it is ready to bind.</summary>
+/// <param name="Process">The process.</param>
+/// <param name="Ready">Completes when it waits for its launch line with its runtime up; never faults.</param>
+internal readonly record struct SpareLaunch(IMiniProcess Process, Task Ready);

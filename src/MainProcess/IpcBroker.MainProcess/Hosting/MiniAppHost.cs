@@ -54,6 +54,18 @@ public sealed class MiniAppHost : IAsyncDisposable
     private readonly IMiniProcessTransport transport;
     private readonly List<Func<Task>> logoutParticipants = [];
 
+    /// <summary>The spare processes alive and not bound (<see cref="MiniAppHostOptions.SpareProcesses"/>); not in <see cref="slots"/>.</summary>
+    private readonly List<SpareProcess> spares = [];
+
+    /// <summary>The spare starts under way (each waits out the back-off, then starts its process); disposal waits for them.</summary>
+    private readonly HashSet<Task> spareLaunches = [];
+
+    /// <summary>Cancelled at disposal: ends the back-off waits of spare starts.</summary>
+    private readonly CancellationTokenSource sparesEnded = new();
+    private readonly StartBackOff backOff;
+    private TaskCompletionSource sparesChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int spareLaunchesUnderWay;
+
     /// <summary>
     /// Cancelled at logout: revokes every start of the epoch before it (its process is not admitted after). Replaced under the
     /// lock with the epoch; never disposed, because a start of the old epoch may still register on its token.
@@ -83,6 +95,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         this.logger = loggerFactory.CreateLogger("IpcBroker.MainProcess");
         this.transport = transport;
         this.slots = new MiniProcessSlots(options.MaxMiniProcesses);
+        this.backOff = new StartBackOff(options.StartFailuresBeforeBackOff, options.StartBackOffFirst, options.StartBackOffCap);
     }
 
     /// <summary>Raised once for every mini program process that ends, for whatever reason, after its calls have been failed (Binder's linkToDeath).</summary>
@@ -140,6 +153,49 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Gets the spare processes alive now (<see cref="MiniAppHostOptions.SpareProcesses"/>): started, bound to no mini program,
+    /// oldest first. They are not in <see cref="ProcessIds"/> or <see cref="RunningMiniApps"/> and not counted in
+    /// <see cref="MaxMiniProcesses"/>; a spare that is bound leaves this list and runs its mini program as any other process.
+    /// </summary>
+    /// <returns>The snapshot.</returns>
+    public IReadOnlyList<MiniSpareInfo> GetSpareProcesses()
+    {
+        lock (this.gate)
+        {
+            return this.spares.Select(s => s.Snapshot()).OrderBy(s => s.StartedAt).ToList();
+        }
+    }
+
+    /// <summary>
+    /// Waits until as many spares as <see cref="MiniAppHostOptions.SpareProcesses"/> are alive and ready to bind (their .NET
+    /// runtime up, waiting for their launch line): an open from then on binds one quickly. Completes at once when spares are
+    /// off (0) or the host's transport starts none (the testing kit's in memory).
+    /// </summary>
+    /// <param name="cancellationToken">Ends the wait; a mini executable that keeps dying at start keeps it waiting (the host backs off and logs why).</param>
+    /// <returns>A task that completes when the spares are ready.</returns>
+    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> was cancelled first.</exception>
+    /// <exception cref="ObjectDisposedException">When the host is disposed, or disposed meanwhile.</exception>
+    public async Task WhenSparesReadyAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            Task changed;
+            lock (this.gate)
+            {
+                ObjectDisposedException.ThrowIf(this.disposed, this);
+                if (!this.transport.SupportsSpares || this.spares.Count(s => s.IsReady) >= this.options.SpareProcesses)
+                {
+                    return;
+                }
+
+                changed = this.sparesChanged.Task;
+            }
+
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Creates the private pipe directory and starts listening.</summary>
     /// <param name="registry">The main-process events to serve.</param>
     /// <param name="options">Settings, or null for the defaults.</param>
@@ -182,6 +238,12 @@ public sealed class MiniAppHost : IAsyncDisposable
             // Off the start path: a dead host's scratch directory can hold whatever its minis wrote. Bounded, and logged.
             MiniProcessLauncher launcher = transport.Launcher;
             _ = Task.Run(() => launcher.RemoveStaleLeftovers(DateTime.UtcNow, DateTime.UtcNow + ScratchDirectory.StaleSweepBudget));
+
+            // In the background: the host is usable at once, an open before the spare is up starts cold.
+            lock (host.gate)
+            {
+                host.ReplenishSparesLocked();
+            }
 
             return host;
         }
@@ -600,12 +662,24 @@ public sealed class MiniAppHost : IAsyncDisposable
             throw new IpcConfigurationException($"MaxMiniProcesses must be at least 1, not {options.MaxMiniProcesses}.");
         }
 
+        if (options.SpareProcesses is < 0 or > MiniAppHostOptions.MaxSpareProcesses)
+        {
+            throw new IpcConfigurationException($"SpareProcesses must be from 0 (none) to {MiniAppHostOptions.MaxSpareProcesses}, not {options.SpareProcesses}.");
+        }
+
+        if (options.StartFailuresBeforeBackOff < 1)
+        {
+            throw new IpcConfigurationException($"StartFailuresBeforeBackOff must be at least 1, not {options.StartFailuresBeforeBackOff}.");
+        }
+
         // Bound from configuration, "3" is three days and "-00:00:00.001" is infinite: a stop or a start would never end.
         CheckTimeSpan(nameof(MiniAppHostOptions.StartTimeout), options.StartTimeout, MaxHostTimeout);
         CheckTimeSpan(nameof(MiniAppHostOptions.HandshakeTimeout), options.HandshakeTimeout, MaxHostTimeout);
         CheckTimeSpan(nameof(MiniAppHostOptions.ShutdownTimeout), options.ShutdownTimeout, MaxHostTimeout);
         CheckTimeSpan(nameof(MiniAppHostOptions.ReapTimeout), options.ReapTimeout, MaxHostTimeout, zeroAllowed: true);
         CheckTimeSpan(nameof(MiniAppHostOptions.LogoutParticipantTimeout), options.LogoutParticipantTimeout, MaxHostTimeout);
+        CheckTimeSpan(nameof(MiniAppHostOptions.StartBackOffFirst), options.StartBackOffFirst, MaxHostTimeout);
+        CheckTimeSpan(nameof(MiniAppHostOptions.StartBackOffCap), options.StartBackOffCap, MaxHostTimeout);
         CheckTimeSpan(nameof(MiniAppHostOptions.ChildOutputRateWindow), options.ChildOutputRateWindow, TimeSpan.MaxValue);
         IpcConnectionOptions connection = options.Connection;
         CheckTimeSpan("Connection." + nameof(IpcConnectionOptions.StalledWriteTimeout), connection.StalledWriteTimeout, MaxHostTimeout);
@@ -656,9 +730,38 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
         finally
         {
-            // Whatever became of the transport, no mini process outlives the host; a failure above surfaces after this.
-            await this.StopAllMiniAppCoreAsync().ConfigureAwait(false);
+            try
+            {
+                // Whatever became of the transport, no mini process outlives the host; a failure above surfaces after this.
+                await this.StopAllMiniAppCoreAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                await this.StopSparesAsync().ConfigureAwait(false);
+            }
         }
+    }
+
+    /// <summary>At disposal: ends the spare starts under way and stops every spare (by its standard input, then its pid), returning once each is reaped.</summary>
+    private async Task StopSparesAsync()
+    {
+        await this.sparesEnded.CancelAsync().ConfigureAwait(false);
+        Task[] launches;
+        lock (this.gate)
+        {
+            launches = [.. this.spareLaunches];
+        }
+
+        // A start under way either added its spare before disposal (stopped below) or stops its own process.
+        await Task.WhenAll(launches).ConfigureAwait(false);
+        List<SpareProcess> left;
+        lock (this.gate)
+        {
+            left = [.. this.spares];
+        }
+
+        await Task.WhenAll(left.Select(s => s.Process.StopAsync(this.options.ShutdownTimeout, this.options.ReapTimeout, this.logger, byHostApp: true))).ConfigureAwait(false);
+        await Task.WhenAll(left.Select(s => s.Watch)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -822,15 +925,35 @@ public sealed class MiniAppHost : IAsyncDisposable
         done.TrySetFromTask(work);
     }
 
+    /// <summary>
+    /// In the slot reserved for it: binds a spare to <paramref name="key"/> when one may serve it, else starts a process of its
+    /// own (unless starts are backing off), then connects it.
+    /// </summary>
     private async Task<MiniAppSession> StartInNewProcessAsync(MiniAppKey key, string? user, long startEpoch)
     {
         HostedMiniProcess? handle = null;
-        string? sandbox;
+        string? sandbox = null;
+        bool fromSpare = false;
         try
         {
-            // Before the process starts: the launcher grants it this directory.
-            sandbox = SandboxLayout.Prepare(this.options.SandboxRoot, user, key);
-            handle = new HostedMiniProcess(this.transport.Launch(key, sandbox), key);
+            lock (this.gate)
+            {
+                handle = this.TakeSpareLocked(key);
+                fromSpare = handle is not null;
+                if (handle is null && this.backOff.Remaining is { } wait && wait > TimeSpan.Zero)
+                {
+                    string reason = $"the mini executable died at start {this.backOff.FailuresInARow} times in a row (last: {this.backOff.LastReason})";
+                    HostLog.StartRefusedBackingOff(this.logger, key, (long)wait.TotalMilliseconds, reason);
+                    throw new MiniAppStartException($"{key} did not start: {reason}; starts wait {wait.TotalSeconds:0.#} s more before the next try.");
+                }
+            }
+
+            if (handle is null)
+            {
+                // Before the process starts: the launcher grants it this directory.
+                sandbox = SandboxLayout.Prepare(this.options.SandboxRoot, user, key);
+                handle = new HostedMiniProcess(this.transport.Launch(key, sandbox), key);
+            }
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
         {
@@ -841,10 +964,23 @@ public sealed class MiniAppHost : IAsyncDisposable
             lock (this.gate)
             {
                 this.slots.FillReserved(handle);
+                if (fromSpare)
+                {
+                    // Its replacement starts in the background, off this open's path.
+                    this.ReplenishSparesLocked();
+                }
             }
         }
 
-        HostLog.Started(this.logger, key, handle.ProcessId);
+        if (fromSpare)
+        {
+            HostLog.SpareBound(this.logger, handle.ProcessId, key);
+        }
+        else
+        {
+            HostLog.Started(this.logger, key, handle.ProcessId);
+        }
+
         _ = this.WatchProcessAsync(handle);
         return await this.BindAsync(handle, key, sandbox, startEpoch).ConfigureAwait(false);
     }
@@ -932,13 +1068,20 @@ public sealed class MiniAppHost : IAsyncDisposable
                 handle.Current = session;
                 this.sessions[key] = session;
                 this.slots.Signal();
+                this.backOff.Succeeded();
             }
 
             _ = this.WatchSessionAsync(session);
             return session;
         }
-        catch
+        catch (Exception failure)
         {
+            // A process that ended by itself before it was bound died at start: enough of those in a row and starts back off.
+            if (handle.Exited.IsCompleted && !handle.StopIssued)
+            {
+                this.RecordDeathAtStart($"{key} pid {handle.ProcessId}: {failure.Message}");
+            }
+
             // The process is in no known state: it goes. Its exit is then reported like any other.
             try
             {
@@ -952,6 +1095,218 @@ public sealed class MiniAppHost : IAsyncDisposable
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// Under the lock: takes a spare to serve <paramref name="key"/>, ready ones first, or null when none is alive or none may
+    /// serve it. A spare's sandbox has no grant of any one mini program and cannot be widened: it serves only a mini program
+    /// whose own start would grant no more (no sandbox directory, no network).
+    /// </summary>
+    private HostedMiniProcess? TakeSpareLocked(MiniAppKey key)
+    {
+        if (this.spares.Count == 0)
+        {
+            return null;
+        }
+
+        if (this.options.SandboxRoot is not null)
+        {
+            HostLog.SpareNotUsable(this.logger, key, "every mini program has a sandbox directory of its own (SandboxRoot), which a spare's sandbox lacks");
+            return null;
+        }
+
+        if (this.options.Sandbox.NetworkAppIds.Contains(key.AppId))
+        {
+            HostLog.SpareNotUsable(this.logger, key, "it is granted the network (NetworkAppIds), which a spare's sandbox lacks");
+            return null;
+        }
+
+        SpareProcess? spare = this.spares.Where(s => !s.Process.Exited.IsCompleted).OrderByDescending(s => s.IsReady).FirstOrDefault();
+        if (spare is null)
+        {
+            return null;
+        }
+
+        this.spares.Remove(spare);
+        this.SignalSparesLocked();
+        spare.Process.Key = key;
+        return spare.Process;
+    }
+
+    /// <summary>Under the lock: starts, in the background, as many spares as are missing (none after disposal).</summary>
+    private void ReplenishSparesLocked()
+    {
+        if (this.disposed || !this.transport.SupportsSpares)
+        {
+            return;
+        }
+
+        while (this.spares.Count + this.spareLaunchesUnderWay < this.options.SpareProcesses)
+        {
+            this.spareLaunchesUnderWay++;
+            Task launch = Task.Run(this.LaunchSpareAsync);
+            this.spareLaunches.Add(launch);
+            _ = launch.ContinueWith(
+                done =>
+                {
+                    lock (this.gate)
+                    {
+                        this.spareLaunches.Remove(done);
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Starts one spare, after the back-off's wait if starts keep dying; throws nothing (a failure is logged and counted).</summary>
+    private async Task LaunchSpareAsync()
+    {
+        SpareProcess? spare = null;
+        bool kept = false;
+        try
+        {
+            TimeSpan wait;
+            lock (this.gate)
+            {
+                wait = this.backOff.Remaining;
+            }
+
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, this.sparesEnded.Token).ConfigureAwait(false);
+            }
+
+            SpareLaunch launched;
+            try
+            {
+                launched = this.transport.LaunchSpare();
+            }
+            catch (Exception ex)
+            {
+                // Whatever the failure, it is counted: a start that fails at once must back off, not be retried in a loop.
+                HostLog.SpareStartFailed(this.logger, ex.Message);
+                this.RecordDeathAtStart("a spare could not be started: " + ex.Message);
+                return;
+            }
+
+            spare = new SpareProcess(new HostedMiniProcess(launched.Process, default), launched.Ready);
+            HostLog.SpareStarted(this.logger, spare.Process.ProcessId);
+            lock (this.gate)
+            {
+                if (!this.disposed)
+                {
+                    this.spares.Add(spare);
+                    spare.Watch = this.WatchSpareAsync(spare);
+                    kept = true;
+                    this.SignalSparesLocked();
+                }
+            }
+
+            _ = this.SignalWhenReadyAsync(spare);
+        }
+        catch (OperationCanceledException) when (this.sparesEnded.IsCancellationRequested)
+        {
+            // Disposed while backing off.
+        }
+        finally
+        {
+            lock (this.gate)
+            {
+                this.spareLaunchesUnderWay--;
+
+                // A spare that could not start is retried (after the back-off's wait); one that was kept was counted above.
+                if (!kept)
+                {
+                    this.ReplenishSparesLocked();
+                }
+            }
+
+            if (spare is not null && !kept)
+            {
+                // Disposed meanwhile: this start stops its own process (disposal waits for it).
+                await spare.Process.StopAsync(this.options.ShutdownTimeout, this.options.ReapTimeout, this.logger, byHostApp: true).ConfigureAwait(false);
+                spare.Process.Process.Release();
+            }
+        }
+    }
+
+    /// <summary>Wakes <see cref="WhenSparesReadyAsync"/> when the spare is ready.</summary>
+    private async Task SignalWhenReadyAsync(SpareProcess spare)
+    {
+        await Task.WhenAny(spare.Ready, spare.Process.Exited).ConfigureAwait(false);
+        if (spare.Ready.IsCompleted)
+        {
+            HostLog.SpareReady(this.logger, spare.Process.ProcessId);
+        }
+
+        lock (this.gate)
+        {
+            this.SignalSparesLocked();
+        }
+    }
+
+    /// <summary>
+    /// Waits for a spare to end. One bound meanwhile is the host's like any started process (<see cref="WatchProcessAsync"/>);
+    /// one still a spare is forgotten, counted as a death at start unless it was asked to stop, and replaced.
+    /// </summary>
+    private async Task WatchSpareAsync(SpareProcess spare)
+    {
+        await spare.Process.Exited.ConfigureAwait(false);
+        lock (this.gate)
+        {
+            if (!this.spares.Remove(spare))
+            {
+                return;
+            }
+
+            this.SignalSparesLocked();
+        }
+
+        HostedMiniProcess handle = spare.Process;
+        int exitCode = handle.Process.ExitCode;
+        if (handle.StopIssued)
+        {
+            HostLog.SpareStopped(this.logger, handle.ProcessId, exitCode);
+        }
+        else
+        {
+            string tail = handle.Process is MiniProcessHandle real ? real.StderrTail.ToString() : string.Empty;
+            HostLog.SpareDied(this.logger, handle.ProcessId, exitCode, tail.Length > 0 ? " Its last error output:" + Environment.NewLine + tail : string.Empty);
+            this.RecordDeathAtStart($"the spare pid {handle.ProcessId} exited with code {exitCode} before it served any mini program");
+        }
+
+        handle.MarkFinished();
+        handle.Process.Release();
+        lock (this.gate)
+        {
+            this.ReplenishSparesLocked();
+        }
+    }
+
+    /// <summary>Counts a process that ended by itself before it was bound; logs the back-off when it begins or grows.</summary>
+    private void RecordDeathAtStart(string reason)
+    {
+        TimeSpan? wait;
+        int failures;
+        lock (this.gate)
+        {
+            wait = this.backOff.Failed(reason);
+            failures = this.backOff.FailuresInARow;
+        }
+
+        if (wait is { } delay)
+        {
+            HostLog.StartsBackingOff(this.logger, failures, reason, (long)delay.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Under the lock: wakes <see cref="WhenSparesReadyAsync"/>'s waiters (their continuations run asynchronously).</summary>
+    private void SignalSparesLocked()
+    {
+        this.sparesChanged.TrySetResult();
+        this.sparesChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private void ThrowIfSuperseded(long startEpoch, MiniAppKey key)

@@ -20,6 +20,29 @@ public sealed record MiniAppHostOptions
     public int MaxMiniProcesses { get; set; } = 5;
 
     /// <summary>
+    /// Gets or sets how many spare mini processes the host keeps started and not yet bound to any mini program (1; 0 turns
+    /// them off; at most <see cref="MaxSpareProcesses"/>, or the host refuses to start). Opening a mini program binds a spare
+    /// (sends it its launch line) instead of starting .NET, and a new spare is started in the background.
+    /// </summary>
+    /// <remarks>
+    /// <para>Spares are not counted in <see cref="MaxMiniProcesses"/> (which counts running mini programs) and are listed apart
+    /// (<see cref="MiniAppHost.GetSpareProcesses"/>); they do hold memory, one idle mini process each.</para>
+    /// <para>A spare is started before anyone knows which mini program it will serve, so its sandbox holds no grant of any
+    /// one mini program: no sandbox directory (<see cref="SandboxRoot"/>), no network (<see cref="MiniSandboxOptions.NetworkAppIds"/>).
+    /// A sandbox can only be narrowed once applied, never widened, so a spare binds only a mini program whose start needs no
+    /// more than that: with a <see cref="SandboxRoot"/> set (every mini program then has a directory) or for an appId granted
+    /// the network, the open starts a process of its own as without spares. A spare has served no mini program before, so
+    /// binding it hands no mini program's data to another; it gets one launch line, like any mini process.</para>
+    /// <para>A spare waits for its launch line without the mini side's 10 s limit and ends at end-of-file on its standard input,
+    /// as every mini process does; the host stops its spares when it is disposed (standard input, then the kill by pid after
+    /// <see cref="ShutdownTimeout"/>). No per-user setting enters a spare's start, so spares outlive a logout. The end of a
+    /// spare that was never bound raises no <see cref="MiniAppHost.MiniProcessExited"/> (it served no mini program); it is logged.</para>
+    /// <para>A mini executable that keeps dying at start (3 times in a row, spares and cold starts alike) is not restarted in a
+    /// loop: further spares and starts wait, 1 s doubling up to 1 min, until one starts; the host logs why.</para>
+    /// </remarks>
+    public int SpareProcesses { get; set; } = 1;
+
+    /// <summary>
     /// Gets or sets the directory under which each mini program gets a private directory per user,
     /// <c>&lt;root&gt;/&lt;user key&gt;/&lt;appId&gt;-&lt;build&gt;</c>; null (the default) keeps none.
     /// </summary>
@@ -89,6 +112,18 @@ public sealed record MiniAppHostOptions
     /// guards against a slow reaper; internal so that a test can make a process that is not reaped in time.
     /// </summary>
     internal TimeSpan ReapTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most spare processes a host keeps (<see cref="SpareProcesses"/>): 16.</summary>
+    public const int MaxSpareProcesses = 16;
+
+    /// <summary>Gets how many starts in a row may die before the next ones wait (3); a seam for the tests.</summary>
+    internal int StartFailuresBeforeBackOff { get; init; } = 3;
+
+    /// <summary>Gets the first wait once starts keep dying (1 s), doubled at each further death; a seam for the tests.</summary>
+    internal TimeSpan StartBackOffFirst { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets the longest wait once starts keep dying (1 min).</summary>
+    internal TimeSpan StartBackOffCap { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Gets a test hook run when a start gives up waiting for its connection, before it cleans up (null: none).</summary>
     internal Func<PendingLaunch, Task>? BeforeAbandoningStart { get; init; }

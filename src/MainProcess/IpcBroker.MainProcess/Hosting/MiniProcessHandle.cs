@@ -62,6 +62,9 @@ internal sealed class MiniProcessHandle : IMiniProcess
     /// <summary>Gets the sandbox it was started in, or null.</summary>
     public MiniProcessSandbox? Sandbox { get; init; }
 
+    /// <summary>Gets, for a spare, whether it has said it is ready to bind (heard until its launch line is sent); null for any other process.</summary>
+    public SpareReadiness? SpareReadiness { get; init; }
+
     /// <summary>Gets a task that completes when the process has exited and been reaped, and its output read to its end (or <see cref="OutputDrainTimeout"/> after).</summary>
     public Task Exited { get; }
 
@@ -96,6 +99,9 @@ internal sealed class MiniProcessHandle : IMiniProcess
             }
 
             this.launchLineSent = true;
+
+            // From here on the process may run a mini program: whatever it writes is no longer a spare's ready signal.
+            this.SpareReadiness?.Close();
             try
             {
                 this.Process.StandardInput.WriteLine(launchInfo.ToLine());

@@ -182,8 +182,28 @@ internal sealed class MiniProcessLauncher
     /// Its standard output and error are read from the raw streams by <see cref="ChildOutputReader"/> (bounded lines), logged
     /// through a <see cref="ChildOutputLog"/> (rate limited), and standard error also feeds the <see cref="StderrTail"/>.
     /// </remarks>
-    public MiniProcessHandle Start(Func<MiniAppKey> lastKey, MiniAppKey key, string? sandboxDirectory)
+    public MiniProcessHandle Start(Func<MiniAppKey> lastKey, MiniAppKey key, string? sandboxDirectory) => this.Start(lastKey, key, sandboxDirectory, spare: false);
+
+    /// <summary>
+    /// Starts a mini program process (<see cref="Start(Func{MiniAppKey}, MiniAppKey, string?)"/>), or a spare: a process for no
+    /// mini program yet, with no sandbox directory and no network, told so by <see cref="IpcBroker.Sessions.SpareProcessSignals.EnvironmentVariable"/>,
+    /// whose ready line (<see cref="MiniProcessHandle.SpareReadiness"/>) is heard until its launch line is sent.
+    /// </summary>
+    /// <param name="lastKey">Whom the process serves, for its log lines.</param>
+    /// <param name="key">The mini program it is started for (its network grant); ignored for a spare.</param>
+    /// <param name="sandboxDirectory">The mini program's directory for the signed-in user, or null; null for a spare.</param>
+    /// <param name="spare">Whether the process is a spare.</param>
+    /// <returns>The started process.</returns>
+    /// <exception cref="MiniAppStartException">When the sandbox is <see cref="MiniSandboxMode.Required"/> and this machine lacks part of it.</exception>
+    /// <exception cref="IOException">When the scratch directory cannot be made.</exception>
+    /// <exception cref="System.ComponentModel.Win32Exception">When the process cannot be started.</exception>
+    public MiniProcessHandle Start(Func<MiniAppKey> lastKey, MiniAppKey key, string? sandboxDirectory, bool spare)
     {
+        if (spare && sandboxDirectory is not null)
+        {
+            throw new ArgumentException("A spare has no sandbox directory: it is started before anyone knows its mini program.", nameof(sandboxDirectory));
+        }
+
         if (this.options.Sandbox.Mode == MiniSandboxMode.Required && this.Protections.RequiredShortfall is { } shortfall)
         {
             throw new MiniAppStartException($"{key} did not start: the sandbox is required (MiniSandboxOptions.Mode) and this machine lacks {shortfall}. Missing: {string.Join("; ", this.Protections.Missing)}.");
@@ -197,7 +217,7 @@ internal sealed class MiniProcessLauncher
             // Held until the directory is removed: the mark by which no other host's sweep takes it for a dead host's.
             scratchLock = ScratchDirectory.Lock(scratch);
             cgroup = this.CreateCgroup();
-            return this.StartIn(lastKey, key, sandboxDirectory, scratch, scratchLock, cgroup);
+            return this.StartIn(lastKey, key, sandboxDirectory, spare, scratch, scratchLock, cgroup);
         }
         catch
         {
@@ -237,7 +257,7 @@ internal sealed class MiniProcessLauncher
         return this.cgroups.Create(new MiniCgroupLimits(sandbox.MemoryLimitBytes, sandbox.CpuLimit, sandbox.MaxTasks), this.logger);
     }
 
-    private MiniProcessHandle StartIn(Func<MiniAppKey> lastKey, MiniAppKey key, string? sandboxDirectory, string scratch, SafeFileHandle scratchLock, MiniCgroup? cgroup)
+    private MiniProcessHandle StartIn(Func<MiniAppKey> lastKey, MiniAppKey key, string? sandboxDirectory, bool spare, string scratch, SafeFileHandle scratchLock, MiniCgroup? cgroup)
     {
         string home = sandboxDirectory ?? scratch;
         var startInfo = new ProcessStartInfo
@@ -262,8 +282,14 @@ internal sealed class MiniProcessLauncher
             }
         }
 
+        if (spare)
+        {
+            // Set last: the host app's own additions (MiniSandboxOptions.Environment) cannot make a spare of a process or unmake one.
+            startInfo.Environment[IpcBroker.Sessions.SpareProcessSignals.EnvironmentVariable] = "1";
+        }
+
         bool launcher = this.Protections.UsesLauncher;
-        bool network = sandbox.NetworkAppIds.Contains(key.AppId);
+        bool network = !spare && sandbox.NetworkAppIds.Contains(key.AppId);
         List<string> applied = ["clean environment", "private scratch directory"];
         if (launcher)
         {
@@ -326,7 +352,14 @@ internal sealed class MiniProcessLauncher
         DateTimeOffset startedAt = DateTimeOffset.UtcNow;
         process.Start();
         log.ProcessId = process.Id;
-        Task stdout = ChildOutputReader.PumpAsync(process.StandardOutput.BaseStream, this.options.ChildOutputMaxLineLength, line => log.Write("stdout", line));
+        SpareReadiness? readiness = spare ? new SpareReadiness() : null;
+        Task stdout = ChildOutputReader.PumpAsync(process.StandardOutput.BaseStream, this.options.ChildOutputMaxLineLength, line =>
+        {
+            if (readiness?.TryTake(line) != true)
+            {
+                log.Write("stdout", line);
+            }
+        });
         Task stderr = ChildOutputReader.PumpAsync(process.StandardError.BaseStream, this.options.ChildOutputMaxLineLength, line =>
         {
             stderrTail.Add(line);
@@ -337,6 +370,7 @@ internal sealed class MiniProcessLauncher
         {
             SocketFd = launcher ? InheritedSocketFd : null,
             Sandbox = report,
+            SpareReadiness = readiness,
         };
     }
 

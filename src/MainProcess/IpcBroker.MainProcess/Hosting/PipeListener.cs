@@ -21,6 +21,9 @@ internal sealed class PipeListener : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, PendingLaunch> pending = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource disposal = new();
+
+    /// <summary>The pids of the spare mini processes alive now: their launcher-made connections wait for a hello without the handshake timeout.</summary>
+    private readonly ConcurrentDictionary<int, byte> spares = new();
     private readonly TimeSpan handshakeTimeout;
     private readonly ILogger logger;
     private readonly Action? afterAccept;
@@ -58,6 +61,19 @@ internal sealed class PipeListener : IAsyncDisposable
 
     /// <summary>Registers a launch whose process will present the secret with this hash.</summary>
     public void Expect(PendingLaunch launch) => this.pending[launch.SecretHash] = launch;
+
+    /// <summary>
+    /// Lets the connection of the spare process <paramref name="pid"/> (its launcher connects before the spare's runtime starts)
+    /// wait for its hello as long as the pid is held: a spare waits for its launch line, then its hello, for as long as the
+    /// host keeps it. Held from its start until it is bound (<see cref="Expect"/> then <see cref="ReleaseSpare"/>: its launch's
+    /// start timeout then applies) or has exited.
+    /// </summary>
+    /// <param name="pid">The spare's pid; by SO_PEERCRED, only that process's connections are held.</param>
+    public void HoldForSpare(int pid) => this.spares[pid] = 0;
+
+    /// <summary>Stops holding the connections of <paramref name="pid"/> (see <see cref="HoldForSpare"/>).</summary>
+    /// <param name="pid">The spare's pid.</param>
+    public void ReleaseSpare(int pid) => this.spares.TryRemove(pid, out _);
 
     /// <summary>Forgets a launch: its secret no longer admits anyone.</summary>
     public void Forget(PendingLaunch launch) => this.pending.TryRemove(new KeyValuePair<string, PendingLaunch>(launch.SecretHash, launch));
@@ -211,7 +227,8 @@ internal sealed class PipeListener : IAsyncDisposable
         TimeSpan wait = this.handshakeTimeout;
         while (await Task.WhenAny(hello, Task.Delay(wait, deadline.Token)).ConfigureAwait(false) != hello)
         {
-            TimeSpan? left = peerPid is { } pid && !deadline.IsCancellationRequested ? this.StartTimeLeft(pid) : null;
+            // A spare's connection is checked again after each handshake timeout, so it is let go soon once the spare is not one any more.
+            TimeSpan? left = peerPid is { } pid && !deadline.IsCancellationRequested ? this.StartTimeLeft(pid) ?? (this.spares.ContainsKey(pid) ? this.handshakeTimeout : null) : null;
             if (left is not { } more || more <= TimeSpan.Zero)
             {
                 await deadline.CancelAsync().ConfigureAwait(false);

@@ -15,6 +15,9 @@ namespace IpcBroker.MainProcess.Hosting;
 /// <remarks>Thread-safe. Disposal stops listening, fails the launches not yet connected, and removes the socket.</remarks>
 internal sealed class PipeMiniProcessTransport : IMiniProcessTransport
 {
+    /// <summary>Whom a spare's log lines name until it is bound.</summary>
+    private static readonly MiniAppKey SpareKey = new("(spare)", MiniAppVerType.Release);
+
     private readonly MiniAppHostOptions options;
     private readonly ILogger logger;
     private readonly PipeListener listener;
@@ -58,6 +61,22 @@ internal sealed class PipeMiniProcessTransport : IMiniProcessTransport
     }
 
     /// <inheritdoc/>
+    public bool SupportsSpares => true;
+
+    /// <inheritdoc/>
+    public SpareLaunch LaunchSpare()
+    {
+        MiniProcessHandle? started = null;
+        MiniProcessHandle handle = this.Launcher.Start(() => started?.LastKey ?? SpareKey, SpareKey, sandboxDirectory: null, spare: true);
+        started = handle;
+        handle.LastKey = SpareKey;
+        int pid = handle.ProcessId;
+        this.listener.HoldForSpare(pid);
+        _ = handle.Exited.ContinueWith(_ => this.listener.ReleaseSpare(pid), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return new SpareLaunch(handle, handle.SpareReadiness!.Ready);
+    }
+
+    /// <inheritdoc/>
     public async Task<MiniProcessLink> ConnectAsync(IMiniProcess process, MiniAppKey key, string? sandboxDirectory, CancellationToken revoked)
     {
         var handle = (MiniProcessHandle)process;
@@ -69,6 +88,10 @@ internal sealed class PipeMiniProcessTransport : IMiniProcessTransport
         try
         {
             this.listener.Expect(launch);
+
+            // A spare being bound: from here its connection has its launch's start time, as any start's (after Expect: no gap).
+            this.listener.ReleaseSpare(handle.ProcessId);
+            handle.LastKey = key;
 
             // Registered after Expect: a revocation before it fails the launch at once, one after it fails it as it happens.
             using CancellationTokenRegistration revocation = revoked.Register(() => launch.TryFail(new OperationCanceledException("The start was revoked.", revoked)));
