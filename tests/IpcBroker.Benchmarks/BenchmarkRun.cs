@@ -294,17 +294,13 @@ internal sealed class BenchmarkRun
 
     /// <summary>
     /// Start-up: the bare process's start to its first answered echo and its idle memory, against a cold open (no spare)
-    /// and a warm one (a spare process, when the host has them) to the first answered call, and the idle mini's memory.
+    /// and a warm one (a spare process) to the first answered call, and the idle mini's memory.
     /// </summary>
     private async Task OpensAsync(Floors floors)
     {
         Console.WriteLine("opens");
         await using MiniAppHost cold = BrokerScenarios.StartHost(this.miniApp, spares: 0);
-        await using MiniAppHost? warm = WarmProcesses.Available ? BrokerScenarios.StartHost(this.miniApp, spares: 1) : null;
-        if (warm is null)
-        {
-            this.results.Notes.Add("Warm open: n/a (this build of the host has no MiniAppHostOptions.SpareProcesses / WhenSparesReadyAsync).");
-        }
+        await using MiniAppHost warm = BrokerScenarios.StartHost(this.miniApp, spares: 1);
 
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         try
@@ -330,14 +326,11 @@ internal sealed class BenchmarkRun
 
                 await cold.StopMiniAppAsync($"cold-{i}");
                 string line = $"  start floor {floorMs:0} ms ({floorRss / 1024.0:0.0} MiB idle), cold open {coldMs:0} ms";
-                if (warm is not null)
-                {
-                    await WarmProcesses.WhenReadyAsync(warm, deadline.Token);
-                    (double warmMs, int _) = await BrokerScenarios.OpenToFirstCallAsync(warm, $"warm-{i}");
-                    this.results.Add("broker.open.warm.ms", warmMs, "ms");
-                    await warm.StopMiniAppAsync($"warm-{i}");
-                    line += $", warm open {warmMs:0} ms";
-                }
+                await warm.WhenSparesReadyAsync(deadline.Token);
+                (double warmMs, int _) = await BrokerScenarios.OpenToFirstCallAsync(warm, $"warm-{i}");
+                this.results.Add("broker.open.warm.ms", warmMs, "ms");
+                await warm.StopMiniAppAsync($"warm-{i}");
+                line += $", warm open {warmMs:0} ms";
 
                 Console.WriteLine(line);
             }

@@ -26,10 +26,11 @@ internal static class BrokerScenarios
         {
             MiniExecutablePath = miniApp,
             MaxMiniProcesses = 8,
+            SpareProcesses = spares,
             Connection = IpcConnectionOptions.Default with { Limits = BundleLimits.Default with { MaxBytes = MaxBundleBytes } },
             Sandbox = new MiniSandboxOptions { Environment = new Dictionary<string, string> { ["IPCB_BENCH_MAX_BUNDLE_BYTES"] = MaxBundleBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) } },
         };
-        return MiniAppHost.Start(registry, options.WithSpares(spares));
+        return MiniAppHost.Start(registry, options);
     }
 
     /// <summary>One host → mini echo of <paramref name="payload"/>.</summary>

@@ -24,7 +24,7 @@ internal static class MemoryProbe
         // The host app's defaults, but for the bundle limit (which reserves nothing). The first mini process pays for the
         // code of the connection path (JIT, pools): it is the baseline, and the others count per connection.
         int connections = new MiniAppHostOptions().MaxMiniProcesses - 1;
-        await using MiniAppHost host = BrokerScenarios.StartHost(miniApp, spares: new MiniAppHostOptions().GetSpares());
+        await using MiniAppHost host = BrokerScenarios.StartHost(miniApp, spares: new MiniAppHostOptions().SpareProcesses);
         try
         {
             await SettleAsync(host);
@@ -59,7 +59,7 @@ internal static class MemoryProbe
     private static async Task SettleAsync(MiniAppHost host)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await WarmProcesses.WhenReadyAsync(host, deadline.Token);
+        await host.WhenSparesReadyAsync(deadline.Token);
         await Task.Delay(Settle);
         GC.Collect();
         GC.WaitForPendingFinalizers();
