@@ -1,5 +1,4 @@
 using System.Reflection.PortableExecutable;
-using System.Text.Json.Nodes;
 using IpcBroker.Tests;
 
 namespace IpcBroker.EndToEnd.Tests;
@@ -36,16 +35,6 @@ public class MiniExecutableBuildTests : TestBase
     {
         string path = Path.Combine(Path.GetDirectoryName(HostTestBase.TestMiniAppPath)!, assembly);
         Assert.True(IsReadyToRun(path), $"{path} is IL only: the build did not precompile it (ReadyToRun)");
-    }
-
-    [Fact]
-    public void TestMiniAppRunsWithoutBackgroundGarbageCollection()
-    {
-        // A mini process idles most of its life with a small heap: no background GC thread (measured: the same idle
-        // memory, a quicker start). The setting travels in the executable's runtimeconfig.json.
-        string path = Path.ChangeExtension(HostTestBase.TestMiniAppPath, ".runtimeconfig.json");
-        JsonNode? concurrent = JsonNode.Parse(File.ReadAllText(path))?["runtimeOptions"]?["configProperties"]?["System.GC.Concurrent"];
-        Assert.False(concurrent?.GetValue<bool>() ?? true, $"{path} leaves background GC on");
     }
 
     [Fact]
