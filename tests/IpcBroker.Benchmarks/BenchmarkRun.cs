@@ -61,7 +61,7 @@ internal sealed class BenchmarkRun
         int frameBytes = BundleCodec.Encode(this.small, BundleLimits.Default).Length;
         this.results.Notes.Add($"A small call is the 5-key bundle (an int, a long, a short string, a bool, a 16-byte array): {frameBytes} bytes encoded; the raw floors echo frames of 4 + {frameBytes} bytes.");
         this.results.Notes.Add($"Floors and bare stacks run as mini processes do: started by the host's own transport (MiniProcessLauncher under the launcher, the same sandbox, cleared environment and pre-connected socket, launch line and hello). Floor: tests/IpcBroker.Benchmarks.Floor, a byte echo referencing nothing but the runtime; stacks: this executable in its stack-server child mode.");
-        this.results.Notes.Add($"The bundle limit is raised to {BrokerScenarios.MaxBundleBytes / (1024 * 1024)} MiB on both sides for the 16 MiB figure (the default, 16 MiB encoded, refuses a 16 MiB byte array).");
+        this.results.Notes.Add("Every host and mini process runs with the default limits: a 16 MiB byte array fits the default bundle limit (16 MiB + 64 KiB encoded).");
         this.results.Notes.Add("First second: a freshly started mini process's calls (host → mini) from its first, for 1 s and at least 20 calls.");
         this.results.Notes.Add("CPU per call: utime + stime of both processes (/proc/PID/stat, 10 ms ticks) over the window, divided by the calls answered.");
 
@@ -367,7 +367,7 @@ internal sealed class BenchmarkRun
                 this.results.Add(id, value, "MiB");
             }
 
-            this.results.Notes.Add($"Host memory: a fresh host process (the suite's own holds everything else it measured), the host app's defaults but the bundle limit; per idle connection = growth of VmRSS from 1 idle mini process open (it pays for the connection path's code) to {1 + figures["host.perConnection.count"]:0}, divided by {figures["host.perConnection.count"]:0}; spares count.");
+            this.results.Notes.Add($"Host memory: a fresh host process (the suite's own holds everything else it measured), the host app's defaults; per idle connection = growth of VmRSS from 1 idle mini process open (it pays for the connection path's code) to {1 + figures["host.perConnection.count"]:0}, divided by {figures["host.perConnection.count"]:0}; spares count.");
             Console.WriteLine("  " + output.Split('\n').LastOrDefault());
         }
         finally

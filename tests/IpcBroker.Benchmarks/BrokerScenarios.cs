@@ -12,12 +12,9 @@ namespace IpcBroker.Benchmarks;
 /// </summary>
 internal static class BrokerScenarios
 {
-    /// <summary>The bundle limit the benchmark's hosts and mini processes use: the default (16 MiB) refuses a 16 MiB byte array's encoding.</summary>
-    public const int MaxBundleBytes = 64 * 1024 * 1024;
-
     private static readonly IpcCallOptions LongCall = new() { Timeout = TimeSpan.FromSeconds(55) };
 
-    /// <summary>Starts a host of the test mini program with the raised bundle limit, <paramref name="spares"/> warm processes and room for 8 mini processes.</summary>
+    /// <summary>Starts a host of the test mini program with the default limits, <paramref name="spares"/> warm processes and room for 8 mini processes.</summary>
     public static MiniAppHost StartHost(string miniApp, int spares)
     {
         var registry = new IpcEventRegistry(IpcSide.Main);
@@ -27,8 +24,6 @@ internal static class BrokerScenarios
             MiniExecutablePath = miniApp,
             MaxMiniProcesses = 8,
             SpareProcesses = spares,
-            Connection = IpcConnectionOptions.Default with { Limits = BundleLimits.Default with { MaxBytes = MaxBundleBytes } },
-            Sandbox = new MiniSandboxOptions { Environment = new Dictionary<string, string> { ["IPCB_BENCH_MAX_BUNDLE_BYTES"] = MaxBundleBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) } },
         };
         return MiniAppHost.Start(registry, options);
     }

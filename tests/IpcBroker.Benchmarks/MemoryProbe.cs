@@ -21,7 +21,7 @@ internal static class MemoryProbe
         int self = Environment.ProcessId;
         var figures = new Dictionary<string, double>(StringComparer.Ordinal);
 
-        // The host app's defaults, but for the bundle limit (which reserves nothing). The first mini process pays for the
+        // The host app's defaults (but room for 8 mini processes). The first mini process pays for the
         // code of the connection path (JIT, pools): it is the baseline, and the others count per connection.
         int connections = new MiniAppHostOptions().MaxMiniProcesses - 1;
         await using MiniAppHost host = BrokerScenarios.StartHost(miniApp, spares: new MiniAppHostOptions().SpareProcesses);

@@ -15,13 +15,6 @@ builder.Services
     .AddIpcPlugin<OpenApiPlugin>()
     .AddIpcPlugin<BenchPlugin>();
 
-// The benchmark host moves a 16 MiB bundle, which the default limit (16 MiB encoded) refuses: it raises the limit on its
-// side and names the same here through the environment the host passes (nothing else sets this variable).
-if (int.TryParse(Environment.GetEnvironmentVariable("IPCB_BENCH_MAX_BUNDLE_BYTES"), out int maxBundleBytes))
-{
-    builder.Services.AddSingleton(IpcConnectionOptions.Default with { Limits = BundleLimits.Default with { MaxBytes = maxBundleBytes } });
-}
-
 builder.OnConnected((client, provider) =>
 {
     provider.GetRequiredService<ClientHolder>().Set(client);
