@@ -757,8 +757,17 @@ public sealed class IpcConnection : IAsyncDisposable
     /// <para>The slot: the run gives back the incoming slot when the handler's task ends, not when the reply is set, so the
     /// cap bounds work, not answers.</para>
     /// </remarks>
-    private sealed class IncomingCallRun : TaskCompletionSource<CallReply>
+    private sealed class IncomingCallRun : TaskCompletionSource<CallReply>, IpcRequest.IAnswerListener
     {
+        /// <summary>The handler's synchronous part runs on the run's thread: an answer given now is sent by <see cref="IpcRequest.IAnswerListener.OnAnswered"/>.</summary>
+        private const int HandlerRunning = 0;
+
+        /// <summary>The handler returned its task: the run awaits the answer itself.</summary>
+        private const int HandlerReturned = 1;
+
+        /// <summary>An answer given while the handler ran was taken by <see cref="IpcRequest.IAnswerListener.OnAnswered"/>.</summary>
+        private const int AnswerTaken = 2;
+
         private readonly IpcConnection connection;
         private readonly string eventId;
         private readonly IpcEventHandler handler;
@@ -768,6 +777,8 @@ public sealed class IpcConnection : IAsyncDisposable
         private readonly CancellationToken cancellationToken;
         private IpcRequest? request;
         private int handlerStarted;
+        private int phase;
+        private int runThread;
 
         public IncomingCallRun(IpcConnection connection, string eventId, IpcEventHandler handler, TimeSpan timeout, byte[]? payload, ulong payloadChannel, CancellationToken cancellationToken)
             : base(TaskCreationOptions.None)
@@ -803,7 +814,7 @@ public sealed class IpcConnection : IAsyncDisposable
                 }
 
                 this.Request = data;
-                var request = new IpcRequest(this.eventId, data, this.connection.Remote, deadline.Token, this.connection.logger);
+                var request = new IpcRequest(this.eventId, data, this.connection.Remote, deadline.Token, this.connection.logger, this);
                 this.request = request;
                 using CancellationTokenRegistration registration = deadline.Token.UnsafeRegister(static state => ((IncomingCallRun)state!).OnDeadline(), this);
 
@@ -819,8 +830,12 @@ public sealed class IpcConnection : IAsyncDisposable
                     return;
                 }
 
+                // The handler runs inline until its first await; an answer it gives before then (and then blocks, or works on)
+                // is sent by OnAnswered at once, not when the handler returns.
+                this.runThread = Environment.CurrentManagedThreadId;
                 handlerRun = this.connection.RunHandlerAsync(this.handler, request);
-                if (await request.Answer.ConfigureAwait(false) is { } result)
+                if (Interlocked.CompareExchange(ref this.phase, HandlerReturned, HandlerRunning) == HandlerRunning
+                    && await request.Answer.ConfigureAwait(false) is { } result)
                 {
                     this.TrySetResult(this.EncodeAnswer(result));
                 }
@@ -842,6 +857,42 @@ public sealed class IpcConnection : IAsyncDisposable
                 }
 
                 this.connection.governor.ExitIncoming();
+            }
+        }
+
+        /// <summary>
+        /// An answer was accepted: while the handler's synchronous part still runs, it is sent from here — inline when the
+        /// handler itself answered on the run's thread (no hop), from a pool work item when another thread did (never inside
+        /// someone else's <c>Cancel()</c>). Once the handler has returned, the run sends it.
+        /// </summary>
+        /// <param name="result">The answer.</param>
+        void IpcRequest.IAnswerListener.OnAnswered(IpcResult result)
+        {
+            if (Interlocked.CompareExchange(ref this.phase, AnswerTaken, HandlerRunning) != HandlerRunning)
+            {
+                return;
+            }
+
+            if (Environment.CurrentManagedThreadId == Volatile.Read(ref this.runThread))
+            {
+                this.SendAnswer(result);
+            }
+            else
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static state => state.Run.SendAnswer(state.Result), (Run: this, Result: result), preferLocal: false);
+            }
+        }
+
+        private void SendAnswer(IpcResult result)
+        {
+            try
+            {
+                this.TrySetResult(this.EncodeAnswer(result));
+            }
+            catch (Exception ex)
+            {
+                IpcLog.HandlerThrew(this.connection.logger, ex, this.eventId);
+                this.TrySetResult(Reply(IpcErrorCode.HandlerFailed, $"The handler for '{this.eventId}' failed."));
             }
         }
 

@@ -20,10 +20,12 @@ public sealed class IpcRequest
     /// <summary>Completes once: with the accepted answer, or with null when the request expired first.</summary>
     private readonly TaskCompletionSource<IpcResult?> answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ILogger logger;
+    private readonly IAnswerListener? listener;
     private int closed;
 
-    internal IpcRequest(string eventId, Bundle data, IpcCaller caller, CancellationToken cancellationToken, ILogger logger)
+    internal IpcRequest(string eventId, Bundle data, IpcCaller caller, CancellationToken cancellationToken, ILogger logger, IAnswerListener? listener = null)
     {
+        this.listener = listener;
         this.EventId = eventId;
         this.Data = data;
         this.Caller = caller;
@@ -92,6 +94,15 @@ public sealed class IpcRequest
         }
 
         this.answer.SetResult(result);
+        this.listener?.OnAnswered(result);
         return true;
+    }
+
+    /// <summary>Told of the accepted answer on the answering thread, right after it is accepted (the broker's incoming run).</summary>
+    internal interface IAnswerListener
+    {
+        /// <summary>An answer was accepted; must not throw.</summary>
+        /// <param name="result">The answer.</param>
+        void OnAnswered(IpcResult result);
     }
 }
