@@ -3,8 +3,10 @@ namespace IpcBroker.Tests;
 /// <summary>Review of issue 11's one-hop incoming path (IncomingCallRun): each test failed on integ before its fix.</summary>
 public class IncomingRunReviewTests(ITestOutputHelper output) : TestBase(output)
 {
-    [Fact]
-    public async Task AnAnswerGivenBeforeTheHandlerBlocksGoesOutWhileTheHandlerStillBlocks()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnAnswerGivenBeforeTheHandlerBlocksGoesOutWhileTheHandlerStillBlocks(bool fromAnotherThread)
     {
         await using var pair = new ConnectionPair(this.LoggerFactory);
         using var release = new ManualResetEventSlim();
@@ -14,7 +16,17 @@ public class IncomingRunReviewTests(ITestOutputHelper output) : TestBase(output)
             {
                 // A plugin that answers first, then does synchronous work (a Thread.Sleep, a synchronous SQLite write):
                 // the answer was accepted in time and must reach the caller without waiting for the work.
-                request.Ok(new Bundle().PutInt("n", 7));
+                if (fromAnotherThread)
+                {
+                    var answering = new Thread(() => request.Ok(new Bundle().PutInt("n", 7)));
+                    answering.Start();
+                    answering.Join(UnexpectedTimeout);
+                }
+                else
+                {
+                    request.Ok(new Bundle().PutInt("n", 7));
+                }
+
                 release.Wait(UnexpectedTimeout);
             },
             timeout: TimeSpan.FromSeconds(5));
