@@ -748,7 +748,8 @@ public sealed class IpcConnection : IAsyncDisposable
     /// <para>One hop: the run is queued to the pool (with the execution context, so the handler sees the inbound span as
     /// <see cref="Activity.Current"/>) and calls the handler inline; a handler that answers before it returns (most do)
     /// has its reply encoded and set on the same thread, with no task of its own, no <c>Task.WhenAny</c> and no second
-    /// hop.</para>
+    /// hop. The reply is set when the answer is accepted, not when the handler returns: a handler that answers and then
+    /// blocks its thread (or works on) does not hold its answer back.</para>
     /// <para>Deadline: a handler that blocks its thread before its first await holds up the run, but not the reply: once
     /// the handler has started, the deadline's callback expires the request and sets the Timeout (or Canceled) reply from a
     /// pool work item of its own (never inline in a <c>Cancel()</c> of StreamJsonRpc's or the connection's). Before the
