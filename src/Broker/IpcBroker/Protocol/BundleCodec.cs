@@ -19,6 +19,9 @@ namespace IpcBroker.Protocol;
 /// </remarks>
 internal static class BundleCodec
 {
+    /// <summary>Strings longer than this (in characters) are encoded by <see cref="WriteString"/> itself.</summary>
+    private const int LongStringCharacters = 1024;
+
     /// <summary>Encodes <paramref name="bundle"/>.</summary>
     /// <param name="bundle">The bundle; null encodes as an empty bundle.</param>
     /// <param name="limits">The limits to enforce.</param>
@@ -195,13 +198,13 @@ internal static class BundleCodec
             switch (kind)
             {
                 case BundleValueKind.Null: writer.WriteNil(); break;
-                case BundleValueKind.String: writer.Write((string)entry.Value!); break;
+                case BundleValueKind.String: WriteString(ref writer, (string)entry.Value!); break;
                 case BundleValueKind.Boolean: writer.Write((bool)entry.Value!); break;
                 case BundleValueKind.Int: writer.Write((int)entry.Value!); break;
                 case BundleValueKind.Long: writer.Write((long)entry.Value!); break;
                 case BundleValueKind.Double: writer.Write((double)entry.Value!); break;
                 case BundleValueKind.ByteArray: writer.Write((byte[])entry.Value!); break;
-                case BundleValueKind.StringArray: WriteArray(ref writer, (string?[])entry.Value!, limits, ref entries, static (ref MessagePackWriter w, string? v) => w.Write(v)); break;
+                case BundleValueKind.StringArray: WriteArray(ref writer, (string?[])entry.Value!, limits, ref entries, static (ref MessagePackWriter w, string? v) => WriteString(ref w, v)); break;
                 case BundleValueKind.IntArray: WriteArray(ref writer, (int[])entry.Value!, limits, ref entries, static (ref MessagePackWriter w, int v) => w.Write(v)); break;
                 case BundleValueKind.LongArray: WriteArray(ref writer, (long[])entry.Value!, limits, ref entries, static (ref MessagePackWriter w, long v) => w.Write(v)); break;
                 case BundleValueKind.DoubleArray: WriteArray(ref writer, (double[])entry.Value!, limits, ref entries, static (ref MessagePackWriter w, double v) => w.Write(v)); break;
@@ -269,6 +272,25 @@ internal static class BundleCodec
     private delegate T ElementReader<T>(ref MessagePackReader reader);
 
     private delegate void ElementWriter<T>(ref MessagePackWriter writer, T value);
+
+    /// <summary>
+    /// Writes a string as <c>MessagePackWriter.Write(string)</c> does; a long one is encoded straight into the room
+    /// its measured size takes, since the writer's own path first asks for its worst case (3 bytes a character), which
+    /// the exact-size buffer can only serve from a scratch array.
+    /// </summary>
+    private static void WriteString(ref MessagePackWriter writer, string? value)
+    {
+        if (value is null || value.Length <= LongStringCharacters)
+        {
+            writer.Write(value);
+            return;
+        }
+
+        int byteCount = Encoding.UTF8.GetByteCount(value);
+        writer.WriteStringHeader(byteCount);
+        Span<byte> room = writer.GetSpan(byteCount);
+        writer.Advance(Encoding.UTF8.GetBytes(value, room));
+    }
 
     private static void WriteArray<T>(ref MessagePackWriter writer, T[] array, BundleLimits limits, ref int entries, ElementWriter<T> write)
     {
