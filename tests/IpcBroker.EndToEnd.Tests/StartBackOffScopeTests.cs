@@ -28,6 +28,11 @@ public sealed class StartBackOffScopeTests(ITestOutputHelper output) : HostTestB
             // Another mini program, whose processes start fine, is still served.
             MiniAppInfo good = await this.WithTimeoutAsync(host.StartMiniAppAsync("wx-innocent", MiniAppVerType.Release, this.TimeoutToken));
             Assert.Equal("wx-innocent", good.AppId);
+
+            // The mini program that keeps dying is the one whose opens wait, saying why.
+            MiniAppStartException refused = await Assert.ThrowsAsync<MiniAppStartException>(() => this.WithTimeoutAsync(host.StartMiniAppAsync("wx-dies-at-start", MiniAppVerType.Release, this.TimeoutToken)));
+            Assert.Contains("died at start 3 times", refused.Message);
+            Assert.Contains(this.Logs.Records, r => r.EventId == 2109);
         }
         finally
         {

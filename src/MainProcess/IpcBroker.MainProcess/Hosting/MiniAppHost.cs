@@ -63,6 +63,12 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <summary>Cancelled at disposal: ends the back-off waits of spare starts.</summary>
     private readonly CancellationTokenSource sparesEnded = new();
     private readonly StartBackOff backOff;
+
+    /// <summary>
+    /// Per mini program: the deaths at start of its own processes, which die after their launch line (its code may run then,
+    /// so they back off only its own opens, never another's). An entry goes when a start of it binds.
+    /// </summary>
+    private readonly Dictionary<MiniAppKey, StartBackOff> appBackOffs = [];
     private TaskCompletionSource sparesChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int spareLaunchesUnderWay;
 
@@ -938,6 +944,14 @@ public sealed class MiniAppHost : IAsyncDisposable
         {
             lock (this.gate)
             {
+                // This mini program's own processes keep dying once told it: its opens wait, without taking a spare.
+                if (this.appBackOffs.TryGetValue(key, out StartBackOff? own) && own.Remaining is { } ownWait && ownWait > TimeSpan.Zero)
+                {
+                    string reason = $"its processes died at start {own.FailuresInARow} times in a row (last: {own.LastReason})";
+                    HostLog.StartRefusedBackingOff(this.logger, key, (long)ownWait.TotalMilliseconds, reason);
+                    throw new MiniAppStartException($"{key} did not start: {reason}; its starts wait {ownWait.TotalSeconds:0.#} s more before the next try.");
+                }
+
                 handle = this.TakeSpareLocked(key);
                 fromSpare = handle is not null;
                 if (handle is null && this.backOff.Remaining is { } wait && wait > TimeSpan.Zero)
@@ -1069,6 +1083,7 @@ public sealed class MiniAppHost : IAsyncDisposable
                 this.sessions[key] = session;
                 this.slots.Signal();
                 this.backOff.Succeeded();
+                this.appBackOffs.Remove(key);
             }
 
             _ = this.WatchSessionAsync(session);
@@ -1076,10 +1091,11 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
         catch (Exception failure)
         {
-            // A process that ended by itself before it was bound died at start: enough of those in a row and starts back off.
+            // A process that ended by itself before it was bound died at start: enough of those in a row and this mini program's
+            // starts back off. Only its own: it was told its launch line, so its mini program's code may have ended it.
             if (handle.Exited.IsCompleted && !handle.StopIssued)
             {
-                this.RecordDeathAtStart($"{key} pid {handle.ProcessId}: {failure.Message}");
+                this.RecordAppDeathAtStart(key, $"{key} pid {handle.ProcessId}: {failure.Message}");
             }
 
             // The process is in no known state: it goes. Its exit is then reported like any other.
@@ -1299,6 +1315,29 @@ public sealed class MiniAppHost : IAsyncDisposable
         if (wait is { } delay)
         {
             HostLog.StartsBackingOff(this.logger, failures, reason, (long)delay.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Counts a process of <paramref name="key"/> that ended by itself after its launch line, before it was bound; logs its back-off.</summary>
+    private void RecordAppDeathAtStart(MiniAppKey key, string reason)
+    {
+        TimeSpan? wait;
+        int failures;
+        lock (this.gate)
+        {
+            if (!this.appBackOffs.TryGetValue(key, out StartBackOff? own))
+            {
+                own = new StartBackOff(this.options.StartFailuresBeforeBackOff, this.options.StartBackOffFirst, this.options.StartBackOffCap);
+                this.appBackOffs[key] = own;
+            }
+
+            wait = own.Failed(reason);
+            failures = own.FailuresInARow;
+        }
+
+        if (wait is { } delay)
+        {
+            HostLog.AppStartsBackingOff(this.logger, key, failures, reason, (long)delay.TotalMilliseconds);
         }
     }
 
