@@ -93,6 +93,36 @@ public class SpareProcessTests(ITestOutputHelper output) : HostTestBase(output)
         }
     }
 
+    /// <summary>
+    /// With a SandboxRoot every mini program has a directory of its own, which a spare's sandbox lacks and cannot be widened
+    /// to: no open can ever bind a spare, so one kept would only hold a process and its memory for nothing.
+    /// </summary>
+    [Fact]
+    public async Task WithASandboxRootTheHostKeepsNoSpareItCouldNeverBind()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "spare-root-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, SandboxRoot = root });
+            await this.WithTimeoutAsync(this.Host.WhenSparesReadyAsync(this.TimeoutToken));
+            foreach (MiniSpareInfo kept in this.Host.GetSpareProcesses())
+            {
+                this.TrackPid(kept.ProcessId);
+            }
+
+            Assert.Empty(this.Host.GetSpareProcesses());
+            Assert.DoesNotContain(this.Logs.Records, r => r.EventId == 2100);
+        }
+        finally
+        {
+            await this.WithTimeoutAsync(this.Host.DisposeAsync().AsTask());
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
     [Fact]
     public async Task DisposalEndsTheSpareThroughItsStandardInput()
     {
