@@ -75,6 +75,15 @@ public class SpareProcessTests(ITestOutputHelper output) : HostTestBase(output)
                 Sandbox = new MiniSandboxOptions { NetworkAppIds = network ? new HashSet<string> { "wx-granted" } : new HashSet<string>() },
             });
             await this.WithTimeoutAsync(this.Host.WhenSparesReadyAsync(this.TimeoutToken));
+            if (!network)
+            {
+                // With a SandboxRoot no spare is kept: none could be bound.
+                Assert.Empty(this.Host.GetSpareProcesses());
+                Assert.Contains(this.Logs.Records, r => r.EventId == 2110);
+                Assert.NotEqual(0, (await this.OpenAsync("wx-granted")).ProcessId);
+                return;
+            }
+
             MiniSpareInfo spare = Assert.Single(this.Host.GetSpareProcesses());
             this.TrackPid(spare.ProcessId);
 

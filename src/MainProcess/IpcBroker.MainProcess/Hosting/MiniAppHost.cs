@@ -190,7 +190,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             lock (this.gate)
             {
                 ObjectDisposedException.ThrowIf(this.disposed, this);
-                if (!this.transport.SupportsSpares || this.spares.Count(s => s.IsReady) >= this.options.SpareProcesses)
+                if (!this.KeepsSpares || this.spares.Count(s => s.IsReady) >= this.options.SpareProcesses)
                 {
                     return;
                 }
@@ -246,6 +246,11 @@ public sealed class MiniAppHost : IAsyncDisposable
             _ = Task.Run(() => launcher.RemoveStaleLeftovers(DateTime.UtcNow, DateTime.UtcNow + ScratchDirectory.StaleSweepBudget));
 
             // In the background: the host is usable at once, an open before the spare is up starts cold.
+            if (options.SpareProcesses > 0 && options.SandboxRoot is not null)
+            {
+                HostLog.SparesNeverUsable(host.logger, "every mini program has a sandbox directory of its own (SandboxRoot), which a spare's sandbox lacks");
+            }
+
             lock (host.gate)
             {
                 host.ReplenishSparesLocked();
@@ -1149,10 +1154,16 @@ public sealed class MiniAppHost : IAsyncDisposable
         return spare.Process;
     }
 
+    /// <summary>
+    /// Gets whether this host keeps spares: its transport starts them, and an open could bind one (with a
+    /// <see cref="MiniAppHostOptions.SandboxRoot"/> none could: every mini program has a directory a spare's sandbox lacks).
+    /// </summary>
+    private bool KeepsSpares => this.transport.SupportsSpares && this.options.SandboxRoot is null;
+
     /// <summary>Under the lock: starts, in the background, as many spares as are missing (none after disposal).</summary>
     private void ReplenishSparesLocked()
     {
-        if (this.disposed || !this.transport.SupportsSpares)
+        if (this.disposed || !this.KeepsSpares)
         {
             return;
         }
