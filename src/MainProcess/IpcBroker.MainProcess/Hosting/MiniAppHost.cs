@@ -176,7 +176,8 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <summary>
     /// Waits until as many spares as <see cref="MiniAppHostOptions.SpareProcesses"/> are alive and ready to bind (their .NET
     /// runtime up, waiting for their launch line): an open from then on binds one quickly. Completes at once when spares are
-    /// off (0) or the host's transport starts none (the testing kit's in memory).
+    /// off (0), the host's transport starts none (the testing kit's in memory), or a <see cref="MiniAppHostOptions.SandboxRoot"/>
+    /// is set (no spare could be bound, so none is kept).
     /// </summary>
     /// <param name="cancellationToken">Ends the wait; a mini executable that keeps dying at start keeps it waiting (the host backs off and logs why).</param>
     /// <returns>A task that completes when the spares are ready.</returns>
