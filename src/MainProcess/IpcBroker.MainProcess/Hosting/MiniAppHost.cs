@@ -1244,11 +1244,10 @@ public sealed class MiniAppHost : IAsyncDisposable
             {
                 this.spareLaunchesUnderWay--;
 
-                // A spare that could not start is retried (after the back-off's wait); one that was kept was counted above.
-                if (!kept)
-                {
-                    this.ReplenishSparesLocked();
-                }
+                // A spare that could not start is retried (after the back-off's wait). One that was kept may have ended already,
+                // its watch run to its end above while this start still counted as under way (its replenish then saw none
+                // missing): replenishing here too starts only what is missing.
+                this.ReplenishSparesLocked();
             }
 
             if (spare is not null && !kept)
