@@ -75,6 +75,15 @@ public class SpareProcessTests(ITestOutputHelper output) : HostTestBase(output)
                 Sandbox = new MiniSandboxOptions { NetworkAppIds = network ? new HashSet<string> { "wx-granted" } : new HashSet<string>() },
             });
             await this.WithTimeoutAsync(this.Host.WhenSparesReadyAsync(this.TimeoutToken));
+            if (!network)
+            {
+                // With a SandboxRoot no spare is kept: none could be bound.
+                Assert.Empty(this.Host.GetSpareProcesses());
+                Assert.Contains(this.Logs.Records, r => r.EventId == 2110);
+                Assert.NotEqual(0, (await this.OpenAsync("wx-granted")).ProcessId);
+                return;
+            }
+
             MiniSpareInfo spare = Assert.Single(this.Host.GetSpareProcesses());
             this.TrackPid(spare.ProcessId);
 
@@ -82,6 +91,36 @@ public class SpareProcessTests(ITestOutputHelper output) : HostTestBase(output)
             Assert.NotEqual(spare.ProcessId, opened.ProcessId);
             Assert.Equal(spare.ProcessId, Assert.Single(this.Host.GetSpareProcesses()).ProcessId);
             Assert.Contains(this.Logs.Records, r => r.EventId == 2106);
+        }
+        finally
+        {
+            await this.WithTimeoutAsync(this.Host.DisposeAsync().AsTask());
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// With a SandboxRoot every mini program has a directory of its own, which a spare's sandbox lacks and cannot be widened
+    /// to: no open can ever bind a spare, so one kept would only hold a process and its memory for nothing.
+    /// </summary>
+    [Fact]
+    public async Task WithASandboxRootTheHostKeepsNoSpareItCouldNeverBind()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "spare-root-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            this.StartHost(new MiniAppHostOptions { MiniExecutablePath = TestMiniAppPath, SandboxRoot = root });
+            await this.WithTimeoutAsync(this.Host.WhenSparesReadyAsync(this.TimeoutToken));
+            foreach (MiniSpareInfo kept in this.Host.GetSpareProcesses())
+            {
+                this.TrackPid(kept.ProcessId);
+            }
+
+            Assert.Empty(this.Host.GetSpareProcesses());
+            Assert.DoesNotContain(this.Logs.Records, r => r.EventId == 2100);
         }
         finally
         {

@@ -31,4 +31,10 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 2108, Level = LogLevel.Debug, Message = "Stopped spare mini process pid {Pid} (exit code {ExitCode}).")]
     public static partial void SpareStopped(ILogger logger, int pid, int exitCode);
+
+    [LoggerMessage(EventId = 2109, Level = LogLevel.Warning, Message = "The processes of {Key} died at start {Failures} times in a row (last: {Reason}); its starts wait {DelayMs} ms before the next one.")]
+    public static partial void AppStartsBackingOff(ILogger logger, MiniAppKey key, int failures, string reason, long delayMs);
+
+    [LoggerMessage(EventId = 2110, Level = LogLevel.Information, Message = "No spare mini process is kept, as no open could bind one: {Reason}.")]
+    public static partial void SparesNeverUsable(ILogger logger, string reason);
 }

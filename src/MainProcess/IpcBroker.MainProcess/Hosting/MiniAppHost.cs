@@ -63,6 +63,12 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <summary>Cancelled at disposal: ends the back-off waits of spare starts.</summary>
     private readonly CancellationTokenSource sparesEnded = new();
     private readonly StartBackOff backOff;
+
+    /// <summary>
+    /// Per mini program: the deaths at start of its own processes, which die after their launch line (its code may run then,
+    /// so they back off only its own opens, never another's). An entry goes when a start of it binds.
+    /// </summary>
+    private readonly Dictionary<MiniAppKey, StartBackOff> appBackOffs = [];
     private TaskCompletionSource sparesChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int spareLaunchesUnderWay;
 
@@ -170,7 +176,8 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <summary>
     /// Waits until as many spares as <see cref="MiniAppHostOptions.SpareProcesses"/> are alive and ready to bind (their .NET
     /// runtime up, waiting for their launch line): an open from then on binds one quickly. Completes at once when spares are
-    /// off (0) or the host's transport starts none (the testing kit's in memory).
+    /// off (0), the host's transport starts none (the testing kit's in memory), or a <see cref="MiniAppHostOptions.SandboxRoot"/>
+    /// is set (no spare could be bound, so none is kept).
     /// </summary>
     /// <param name="cancellationToken">Ends the wait; a mini executable that keeps dying at start keeps it waiting (the host backs off and logs why).</param>
     /// <returns>A task that completes when the spares are ready.</returns>
@@ -184,7 +191,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             lock (this.gate)
             {
                 ObjectDisposedException.ThrowIf(this.disposed, this);
-                if (!this.transport.SupportsSpares || this.spares.Count(s => s.IsReady) >= this.options.SpareProcesses)
+                if (!this.KeepsSpares || this.spares.Count(s => s.IsReady) >= this.options.SpareProcesses)
                 {
                     return;
                 }
@@ -240,6 +247,11 @@ public sealed class MiniAppHost : IAsyncDisposable
             _ = Task.Run(() => launcher.RemoveStaleLeftovers(DateTime.UtcNow, DateTime.UtcNow + ScratchDirectory.StaleSweepBudget));
 
             // In the background: the host is usable at once, an open before the spare is up starts cold.
+            if (options.SpareProcesses > 0 && options.SandboxRoot is not null)
+            {
+                HostLog.SparesNeverUsable(host.logger, "every mini program has a sandbox directory of its own (SandboxRoot), which a spare's sandbox lacks");
+            }
+
             lock (host.gate)
             {
                 host.ReplenishSparesLocked();
@@ -938,6 +950,14 @@ public sealed class MiniAppHost : IAsyncDisposable
         {
             lock (this.gate)
             {
+                // This mini program's own processes keep dying once told it: its opens wait, without taking a spare.
+                if (this.appBackOffs.TryGetValue(key, out StartBackOff? own) && own.Remaining is { } ownWait && ownWait > TimeSpan.Zero)
+                {
+                    string reason = $"its processes died at start {own.FailuresInARow} times in a row (last: {own.LastReason})";
+                    HostLog.StartRefusedBackingOff(this.logger, key, (long)ownWait.TotalMilliseconds, reason);
+                    throw new MiniAppStartException($"{key} did not start: {reason}; its starts wait {ownWait.TotalSeconds:0.#} s more before the next try.");
+                }
+
                 handle = this.TakeSpareLocked(key);
                 fromSpare = handle is not null;
                 if (handle is null && this.backOff.Remaining is { } wait && wait > TimeSpan.Zero)
@@ -1069,6 +1089,7 @@ public sealed class MiniAppHost : IAsyncDisposable
                 this.sessions[key] = session;
                 this.slots.Signal();
                 this.backOff.Succeeded();
+                this.appBackOffs.Remove(key);
             }
 
             _ = this.WatchSessionAsync(session);
@@ -1076,10 +1097,11 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
         catch (Exception failure)
         {
-            // A process that ended by itself before it was bound died at start: enough of those in a row and starts back off.
+            // A process that ended by itself before it was bound died at start: enough of those in a row and this mini program's
+            // starts back off. Only its own: it was told its launch line, so its mini program's code may have ended it.
             if (handle.Exited.IsCompleted && !handle.StopIssued)
             {
-                this.RecordDeathAtStart($"{key} pid {handle.ProcessId}: {failure.Message}");
+                this.RecordAppDeathAtStart(key, $"{key} pid {handle.ProcessId}: {failure.Message}");
             }
 
             // The process is in no known state: it goes. Its exit is then reported like any other.
@@ -1133,10 +1155,16 @@ public sealed class MiniAppHost : IAsyncDisposable
         return spare.Process;
     }
 
+    /// <summary>
+    /// Gets whether this host keeps spares: its transport starts them, and an open could bind one (with a
+    /// <see cref="MiniAppHostOptions.SandboxRoot"/> none could: every mini program has a directory a spare's sandbox lacks).
+    /// </summary>
+    private bool KeepsSpares => this.transport.SupportsSpares && this.options.SandboxRoot is null;
+
     /// <summary>Under the lock: starts, in the background, as many spares as are missing (none after disposal).</summary>
     private void ReplenishSparesLocked()
     {
-        if (this.disposed || !this.transport.SupportsSpares)
+        if (this.disposed || !this.KeepsSpares)
         {
             return;
         }
@@ -1216,11 +1244,10 @@ public sealed class MiniAppHost : IAsyncDisposable
             {
                 this.spareLaunchesUnderWay--;
 
-                // A spare that could not start is retried (after the back-off's wait); one that was kept was counted above.
-                if (!kept)
-                {
-                    this.ReplenishSparesLocked();
-                }
+                // A spare that could not start is retried (after the back-off's wait). One that was kept may have ended already,
+                // its watch run to its end above while this start still counted as under way (its replenish then saw none
+                // missing): replenishing here too starts only what is missing.
+                this.ReplenishSparesLocked();
             }
 
             if (spare is not null && !kept)
@@ -1299,6 +1326,29 @@ public sealed class MiniAppHost : IAsyncDisposable
         if (wait is { } delay)
         {
             HostLog.StartsBackingOff(this.logger, failures, reason, (long)delay.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Counts a process of <paramref name="key"/> that ended by itself after its launch line, before it was bound; logs its back-off.</summary>
+    private void RecordAppDeathAtStart(MiniAppKey key, string reason)
+    {
+        TimeSpan? wait;
+        int failures;
+        lock (this.gate)
+        {
+            if (!this.appBackOffs.TryGetValue(key, out StartBackOff? own))
+            {
+                own = new StartBackOff(this.options.StartFailuresBeforeBackOff, this.options.StartBackOffFirst, this.options.StartBackOffCap);
+                this.appBackOffs[key] = own;
+            }
+
+            wait = own.Failed(reason);
+            failures = own.FailuresInARow;
+        }
+
+        if (wait is { } delay)
+        {
+            HostLog.AppStartsBackingOff(this.logger, key, failures, reason, (long)delay.TotalMilliseconds);
         }
     }
 

@@ -31,14 +31,17 @@ public sealed record MiniAppHostOptions
     /// one mini program: no sandbox directory (<see cref="SandboxRoot"/>), no network (<see cref="MiniSandboxOptions.NetworkAppIds"/>).
     /// A sandbox can only be narrowed once applied, never widened, so a spare binds only a mini program whose start needs no
     /// more than that: with a <see cref="SandboxRoot"/> set (every mini program then has a directory) or for an appId granted
-    /// the network, the open starts a process of its own as without spares. A spare has served no mini program before, so
+    /// the network, the open starts a process of its own as without spares; with a <see cref="SandboxRoot"/> the host keeps no
+    /// spare at all, since none could ever be bound (it logs so). A spare has served no mini program before, so
     /// binding it hands no mini program's data to another; it gets one launch line, like any mini process.</para>
     /// <para>A spare waits for its launch line without the mini side's 10 s limit and ends at end-of-file on its standard input,
     /// as every mini process does; the host stops its spares when it is disposed (standard input, then the kill by pid after
     /// <see cref="ShutdownTimeout"/>). No per-user setting enters a spare's start, so spares outlive a logout. The end of a
     /// spare that was never bound raises no <see cref="MiniAppHost.MiniProcessExited"/> (it served no mini program); it is logged.</para>
-    /// <para>A mini executable that keeps dying at start (3 times in a row, spares and cold starts alike) is not restarted in a
-    /// loop: further spares and starts wait, 1 s doubling up to 1 min, until one starts; the host logs why.</para>
+    /// <para>A mini executable that keeps dying at start (3 spares in a row) is not restarted in a loop: further spares, and
+    /// starts that find no spare, wait, 1 s doubling up to 1 min, until one starts; the host logs why. A process that dies
+    /// after its launch line, before it is bound, counts only against its own mini program (whose code may have ended it):
+    /// that mini program's opens back off the same way, never another's.</para>
     /// </remarks>
     public int SpareProcesses { get; set; } = 1;
 

@@ -3,9 +3,10 @@ using System.Diagnostics;
 namespace IpcBroker.MainProcess.Hosting;
 
 /// <summary>
-/// Keeps a mini executable that dies at start from being restarted in a loop: after <c>threshold</c> deaths in a row (a spare
-/// or a start that exited before it was bound, without being asked to), the next starts wait, <c>first</c> doubling at each
-/// further death up to <c>cap</c>; a start that binds resets it.
+/// Keeps a mini executable that dies at start from being restarted in a loop: after <c>threshold</c> deaths in a row, the
+/// next starts wait, <c>first</c> doubling at each further death up to <c>cap</c>; a start that binds resets it. The host
+/// keeps one for the executable (spares that exited before they were bound, without being asked to) and one per mini
+/// program (its processes that exited after their launch line, before they were bound: its own code may have ended them).
 /// </summary>
 /// <remarks>Not thread-safe on its own: used under the host's lock (<see cref="MiniAppHost"/>).</remarks>
 /// <param name="threshold">How many deaths in a row are tolerated without a wait.</param>
