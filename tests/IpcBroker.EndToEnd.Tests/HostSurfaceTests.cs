@@ -93,6 +93,23 @@ public sealed class HostSurfaceTests : HostTestBase
         Assert.Equal(0, next.ExitCode);
     }
 
+    [Fact]
+    public void ADeadProcessesDiagnosticSocketWithThisProcessesPidIsNotTakenForThisProcesses()
+    {
+        // The runtime names its socket by pid and the process's start time; a process killed before it could remove its
+        // socket leaves the file behind, and a later process may get the same pid.
+        string directory = Path.Combine(this.root, "tmp");
+        Directory.CreateDirectory(directory);
+        int pid = Environment.ProcessId;
+        long started = DiagnosticPort.StartKey();
+        File.WriteAllText(Path.Combine(directory, $"dotnet-diagnostic-{pid}-{started + 1}-socket"), string.Empty);
+        Assert.Null(DiagnosticPort.Find(directory));
+
+        string own = Path.Combine(directory, $"dotnet-diagnostic-{pid}-{started}-socket");
+        File.WriteAllText(own, string.Empty);
+        Assert.Equal(own, DiagnosticPort.Find(directory));
+    }
+
     public override void Dispose()
     {
         base.Dispose();

@@ -20,15 +20,39 @@ internal static class DiagnosticPort
     public static string? Find()
     {
         string? tmp = Environment.GetEnvironmentVariable("TMPDIR");
-        string directory = string.IsNullOrEmpty(tmp) ? "/tmp" : tmp;
+        return Find(string.IsNullOrEmpty(tmp) ? "/tmp" : tmp);
+    }
+
+    /// <summary>Finds this process's diagnostic port socket in <paramref name="directory"/>.</summary>
+    /// <param name="directory">Where the runtime puts it.</param>
+    /// <returns>Its path, or null when there is none.</returns>
+    /// <remarks>
+    /// The name carries the pid and the process's start time (<see cref="StartKey"/>): a process killed before it could
+    /// remove its socket leaves the file behind, and a later process with the same pid must not take it for its own.
+    /// </remarks>
+    internal static string? Find(string directory)
+    {
         try
         {
-            return Directory.EnumerateFileSystemEntries(directory, $"dotnet-diagnostic-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-*-socket").FirstOrDefault();
+            string path = Path.Combine(directory, $"dotnet-diagnostic-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{StartKey().ToString(CultureInfo.InvariantCulture)}-socket");
+            return File.Exists(path) ? path : null;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
         {
             return null;
         }
+    }
+
+    /// <summary>Gets this process's start time in clock ticks after boot (field 22 of <c>/proc/self/stat</c>), the key the runtime puts in the socket's name.</summary>
+    /// <returns>The start time.</returns>
+    /// <exception cref="IOException">When <c>/proc/self/stat</c> cannot be read.</exception>
+    /// <exception cref="FormatException">When it is not as expected.</exception>
+    internal static long StartKey()
+    {
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so fields are counted after the last ')'.
+        string stat = File.ReadAllText("/proc/self/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[22 - 3], CultureInfo.InvariantCulture);
     }
 
     /// <summary>A line for <c>serve</c>'s banner: where the port is and how to turn it off, or that it is off.</summary>
