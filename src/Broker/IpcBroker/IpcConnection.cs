@@ -748,8 +748,9 @@ public sealed class IpcConnection : IAsyncDisposable
     /// <para>One hop: the run is queued to the pool (with the execution context, so the handler sees the inbound span as
     /// <see cref="Activity.Current"/>) and calls the handler inline; a handler that answers before it returns (most do)
     /// has its reply encoded and set on the same thread, with no task of its own, no <c>Task.WhenAny</c> and no second
-    /// hop. The reply is set when the answer is accepted, not when the handler returns: a handler that answers and then
-    /// blocks its thread (or works on) does not hold its answer back.</para>
+    /// hop. A handler that answers and then blocks its thread (or works on) does not hold its answer back: the answer is
+    /// also queued to a pool work item when accepted, and whichever of that item and the handler's return comes first sends
+    /// it (never inside the handler's <c>Ok()</c>, whose caller may hold locks of its own).</para>
     /// <para>Deadline: a handler that blocks its thread before its first await holds up the run, but not the reply: once
     /// the handler has started, the deadline's callback expires the request and sets the Timeout (or Canceled) reply from a
     /// pool work item of its own (never inline in a <c>Cancel()</c> of StreamJsonRpc's or the connection's). Before the
@@ -779,7 +780,8 @@ public sealed class IpcConnection : IAsyncDisposable
         private IpcRequest? request;
         private int handlerStarted;
         private int phase;
-        private int runThread;
+        private IpcResult? taken;
+        private int sent;
 
         public IncomingCallRun(IpcConnection connection, string eventId, IpcEventHandler handler, TimeSpan timeout, byte[]? payload, ulong payloadChannel, CancellationToken cancellationToken)
             : base(TaskCreationOptions.None)
@@ -832,13 +834,19 @@ public sealed class IpcConnection : IAsyncDisposable
                 }
 
                 // The handler runs inline until its first await; an answer it gives before then (and then blocks, or works on)
-                // is sent by OnAnswered at once, not when the handler returns.
-                this.runThread = Environment.CurrentManagedThreadId;
+                // is sent by a pool work item OnAnswered queues, or here once the handler returns, whichever comes first:
+                // never inside the handler's Ok() (the reply's continuations would run there, under the handler's locks).
                 handlerRun = this.connection.RunHandlerAsync(this.handler, request);
-                if (Interlocked.CompareExchange(ref this.phase, HandlerReturned, HandlerRunning) == HandlerRunning
-                    && await request.Answer.ConfigureAwait(false) is { } result)
+                if (Interlocked.CompareExchange(ref this.phase, HandlerReturned, HandlerRunning) == HandlerRunning)
                 {
-                    this.TrySetResult(this.EncodeAnswer(result));
+                    if (await request.Answer.ConfigureAwait(false) is { } result)
+                    {
+                        this.TrySetResult(this.EncodeAnswer(result));
+                    }
+                }
+                else
+                {
+                    this.SendTaken();
                 }
             }
             catch (Exception ex)
@@ -862,33 +870,35 @@ public sealed class IpcConnection : IAsyncDisposable
         }
 
         /// <summary>
-        /// An answer was accepted: while the handler's synchronous part still runs, it is sent from here — inline when the
-        /// handler itself answered on the run's thread (no hop), from a pool work item when another thread did (never inside
-        /// someone else's <c>Cancel()</c>). Once the handler has returned, the run sends it.
+        /// An answer was accepted: while the handler's synchronous part still runs, it is sent from a pool work item queued
+        /// here, or by the run as soon as the handler returns, whichever comes first (never inside the handler's Ok(), where
+        /// the reply's continuations would run under the handler's locks, nor inside someone else's <c>Cancel()</c>). Once the
+        /// handler has returned, the run sends it.
         /// </summary>
         /// <param name="result">The answer.</param>
         void IpcRequest.IAnswerListener.OnAnswered(IpcResult result)
         {
+            // Stored before the phase is published: whoever sees AnswerTaken finds the answer.
+            Volatile.Write(ref this.taken, result);
             if (Interlocked.CompareExchange(ref this.phase, AnswerTaken, HandlerRunning) != HandlerRunning)
             {
                 return;
             }
 
-            if (Environment.CurrentManagedThreadId == Volatile.Read(ref this.runThread))
-            {
-                this.SendAnswer(result);
-            }
-            else
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(static state => state.Run.SendAnswer(state.Result), (Run: this, Result: result), preferLocal: false);
-            }
+            ThreadPool.UnsafeQueueUserWorkItem(static run => run.SendTaken(), this, preferLocal: false);
         }
 
-        private void SendAnswer(IpcResult result)
+        /// <summary>Sends the answer OnAnswered took, once: from its work item or from the run after the handler returned.</summary>
+        private void SendTaken()
         {
+            if (Interlocked.Exchange(ref this.sent, 1) != 0)
+            {
+                return;
+            }
+
             try
             {
-                this.TrySetResult(this.EncodeAnswer(result));
+                this.TrySetResult(this.EncodeAnswer(Volatile.Read(ref this.taken)!));
             }
             catch (Exception ex)
             {

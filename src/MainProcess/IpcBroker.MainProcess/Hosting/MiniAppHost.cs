@@ -864,6 +864,8 @@ public sealed class MiniAppHost : IAsyncDisposable
             return this.RunStartAsync(() => this.StartInNewProcessAsync(key, user, startEpoch));
         }
 
+        // Refused before a victim is chosen: a start its own back-off refuses must not stop another mini program first.
+        this.ThrowIfAppBackingOffLocked(key);
         MiniAppSession? victim = this.sessions.Values.Where(s => s.State == MiniAppState.Running && s.Connection.IsConnected).MinBy(s => s.LastUsedAt);
         if (victim is null)
         {
@@ -951,12 +953,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             lock (this.gate)
             {
                 // This mini program's own processes keep dying once told it: its opens wait, without taking a spare.
-                if (this.appBackOffs.TryGetValue(key, out StartBackOff? own) && own.Remaining is { } ownWait && ownWait > TimeSpan.Zero)
-                {
-                    string reason = $"its processes died at start {own.FailuresInARow} times in a row (last: {own.LastReason})";
-                    HostLog.StartRefusedBackingOff(this.logger, key, (long)ownWait.TotalMilliseconds, reason);
-                    throw new MiniAppStartException($"{key} did not start: {reason}; its starts wait {ownWait.TotalSeconds:0.#} s more before the next try.");
-                }
+                this.ThrowIfAppBackingOffLocked(key);
 
                 handle = this.TakeSpareLocked(key);
                 fromSpare = handle is not null;
@@ -1326,6 +1323,17 @@ public sealed class MiniAppHost : IAsyncDisposable
         if (wait is { } delay)
         {
             HostLog.StartsBackingOff(this.logger, failures, reason, (long)delay.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Under the lock: refuses a start of <paramref name="key"/> while its own processes' deaths at start make it wait.</summary>
+    private void ThrowIfAppBackingOffLocked(MiniAppKey key)
+    {
+        if (this.appBackOffs.TryGetValue(key, out StartBackOff? own) && own.Remaining is { } ownWait && ownWait > TimeSpan.Zero)
+        {
+            string reason = $"its processes died at start {own.FailuresInARow} times in a row (last: {own.LastReason})";
+            HostLog.StartRefusedBackingOff(this.logger, key, (long)ownWait.TotalMilliseconds, reason);
+            throw new MiniAppStartException($"{key} did not start: {reason}; its starts wait {ownWait.TotalSeconds:0.#} s more before the next try.");
         }
     }
 
