@@ -46,16 +46,46 @@ internal static class RawPipeEcho
         startInfo.ArgumentList.Add("raw-echo-server");
         startInfo.ArgumentList.Add(path);
         Process server = Process.Start(startInfo)!;
-        string? ready = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        if (ready != "ready")
-        {
-            server.Kill();
-            throw new InvalidOperationException("The raw echo server did not start.");
-        }
-
         var pipe = new NamedPipeClientStream(".", path, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
-        await pipe.ConnectAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
-        return (server, pipe);
+        try
+        {
+            string? ready = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            if (ready != "ready")
+            {
+                throw new InvalidOperationException("The raw echo server did not start.");
+            }
+
+            await pipe.ConnectAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+            return (server, pipe);
+        }
+        catch
+        {
+            await StopAsync(server, pipe);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Closes the pipe (the server exits at its end) and waits up to 10 s for the server to exit; kills it by its pid when it
+    /// does not, and disposes it either way.
+    /// </summary>
+    public static async Task StopAsync(Process server, Stream pipe)
+    {
+        try
+        {
+            await pipe.DisposeAsync();
+            await server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception ex) when (ex is TimeoutException or IOException)
+        {
+            Console.Error.WriteLine($"the raw echo server {server.Id} did not exit by itself ({ex.Message}); killing it");
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            server.Dispose();
+        }
     }
 
     public static async Task RoundTripAsync(Stream pipe, byte[] message, byte[] reply)

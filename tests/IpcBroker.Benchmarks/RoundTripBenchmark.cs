@@ -109,11 +109,15 @@ internal static class RoundTripBenchmark
         }
         finally
         {
-            await rawPipe.DisposeAsync();
-            await rawServer.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            rawServer.Dispose();
-            await host.StopAllMiniAppAsync();
-            PipeLocation.Delete(Path.Combine(scratch, "raw.sock"));
+            try
+            {
+                await RawPipeEcho.StopAsync(rawServer, rawPipe);
+            }
+            finally
+            {
+                await host.StopAllMiniAppAsync();
+                PipeLocation.Delete(Path.Combine(scratch, "raw.sock"));
+            }
         }
     }
 

@@ -85,12 +85,15 @@ internal static class StartBenchmark
         byte[] reply = new byte[message.Length];
         long started = Stopwatch.GetTimestamp();
         (Process server, System.IO.Pipes.NamedPipeClientStream pipe) = await RawPipeEcho.StartAsync(scratch);
-        await RawPipeEcho.RoundTripAsync(pipe, message, reply);
-        double elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        await pipe.DisposeAsync();
-        await server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        server.Dispose();
-        return elapsed;
+        try
+        {
+            await RawPipeEcho.RoundTripAsync(pipe, message, reply);
+            return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        }
+        finally
+        {
+            await RawPipeEcho.StopAsync(server, pipe);
+        }
     }
 
     private static double Median(List<double> sorted) => sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;

@@ -117,7 +117,7 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
             // only the stubborn one is killed.
             ShutdownTimeout = TimeSpan.FromSeconds(3),
 
-            // No time at all to be reaped after the kill: making room fails, as it would with a wedged reaper.
+            // No time at all to be reaped after the kill (zero reports every reap as late): making room fails, as it would with a wedged reaper.
             ReapTimeout = TimeSpan.Zero,
         });
         MiniAppInfo stubborn = await this.OpenAsync("wx-reap-a");
@@ -711,7 +711,7 @@ public class LifecycleTests(ITestOutputHelper output) : HostTestBase(output)
             MiniExecutablePath = TestMiniAppPath,
             ShutdownTimeout = TimeSpan.FromMilliseconds(300),
 
-            // No time at all to be reaped after the kill: the wait for it fails, as a wedged reaper's would after 10 s.
+            // No time at all to be reaped after the kill (zero reports every reap as late): the wait fails, as a wedged reaper's would after 10 s.
             ReapTimeout = TimeSpan.Zero,
         });
         this.Host.OnLogout(() =>

@@ -43,7 +43,14 @@ internal sealed class SandboxedChildLauncher : IAsyncDisposable
         }
         catch
         {
+            // As the host does with a start that fails: killed, waited for, then released (its scratch directory and cgroup removed).
+            // The start's own failure is what is thrown, whether or not the process is reaped in time.
             process.Kill();
+            if (await Task.WhenAny(process.Exited, Task.Delay(TimeSpan.FromSeconds(10))) == process.Exited)
+            {
+                process.Release();
+            }
+
             throw;
         }
     }

@@ -33,7 +33,10 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
     /// <summary>How much of a payload is handed to the channel at a time, so that each step's progress can be watched.</summary>
     private const int WriteChunkBytes = 64 * 1024;
 
-    /// <summary>The smallest segment a received payload is gathered in (pooled), so that 16 MiB take 256 rented arrays, not thousands.</summary>
+    /// <summary>
+    /// The smallest segment a received payload is gathered in (pooled) once its sender has been charged at least this much,
+    /// so that 16 MiB take 256 rented arrays, not thousands; before that, segments grow with what arrived.
+    /// </summary>
     private const int ReceiveSegmentBytes = 64 * 1024;
 
     /// <summary>Offers from the peer not yet named by a message: channel id → when offered (Stopwatch timestamp).</summary>
@@ -158,6 +161,34 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
         return await this.ReceiveAsync(channelId, static (bytes, limits) => BundleCodec.Decode(bytes, limits), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Makes the buffer a received payload is gathered in, renting from <paramref name="pool"/>.</summary>
+    /// <param name="pool">Where its segments are rented (a seam for the tests).</param>
+    /// <returns>
+    /// An empty buffer: a channel that sends nothing costs nothing. Its segments start small and grow with its length
+    /// (the sequence's own doubling), so that what it rents follows what the sender was charged.
+    /// </returns>
+    internal static Sequence<byte> NewReceiveBuffer(ArrayPool<byte> pool) => new(pool) { AutoIncreaseMinimumSpanLength = true };
+
+    /// <summary>Copies <paramref name="arrived"/> to the end of <paramref name="buffer"/>, in pooled segments that grow with what was charged.</summary>
+    /// <param name="buffer">The buffer made by <see cref="NewReceiveBuffer"/>.</param>
+    /// <param name="arrived">The bytes that arrived, already charged.</param>
+    /// <param name="charged">All that was charged for this payload so far, <paramref name="arrived"/> included.</param>
+    internal static void Gather(Sequence<byte> buffer, ReadOnlySequence<byte> arrived, long charged)
+    {
+        // Large segments only once the sender has paid for as much, held already: one byte on each of many channels must
+        // not pin a ReceiveSegmentBytes array each while being charged one byte.
+        if (charged - arrived.Length >= ReceiveSegmentBytes && buffer.MinimumSpanLength < ReceiveSegmentBytes)
+        {
+            buffer.MinimumSpanLength = ReceiveSegmentBytes;
+        }
+
+        foreach (ReadOnlyMemory<byte> segment in arrived)
+        {
+            segment.Span.CopyTo(buffer.GetSpan(segment.Length));
+            buffer.Advance(segment.Length);
+        }
+    }
+
     /// <summary>Receives all that arrives on <paramref name="channelId"/> and hands it to <paramref name="consume"/> before its buffers are returned.</summary>
     private async Task<T> ReceiveAsync<T>(ulong channelId, Func<ReadOnlySequence<byte>, BundleLimits, T> consume, CancellationToken cancellationToken)
     {
@@ -166,9 +197,7 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
         long charged = 0;
         Interlocked.Increment(ref this.receiving);
 
-        // Grows with what arrives (pooled segments, none larger than ReceiveSegmentBytes beyond what was charged), so a
-        // channel that sends nothing costs nothing and a large payload is never copied to grow its buffer.
-        using var buffer = new Sequence<byte>(ArrayPool<byte>.Shared) { MinimumSpanLength = ReceiveSegmentBytes };
+        using Sequence<byte> buffer = NewReceiveBuffer(ArrayPool<byte>.Shared);
 
         // Rescheduled before every read: it fires only when the channel has been silent for the whole idle timeout.
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -205,11 +234,7 @@ internal sealed class PayloadTransfer(MultiplexingStream multiplexor, IpcConnect
                 }
 
                 charged += arrived;
-                foreach (ReadOnlyMemory<byte> segment in read.Buffer)
-                {
-                    segment.Span.CopyTo(buffer.GetSpan(segment.Length));
-                    buffer.Advance(segment.Length);
-                }
+                Gather(buffer, read.Buffer, charged);
 
                 channel.Input.AdvanceTo(read.Buffer.End);
                 if (read.IsCompleted)

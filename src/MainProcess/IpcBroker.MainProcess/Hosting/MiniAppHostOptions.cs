@@ -112,7 +112,8 @@ public sealed record MiniAppHostOptions
 
     /// <summary>
     /// Gets how long a killed mini process may take to be reaped (10 s). SIGKILL cannot be ignored, so this bound only
-    /// guards against a slow reaper; internal so that a test can make a process that is not reaped in time.
+    /// guards against a slow reaper; internal so that a test can make a process that is not reaped in time: zero reports the
+    /// reap as timed out after every kill, whether or not the process was reaped already (a wedged reaper, deterministically).
     /// </summary>
     internal TimeSpan ReapTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -120,7 +120,10 @@ internal sealed class MiniProcessHandle : IMiniProcess
     /// <paramref name="shutdownTimeout"/>, then kills it; returns once it has exited and been reaped.
     /// </summary>
     /// <param name="shutdownTimeout">How long it may take to exit by itself.</param>
-    /// <param name="reapTimeout">How long a killed process may take to be reaped before this throws <see cref="TimeoutException"/>.</param>
+    /// <param name="reapTimeout">
+    /// How long a killed process may take to be reaped before this throws <see cref="TimeoutException"/>; zero (a test's
+    /// wedged reaper) throws at once, even when the process happens to be reaped between the kill and the wait.
+    /// </param>
     /// <param name="logger">Where a kill is logged.</param>
     public async Task StopAsync(TimeSpan shutdownTimeout, TimeSpan reapTimeout, ILogger logger)
     {
@@ -142,6 +145,12 @@ internal sealed class MiniProcessHandle : IMiniProcess
             this.Kill();
 
             // SIGKILL cannot be ignored (a stopped process dies too); the bound only guards against a slow reaper.
+            if (reapTimeout == TimeSpan.Zero)
+            {
+                // Exited may complete on the runtime's SIGCHLD thread as soon as the kill lands, so a zero wait would race it.
+                throw new TimeoutException($"process {this.ProcessId} was not reaped at once after it was killed (no time allowed for it)");
+            }
+
             await this.Exited.WaitAsync(reapTimeout).ConfigureAwait(false);
         }
     }

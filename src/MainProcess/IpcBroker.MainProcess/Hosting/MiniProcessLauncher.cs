@@ -276,16 +276,15 @@ internal sealed class MiniProcessLauncher
         if (!OperatingSystem.IsWindows())
         {
             startInfo.Environment.Clear();
-            foreach ((string name, string value) in MiniEnvironment.Build(home, scratch, sandbox.MemoryLimitBytes, sandbox.Environment, Environment.GetEnvironmentVariable))
+            foreach ((string name, string value) in MiniEnvironment.Build(home, scratch, sandbox.MemoryLimitBytes, sandbox.Environment, Environment.GetEnvironmentVariable, spare))
             {
                 startInfo.Environment[name] = value;
             }
         }
-
-        if (spare)
+        else
         {
-            // Set last: the host app's own additions (MiniSandboxOptions.Environment) cannot make a spare of a process or unmake one.
-            startInfo.Environment[IpcBroker.Sessions.SpareProcessSignals.EnvironmentVariable] = "1";
+            // The host's environment is inherited here: the host's own marker still wins over whatever it holds.
+            MiniEnvironment.MarkSpare(startInfo.Environment, spare);
         }
 
         bool launcher = this.Protections.UsesLauncher;

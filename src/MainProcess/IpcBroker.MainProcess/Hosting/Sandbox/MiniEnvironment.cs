@@ -19,10 +19,11 @@ internal static class MiniEnvironment
     /// <param name="home">Its <c>HOME</c>: its sandbox directory, else its scratch directory.</param>
     /// <param name="scratch">Its scratch directory, its <c>TMPDIR</c>.</param>
     /// <param name="memoryLimitBytes">Its memory limit, or null.</param>
-    /// <param name="extra">The host app's own additions; they win over everything above.</param>
+    /// <param name="extra">The host app's own additions; they win over everything above but the spare marker.</param>
     /// <param name="hostVariable">Reads one of the host's variables (the seam the tests use).</param>
+    /// <param name="spare">Whether the process is a spare (<see cref="IpcBroker.Sessions.SpareProcessSignals.EnvironmentVariable"/>).</param>
     /// <returns>Every variable, name to value.</returns>
-    public static Dictionary<string, string> Build(string home, string scratch, long? memoryLimitBytes, IReadOnlyDictionary<string, string> extra, Func<string, string?> hostVariable)
+    public static Dictionary<string, string> Build(string home, string scratch, long? memoryLimitBytes, IReadOnlyDictionary<string, string> extra, Func<string, string?> hostVariable, bool spare)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -53,6 +54,34 @@ internal static class MiniEnvironment
             environment[name] = value;
         }
 
+        // Last: the host's own marker wins, so the additions can neither make a spare of a process nor unmake one.
+        if (spare)
+        {
+            environment[IpcBroker.Sessions.SpareProcessSignals.EnvironmentVariable] = "1";
+        }
+        else
+        {
+            environment.Remove(IpcBroker.Sessions.SpareProcessSignals.EnvironmentVariable);
+        }
+
         return environment;
+    }
+
+    /// <summary>
+    /// Sets <see cref="IpcBroker.Sessions.SpareProcessSignals.EnvironmentVariable"/> to <c>1</c> for a spare and removes it
+    /// for any other process, in an environment that is not built by <see cref="Build"/> (on Windows, where it is inherited).
+    /// </summary>
+    /// <param name="environment">The process's environment.</param>
+    /// <param name="spare">Whether the process is a spare.</param>
+    public static void MarkSpare(IDictionary<string, string?> environment, bool spare)
+    {
+        if (spare)
+        {
+            environment[IpcBroker.Sessions.SpareProcessSignals.EnvironmentVariable] = "1";
+        }
+        else
+        {
+            environment.Remove(IpcBroker.Sessions.SpareProcessSignals.EnvironmentVariable);
+        }
     }
 }
