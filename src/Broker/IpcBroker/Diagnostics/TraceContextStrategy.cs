@@ -13,7 +13,9 @@ namespace IpcBroker.Diagnostics;
 /// <para>Inbound: <see cref="ActivityTracingStrategy"/> starts a new <see cref="System.Diagnostics.Activity"/> for every
 /// request, also one that carries no trace context (an activity, its ids, and two changes of the execution context per
 /// call, with nobody listening). Here a request without <c>traceparent</c> starts none: the handler's span, when someone
-/// listens to <see cref="IpcTelemetry.Source"/>, is then a root span, as it would have been under a parentless activity.</para>
+/// listens to <see cref="IpcTelemetry.Source"/>, then takes as its parent whatever activity was current in the
+/// dispatcher's execution context (the one current when the connection started listening, if any), which is also what
+/// StreamJsonRpc's inbound activity would have had as its parent.</para>
 /// <para>Thread-safety: stateless beyond the inner strategy, which is thread-safe.</para>
 /// </remarks>
 internal sealed class TraceContextStrategy : IActivityTracingStrategy
