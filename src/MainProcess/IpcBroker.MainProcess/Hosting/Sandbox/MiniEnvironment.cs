@@ -55,21 +55,13 @@ internal static class MiniEnvironment
         }
 
         // Last: the host's own marker wins, so the additions can neither make a spare of a process nor unmake one.
-        if (spare)
-        {
-            environment[IpcBroker.Sessions.SpareProcessSignals.EnvironmentVariable] = "1";
-        }
-        else
-        {
-            environment.Remove(IpcBroker.Sessions.SpareProcessSignals.EnvironmentVariable);
-        }
-
+        MarkSpare(environment!, spare);
         return environment;
     }
 
     /// <summary>
     /// Sets <see cref="IpcBroker.Sessions.SpareProcessSignals.EnvironmentVariable"/> to <c>1</c> for a spare and removes it
-    /// for any other process, in an environment that is not built by <see cref="Build"/> (on Windows, where it is inherited).
+    /// for any other process: the last step of <see cref="Build"/>, and on its own where the environment is inherited (Windows).
     /// </summary>
     /// <param name="environment">The process's environment.</param>
     /// <param name="spare">Whether the process is a spare.</param>
