@@ -28,6 +28,13 @@ public static class MiniProcessRuntime
     /// <summary>Exit code: the host refused the handshake or could not be reached, or the launch line is of another protocol version.</summary>
     public const int ExitConnectFailed = 3;
 
+    /// <summary>
+    /// Exit code: the mini program was stopped for what it did (a JavaScript mini program that ran too long without
+    /// yielding, outgrew its heap, or recursed without end); the reason is written on standard output just before (see
+    /// <see cref="IpcBroker.MiniPrograms.MiniProgramOutputLine.FormatExitReason"/>) and reaches the host's exit notice.
+    /// </summary>
+    public const int ExitMiniProgramFailed = 4;
+
     /// <summary>How long to wait for the launch line (10 s); a spare (the host's warm process) waits until its standard input ends instead.</summary>
     public static readonly TimeSpan LaunchLineTimeout = IpcBroker.Sessions.SpareProcessSignals.DefaultLaunchLineTimeout;
 
