@@ -60,7 +60,7 @@ public sealed class MiniProcessApplication : IAsyncDisposable
     public static MiniProcessApplicationBuilder CreateBuilder(string[]? args = null) => new(args);
 
     /// <summary>Runs the mini program process from standard input until its session ends, then disposes the application.</summary>
-    /// <returns>The process exit code: <see cref="MiniProcessRuntime.ExitNormal"/>, <see cref="MiniProcessRuntime.ExitBadLaunchInfo"/> or <see cref="MiniProcessRuntime.ExitConnectFailed"/>.</returns>
+    /// <returns>The process exit code: <see cref="MiniProcessRuntime.ExitNormal"/>, <see cref="MiniProcessRuntime.ExitBadLaunchInfo"/>, <see cref="MiniProcessRuntime.ExitConnectFailed"/>, or the code a service asked for through <see cref="MiniProcessExit.Request"/>.</returns>
     /// <param name="cancellationToken">Asks the app to stop, as <see cref="IHostApplicationLifetime.StopApplication"/> does: the session ends and the exit code is <see cref="MiniProcessRuntime.ExitNormal"/>. The wait for the launch line is bounded by <see cref="MiniProcessRuntime.LaunchLineTimeout"/> alone, or, in a spare (the host's warm process, <c>IPCBROKER_SPARE=1</c>), by the end of standard input alone.</param>
     /// <exception cref="InvalidOperationException">When called a second time.</exception>
     public Task<int> RunAsync(CancellationToken cancellationToken = default) => this.RunCoreAsync(null, cancellationToken);
@@ -171,6 +171,11 @@ public sealed class MiniProcessApplication : IAsyncDisposable
             if (ended == inputMoved && await inputMoved.ConfigureAwait(false))
             {
                 logger.LogWarning("Ignored a second launch line: a mini process serves one mini program for its life. Exiting.");
+            }
+            else if (ended == stopRequested && provider.GetRequiredService<MiniProcessExit>() is { ExitCode: { } code, Reason: { } why })
+            {
+                logger.LogWarning("Exiting with code {ExitCode}: stopped serving {AppId}: {Reason}.", code, launchInfo.AppId, why);
+                return code;
             }
             else
             {

@@ -69,6 +69,7 @@ public sealed class MiniProcessApplicationBuilder : IHostApplicationBuilder
         // The host's own "Application started" lines say nothing the mini process's own log does not.
         this.inner.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         this.inner.Services.AddSingleton<MiniProcessClientAccessor>();
+        this.inner.Services.AddSingleton(sp => new MiniProcessExit(sp.GetRequiredService<IHostApplicationLifetime>()));
     }
 
     /// <summary>Gets the configuration: the settings files beside the executable, the environment, the command line.</summary>
