@@ -248,17 +248,23 @@ internal sealed class JsMiniProgram : IDisposable
         return options;
     }
 
-    /// <summary>Runs a callback and answers once it ran, even when it threw (the throw is then reported by the guard).</summary>
+    /// <summary>
+    /// Runs a callback and answers once it ran, also when it threw (the guard reports the throw); a runaway is not
+    /// answered here: the guard's runaway answers every pending call with its reason.
+    /// </summary>
     private void RunAnswering(TaskCompletionSource<string?> answer, Action callback)
     {
         try
         {
             callback();
         }
-        finally
+        catch (Exception ex) when (this.guard!.Classify(ex) is null)
         {
             answer.TrySetResult(null);
+            throw;
         }
+
+        answer.TrySetResult(null);
     }
 
     private TaskCompletionSource<string?> NewAnswer()
@@ -293,6 +299,9 @@ internal sealed class JsMiniProgram : IDisposable
     private void OnRunaway(string reason)
     {
         JsLog.Runaway(this.logger, reason);
+
+        // Ended before anyone hears of it: from then on Post returns false.
+        this.End();
         TaskCompletionSource<string?>[] waiting;
         lock (this.pending)
         {

@@ -105,6 +105,9 @@ internal sealed class JsRunGuard
         MemoryLimitExceededException or OutOfMemoryException => JsStopReasons.RunAllocation(this.options.MaxRunAllocationBytes),
         RecursionDepthOverflowException => JsStopReasons.Recursion(this.options.MaxRecursionDepth),
         InsufficientExecutionStackException => JsStopReasons.Nesting(),
+
+        // Jint refuses source nested past its own depth (256 levels of arrays or objects) before it runs: the same runaway.
+        ScriptPreparationException when exception.Message.Contains("nesting", StringComparison.OrdinalIgnoreCase) => JsStopReasons.Nesting(),
         RegexMatchTimeoutException => JsStopReasons.WithoutYielding(this.options.TaskTimeout),
         _ => null,
     };

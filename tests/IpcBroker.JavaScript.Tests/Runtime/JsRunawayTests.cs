@@ -1,0 +1,121 @@
+using System.Text;
+using IpcBroker.Tests;
+
+namespace IpcBroker.JavaScript.Tests.Runtime;
+
+/// <summary>Each way a mini program can run away ends it with a clear reason, and never the test process.</summary>
+public class JsRunawayTests(ITestOutputHelper output) : TestBase(output)
+{
+    private const string WithoutYielding = "without yielding";
+
+    [Theory]
+    [InlineData("entry", "for (;;) {}")]
+    [InlineData("entry-try", "try { for (;;) {} } catch (e) { console.log('swallowed'); } finally { console.log('finally'); }")]
+    [InlineData("timer", "App({}); setTimeout(() => { try { while (true) {} } catch (e) { console.log('swallowed'); } }, 0);")]
+    [InlineData("interval", "App({}); setInterval(() => { let i = 0; while (i >= 0) { i++; } }, 1);")]
+    [InlineData("promise", "App({}); Promise.resolve().then(() => { try { for (;;) {} } catch (e) { console.log('swallowed'); } });")]
+    [InlineData("await", "App({ async onLaunch() { await null; for (;;) {} } });")]
+    [InlineData("onShow", "App({ onShow() { for (;;) {} } });")]
+    public async Task AnEndlessLoopAnywhereIsStoppedAsRunningWithoutYielding(string where, string appJs)
+    {
+        using var runtime = new JsTestRuntime(this.LoggerFactory, o => o.TaskTimeout = TimeSpan.FromMilliseconds(300));
+        string? launch = await this.WithTimeoutAsync(runtime.LaunchAsync(appJs));
+        string reason = await this.WithTimeoutAsync(runtime.Failure.Reason);
+        this.Output.WriteLine($"{where}: launch {launch ?? "ok"}; stopped: {reason}");
+        Assert.StartsWith("JavaScript stopped: ", reason, StringComparison.Ordinal);
+        Assert.Contains(WithoutYielding, reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("swallowed", runtime.Console.Texts);
+        Assert.False(runtime.Program.Thread!.Post(() => { }));
+        Assert.Equal(1, runtime.Failure.Count);
+        if (where is "entry" or "entry-try" or "onShow")
+        {
+            Assert.Equal(reason, launch);
+        }
+    }
+
+    [Fact]
+    public async Task OneRunAllocatingWithoutBoundIsStoppedForTheHeap()
+    {
+        using var runtime = new JsTestRuntime(this.LoggerFactory, o => o.MaxRunAllocationBytes = 32L * 1024 * 1024);
+        string? launch = await this.WithTimeoutAsync(runtime.LaunchAsync("""
+            App({ onLaunch() { const keep = []; try { for (;;) { keep.push('x'.repeat(1000) + Math.random()); } } catch (e) { console.log('swallowed'); } } });
+            """));
+        string reason = await this.WithTimeoutAsync(runtime.Failure.Reason);
+        this.Output.WriteLine($"launch {launch ?? "ok"}; stopped: {reason}");
+        Assert.StartsWith("JavaScript stopped: ", reason, StringComparison.Ordinal);
+        Assert.Contains("heap", reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("swallowed", runtime.Console.Texts);
+    }
+
+    [Fact]
+    public async Task SlowAllocationAcrossManyTimersIsStoppedByTheLiveHeapBound()
+    {
+        // Each timer run allocates far below the per-run bound; only the live heap grows. The bound is set above what the
+        // process holds now, so only what the mini program keeps can cross it.
+        long live = GC.GetTotalMemory(forceFullCollection: true);
+        using var runtime = new JsTestRuntime(this.LoggerFactory, o => o.MaxHeapBytes = live + (64L * 1024 * 1024));
+        Assert.Null(await this.WithTimeoutAsync(runtime.LaunchAsync("""
+            const keep = [];
+            App({ onLaunch() { setInterval(() => { try { keep.push(new Array(20000).fill(0).map(() => ({ v: Math.random() }))); } catch (e) { console.log('swallowed'); } }, 1); } });
+            """)));
+        string reason = await this.WithTimeoutAsync(runtime.Failure.Reason);
+        this.Output.WriteLine($"stopped: {reason}");
+        Assert.StartsWith("JavaScript stopped: the live heap", reason, StringComparison.Ordinal);
+        Assert.Contains("heap", reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("swallowed", runtime.Console.Texts);
+    }
+
+    [Fact]
+    public async Task GarbageDoesNotCountAgainstTheLiveHeapBound()
+    {
+        long live = GC.GetTotalMemory(forceFullCollection: true);
+        using var runtime = new JsTestRuntime(this.LoggerFactory, o => o.MaxHeapBytes = live + (64L * 1024 * 1024));
+        Assert.Null(await this.WithTimeoutAsync(runtime.LaunchAsync("""
+            let runs = 0;
+            App({ onLaunch() { const t = setInterval(() => { new Array(20000).fill(0).map(() => ({ v: Math.random() })); if (++runs === 300) { clearInterval(t); console.log('done'); } }, 0); } });
+            """)));
+        await this.WithTimeoutAsync(runtime.Console.WaitForTextAsync("done"));
+        Assert.Equal(0, runtime.Failure.Count);
+    }
+
+    [Theory]
+    [InlineData("function f(n) { return f(n + 1) + 1; } try { f(0); } catch (e) { console.log('swallowed'); }")]
+    [InlineData("function f(n) { try { return f(n + 1); } catch (e) { return f(n + 1); } } f(0);")]
+    [InlineData("function f(n) { return [n].map(x => f(x + 1))[0]; } f(0);")]
+    [InlineData("const o = { get deep() { return this.deep; } }; o.deep;")]
+    public async Task UnboundedRecursionIsStoppedAsRecursion(string code)
+    {
+        using var runtime = new JsTestRuntime(this.LoggerFactory);
+        string? launch = await this.WithTimeoutAsync(runtime.LaunchAsync("App({ onLaunch() { " + code + " } });"));
+        string reason = await this.WithTimeoutAsync(runtime.Failure.Reason);
+        this.Output.WriteLine($"launch {launch ?? "ok"}; stopped: {reason}");
+        Assert.StartsWith("JavaScript stopped: ", reason, StringComparison.Ordinal);
+        Assert.Contains("recursion", reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("swallowed", runtime.Console.Texts);
+    }
+
+    [Theory]
+    [InlineData("(", "1", ")", 20_000)]
+    [InlineData("[", "1", "]", 20_000)]
+    [InlineData("{a:", "1", "}", 20_000)]
+    [InlineData("(", "1", ")", 2_000_000)]
+    [InlineData("[", "1", "]", 2_000_000)]
+    public async Task DeeplyNestedSourceEitherRunsOrEndsWithAClearReasonAndNeverCrashes(string open, string inner, string close, int depth)
+    {
+        var source = new StringBuilder("var x = ");
+        source.Insert(source.Length, open, depth).Append(inner).Insert(source.Length, close, depth).Append("; console.log('evaluated'); App({});");
+        using var runtime = new JsTestRuntime(this.LoggerFactory, o => o.TaskTimeout = TimeSpan.FromSeconds(10));
+        string? launch = await this.WithTimeoutAsync(runtime.LaunchAsync(source.ToString()));
+        this.Output.WriteLine($"{open}×{depth}: launch {launch ?? "ok"}; runaways {runtime.Failure.Count}");
+        if (launch is null)
+        {
+            Assert.Contains("evaluated", runtime.Console.Texts);
+        }
+        else
+        {
+            Assert.StartsWith("JavaScript stopped: ", launch, StringComparison.Ordinal);
+            Assert.Contains("recursion", launch, StringComparison.Ordinal);
+            Assert.Equal(launch, await this.WithTimeoutAsync(runtime.Failure.Reason));
+        }
+    }
+}
