@@ -16,7 +16,7 @@ public sealed class FromPackagesTests : TestBase
     private static readonly string[] PackageIds =
     [
         "IpcBroker", "IpcBroker.OpenApi", "IpcBroker.MainProcess", "IpcBroker.MainProcess.OpenApi", "IpcBroker.MiniProcess",
-        "IpcBroker.MiniProcess.OpenApi", "IpcBroker.Testing", "IpcBroker.Tool",
+        "IpcBroker.MiniProcess.OpenApi", "IpcBroker.MiniProcess.JavaScript", "IpcBroker.Testing", "IpcBroker.Tool",
     ];
 
     private static readonly string RepositoryRoot = Path.GetFullPath(typeof(FromPackagesTests).Assembly

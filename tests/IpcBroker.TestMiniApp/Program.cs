@@ -13,7 +13,8 @@ builder.Services
     .AddIpcPlugin<TestMiniPlugin>()
     .AddIpcPlugin<HostingProbePlugin>()
     .AddIpcPlugin<OpenApiPlugin>()
-    .AddIpcPlugin<BenchPlugin>();
+    .AddIpcPlugin<BenchPlugin>()
+    .AddJavaScriptMiniPrograms();
 
 builder.OnConnected((client, provider) =>
 {

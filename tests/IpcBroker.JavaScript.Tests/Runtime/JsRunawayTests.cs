@@ -83,6 +83,8 @@ public class JsRunawayTests(ITestOutputHelper output) : TestBase(output)
     [InlineData("function f(n) { try { return f(n + 1); } catch (e) { return f(n + 1); } } f(0);")]
     [InlineData("function f(n) { return [n].map(x => f(x + 1))[0]; } f(0);")]
     [InlineData("const o = { get deep() { return this.deep; } }; o.deep;")]
+    [InlineData("function f(n) { try { return [n].map(x => { try { return f(x + 1); } catch (e) { throw e; } finally { n++; } })[0]; } catch (e) { throw e; } finally { n--; } } f(0);")]
+    [InlineData("function f(n) { return g(n + 1); } function g(n) { return h(n + 1); } function h(n) { return i(n + 1); } function i(n) { return [n].map(x => { try { return f(x + 1); } finally { n++; } })[0]; } f(0);")]
     public async Task UnboundedRecursionIsStoppedAsRecursion(string code)
     {
         using var runtime = new JsTestRuntime(this.LoggerFactory);

@@ -12,8 +12,14 @@ public sealed class JavaScriptOptions
     /// <summary>Gets or sets the most one run of JavaScript may allocate.</summary>
     public long MaxRunAllocationBytes { get; set; } = 64L * 1024 * 1024;
 
-    /// <summary>Gets or sets the deepest JavaScript call nesting allowed.</summary>
-    public int MaxRecursionDepth { get; set; } = 1000;
+    /// <summary>
+    /// Gets or sets the deepest JavaScript call nesting allowed, counted per function (Jint's limit); default 5 000.
+    /// Measured, the heaviest frames (a call through <c>Array.prototype.map</c> with <c>try</c>/<c>catch</c>/<c>finally</c>)
+    /// take 3.5 to 6.6 KiB of native stack (more before the JIT has optimized them): 5 000 of them need at most 33 MiB, half
+    /// of the quarter of the default stack that one run may use (nesting through several functions, which this limit counts
+    /// apart, ends the run at that quarter).
+    /// </summary>
+    public int MaxRecursionDepth { get; set; } = 5_000;
 
     /// <summary>Gets or sets the JavaScript thread's stack size.</summary>
     public int StackSizeBytes { get; set; } = 256 * 1024 * 1024;

@@ -178,7 +178,7 @@ internal sealed class JsMiniProgram : IDisposable
 
     private void Start()
     {
-        var limits = new JsRunLimits(this.options.TaskTimeout);
+        var limits = new JsRunLimits(this.options.TaskTimeout, this.options.StackSizeBytes);
         this.watchdog = new JsHeapWatchdog(this.options.MaxHeapBytes, limits);
         this.guard = new JsRunGuard(this.options, limits, this.watchdog, this.OnRunaway);
         this.loop = new JsEventLoop(this.options.StackSizeBytes, this.options.MaxTimers, this.guard.Run);

@@ -33,6 +33,12 @@ internal static class JsStopReasons
     public static string Recursion(int maxDepth) =>
         Prefix + string.Create(CultureInfo.InvariantCulture, $"recursion deeper than {maxDepth} calls");
 
+    /// <summary>Calls nested so deep (through several functions) that they used the run's share of the stack.</summary>
+    /// <param name="budgetBytes">The share.</param>
+    /// <returns>The reason.</returns>
+    public static string StackBudget(long budgetBytes) =>
+        Prefix + string.Create(CultureInfo.InvariantCulture, $"recursion used more than {budgetBytes / (1024 * 1024)} MiB of the JavaScript thread's stack");
+
     /// <summary>Source or an expression nested deeper than the JavaScript thread's stack allows.</summary>
     /// <returns>The reason.</returns>
     public static string Nesting() => Prefix + "the code nests too deeply for the JavaScript thread's stack (recursion)";
