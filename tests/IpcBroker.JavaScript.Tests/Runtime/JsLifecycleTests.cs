@@ -88,6 +88,15 @@ public class JsLifecycleTests(ITestOutputHelper output) : TestBase(output)
     }
 
     [Fact]
+    public async Task AFailedLaunchEndsTheMiniProgramItsTimersToo()
+    {
+        using var runtime = new JsTestRuntime(this.LoggerFactory);
+        Assert.NotNull(await this.WithTimeoutAsync(runtime.LaunchAsync("setInterval(() => console.log('tick'), 1); throw new Error('no');")));
+        Assert.False(runtime.Program.Thread!.Post(() => { }));
+        Assert.True(runtime.Program.Stopping.IsCancellationRequested);
+    }
+
+    [Fact]
     public async Task ASecondAppCallIsRefusedAndAppOutsideTheEntryScriptToo()
     {
         using var runtime = new JsTestRuntime(this.LoggerFactory);

@@ -100,13 +100,24 @@ public class JsRunawayTests(ITestOutputHelper output) : TestBase(output)
     [InlineData("(", "1", ")", 20_000)]
     [InlineData("[", "1", "]", 20_000)]
     [InlineData("{a:", "1", "}", 20_000)]
-    [InlineData("(", "1", ")", 2_000_000)]
-    [InlineData("[", "1", "]", 2_000_000)]
+    [InlineData("(", "1", ")", 400_000)]
+    [InlineData("1+(", "1", ")", 12_000)]
+    [InlineData("1+(", "1", ")", 18_000)]
+    [InlineData("1+(", "1", ")", 60_000)]
+    [InlineData("-(", "1", ")", 60_000)]
+    [InlineData("f(", "1", ")", 60_000)]
+    [InlineData("-(", "1", ")", 12_000)]
+    [InlineData("-(", "1", ")", 18_000)]
+    [InlineData("(() => ", "1", ")()", 12_000)]
+    [InlineData("f(", "1", ")", 12_000)]
+    [InlineData("f(", "1", ")", 18_000)]
+    [InlineData("[", "1", "]", 400_000)]
     public async Task DeeplyNestedSourceEitherRunsOrEndsWithAClearReasonAndNeverCrashes(string open, string inner, string close, int depth)
     {
-        var source = new StringBuilder("var x = ");
+        var source = new StringBuilder("function f(v) { return v; } var x = ");
         source.Insert(source.Length, open, depth).Append(inner).Insert(source.Length, close, depth).Append("; console.log('evaluated'); App({});");
-        using var runtime = new JsTestRuntime(this.LoggerFactory, o => o.TaskTimeout = TimeSpan.FromSeconds(10));
+        // Past 100 000 levels, a smaller stack than the default, so that the parser runs out of it at a depth quick to parse.
+        using var runtime = new JsTestRuntime(this.LoggerFactory, o => (o.TaskTimeout, o.StackSizeBytes) = (TimeSpan.FromSeconds(10), depth > 100_000 ? 16 * 1024 * 1024 : o.StackSizeBytes));
         string? launch = await this.WithTimeoutAsync(runtime.LaunchAsync(source.ToString()));
         this.Output.WriteLine($"{open}×{depth}: launch {launch ?? "ok"}; runaways {runtime.Failure.Count}");
         if (launch is null)

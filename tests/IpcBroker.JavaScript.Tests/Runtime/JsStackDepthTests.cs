@@ -22,7 +22,7 @@ public class JsStackDepthTests(ITestOutputHelper output) : TestBase(output)
         { "through a getter", "const o = { n: 1, get deep() { depth = this.n++; return this.deep; } }; o.deep;" },
         { "through JSON.stringify toJSON", "function f(n) { depth = n; return JSON.stringify({ toJSON() { return f(n + 1); } }); } f(1);" },
         { "constructor", "class C { constructor(n) { depth = n; this.c = new C(n + 1); } } new C(1);" },
-        { "spread and closures", "function f(n, ...rest) { depth = n; const g = () => f(n + 1, ...rest, n); return g(); } f(1);" },
+        { "spread and closures", "function f(n, ...rest) { depth = n; const g = () => f(n + 1, ...rest); return g(); } f(1, 'a', 'b', 'c');" },
         { "try/finally", "function f(n) { depth = n; try { return f(n + 1); } finally { depth = depth; } } f(1);" },
         { "map with try/catch/finally", "function f(n) { depth = n; try { return [n].map(x => { try { return f(x + 1); } catch (e) { throw e; } finally { n++; } })[0]; } catch (e) { throw e; } finally { n--; } } f(1);" },
     };

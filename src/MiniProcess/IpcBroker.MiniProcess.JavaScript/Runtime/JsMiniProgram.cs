@@ -82,6 +82,8 @@ internal sealed class JsMiniProgram : IDisposable
         }
         else
         {
+            // What the failed entry script left (timers, posted work) never runs: the host stops this process next.
+            this.End();
             JsLog.LaunchFailed(this.logger, context.AppId, reason);
         }
 
@@ -129,7 +131,8 @@ internal sealed class JsMiniProgram : IDisposable
             }
         }))
         {
-            if (await Task.WhenAny(hidden.Task, current.Completion, Task.Delay(timeout)).ConfigureAwait(false) is not Task done || (done != hidden.Task && done != current.Completion))
+            Task done = await Task.WhenAny(hidden.Task, current.Completion, Task.Delay(timeout)).ConfigureAwait(false);
+            if (done != hidden.Task && done != current.Completion)
             {
                 JsLog.HideTimedOut(this.logger, timeout.TotalMilliseconds);
             }
