@@ -24,6 +24,12 @@ public sealed class JsEngineSmokeTests(ITestOutputHelper output) : HostTestBase(
         Assert.True(launched.IsSuccess, launched.ToString());
         await this.WaitForConsoleLineAsync(info.ProcessId, appId, "hello from js at app.js");
 
+        IpcResult shown = await this.WithTimeoutAsync(this.Host.CallMiniProcessPluginAsync(appId, MiniProgramEvents.Show, null));
+        Assert.True(shown.IsSuccess, shown.ToString());
+        IpcResult again = await this.LaunchAsync(appId, "App({});");
+        Assert.Equal(IpcErrorCode.HandlerFailed, again.ErrorCode);
+        Assert.Contains("launched already", again.ErrorMessage, StringComparison.Ordinal);
+
         Assert.True(await this.WithTimeoutAsync(this.Host.StopMiniAppAsync(appId)));
         MiniProcessExitedEventArgs exit = await this.WaitForExitNoticeAsync(info.ProcessId);
         Assert.Equal(0, exit.ExitCode);
