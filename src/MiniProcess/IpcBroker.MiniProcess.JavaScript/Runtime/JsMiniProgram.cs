@@ -235,9 +235,11 @@ internal sealed class JsMiniProgram : IDisposable
             return;
         }
 
+        // Each callback gets its own options object: what onLaunch changes in its copy, onShow does not see.
         JsValue launchOptions = this.ShowOptions(entry);
+        JsValue showOptions = this.ShowOptions(entry);
         this.loop!.Post(() => app.Call("onLaunch", launchOptions));
-        this.loop.Post(() => this.RunAnswering(answer, () => app.Call("onShow", launchOptions)));
+        this.loop.Post(() => this.RunAnswering(answer, () => app.Call("onShow", showOptions)));
     }
 
     private JsValue ShowOptions(string? entry)
