@@ -178,7 +178,7 @@ internal sealed class InvokeNativePluginInstaller(JsPluginRegistry registry) : I
         /// <inheritdoc/>
         public void State(string stateJson)
         {
-            if (onState is not null && !calls.Context.Thread.Post(() => onState.Call(JsValue.Undefined, calls.Parse(stateJson))))
+            if (onState is not null && !calls.Context.Thread.Post(() => calls.Context.Engine.Call(onState, JsValue.Undefined, [calls.Parse(stateJson)])))
             {
                 WxLog.AnswerDropped(calls.Context.Logger, Api);
             }

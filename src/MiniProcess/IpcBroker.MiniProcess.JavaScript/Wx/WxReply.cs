@@ -13,13 +13,15 @@ namespace IpcBroker.MiniProcess.JavaScript;
 /// <remarks>Made and settled on the JavaScript thread only; <see cref="Settle"/> is called at most once by its owner.</remarks>
 internal sealed class WxReply
 {
+    private readonly Engine engine;
     private readonly Function? success;
     private readonly Function? fail;
     private readonly Function? complete;
     private readonly ManualPromise? promise;
 
-    private WxReply(Function? success, Function? fail, Function? complete, ManualPromise? promise)
+    private WxReply(Engine engine, Function? success, Function? fail, Function? complete, ManualPromise? promise)
     {
+        this.engine = engine;
         this.success = success;
         this.fail = fail;
         this.complete = complete;
@@ -42,11 +44,11 @@ internal sealed class WxReply
             Function? complete = o.Get("complete") as Function;
             if (success is not null || fail is not null || complete is not null)
             {
-                return new WxReply(success, fail, complete, null);
+                return new WxReply(engine, success, fail, complete, null);
             }
         }
 
-        return new WxReply(null, null, null, engine.Advanced.RegisterPromise());
+        return new WxReply(engine, null, null, null, engine.Advanced.RegisterPromise());
     }
 
     /// <summary>Runs <c>success</c> or <c>fail</c> then <c>complete</c>, or settles the Promise.</summary>
@@ -74,11 +76,17 @@ internal sealed class WxReply
 
         try
         {
-            (ok ? this.success : this.fail)?.Call(JsValue.Undefined, value);
+            if ((ok ? this.success : this.fail) is { } callback)
+            {
+                this.engine.Call(callback, JsValue.Undefined, [value]);
+            }
         }
         finally
         {
-            this.complete?.Call(JsValue.Undefined, value);
+            if (this.complete is not null)
+            {
+                this.engine.Call(this.complete, JsValue.Undefined, [value]);
+            }
         }
     }
 }
