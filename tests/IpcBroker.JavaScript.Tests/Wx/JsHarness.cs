@@ -42,6 +42,8 @@ internal sealed class JsHarness : IDisposable
 
     public CancellationTokenSource Stopping => this.stopping;
 
+    public IServiceProvider Services => this.provider;
+
     public static async Task<JsHarness> StartAsync(MiniAppContext app, ILoggerFactory loggers, Action<IServiceCollection> configure)
     {
         var services = new ServiceCollection();
