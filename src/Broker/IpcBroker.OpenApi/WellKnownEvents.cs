@@ -11,4 +11,10 @@ public static class WellKnownEvents
 
     /// <summary>The mini-process event that makes a mini program call an open API: <c>api</c>, <c>params</c> (JSON) in, <c>result</c> (JSON) out.</summary>
     public const string InvokeOpenApi = "MINI_EVENT_INVOKE_OPEN_API";
+
+    /// <summary>
+    /// The sample main-process event the sample JS plugin (<c>demo.countdown</c>) calls: answers <c>greeting</c>, a
+    /// greeting for the calling mini program's appId (taken from the session, not from the request).
+    /// </summary>
+    public const string SampleJsGreeting = "SAMPLE_JS_GREETING";
 }

@@ -10,7 +10,8 @@ internal static class SampleHostServices
 {
     /// <summary>
     /// Logging (warnings and up, one line each), the transcript, the open APIs over <paramref name="store"/> with the
-    /// sample account proxy, and the sample plugins: user data, open data, and payments with the sample provider.
+    /// sample account proxy, and the sample plugins: user data, open data, payments with the sample provider, and the
+    /// greeting the sample JS plugin asks for.
     /// </summary>
     /// <param name="transcript">Where the plugins write what they do.</param>
     /// <param name="store">The open APIs' SQLite store.</param>
@@ -27,5 +28,6 @@ internal static class SampleHostServices
         .AddSingleton<IPaymentProvider, SamplePaymentProvider>()
         .AddIpcPlugin<UserDataPlugin>()
         .AddIpcPlugin<OpenDataPlugin>()
-        .AddIpcPlugin<PaymentPlugin>();
+        .AddIpcPlugin<PaymentPlugin>()
+        .AddIpcPlugin<JsGreetingPlugin>();
 }

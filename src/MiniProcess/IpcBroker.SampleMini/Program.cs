@@ -7,13 +7,16 @@ using IpcBroker.Plugins;
 using Microsoft.Extensions.DependencyInjection;
 
 // The mini program process the host starts. It is not meant to be run by hand: the host writes its launch line on
-// standard input. A real host links its own mini-side plugins and its own MiniOpenApiProxy in the same way.
+// standard input. A real host links its own mini-side plugins and its own MiniOpenApiProxy in the same way; when the host
+// maps the appId to a JavaScript package, the process runs it (the wx-demo sample's custom API is CountdownJsPlugin).
 MiniProcessApplicationBuilder builder = MiniProcessApplication.CreateBuilder(args);
 builder.Services
     .AddSingleton<LaunchState>()
     .AddSingleton<MiniOpenApiProxy, SampleOpenApiProxy>()
     .AddIpcPlugin<AppInfoPlugin>()
-    .AddIpcPlugin<OpenApiPlugin>();
+    .AddIpcPlugin<OpenApiPlugin>()
+    .AddJavaScriptMiniPrograms()
+    .AddJsPlugin<CountdownJsPlugin>();
 builder.OnConnected(async (client, provider) =>
 {
     // A mini program's launch work: ask the main process who is logged in (as wx.getUserInfo would).
