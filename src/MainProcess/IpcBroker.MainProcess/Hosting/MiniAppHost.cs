@@ -1543,7 +1543,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             await current.Connection.Completion.ConfigureAwait(false);
         }
 
-        var notice = new MiniProcessExitedEventArgs(handle.Key.AppId, handle.Key.VerType, handle.ProcessId, exitCode, handle.StopRequestedByHostApp);
+        var notice = new MiniProcessExitedEventArgs(handle.Key.AppId, handle.Key.VerType, handle.ProcessId, exitCode, handle.StopRequestedByHostApp) { Reason = handle.Process.ExitReason };
         HostLog.Exited(this.logger, notice);
         try
         {
