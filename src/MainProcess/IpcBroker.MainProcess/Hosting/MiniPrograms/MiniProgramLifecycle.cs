@@ -125,7 +125,7 @@ internal sealed class MiniProgramLifecycle
         IpcResult result = await session.Connection.CallAsync(MiniProgramEvents.Launch, package.ToLaunchRequest(), callOptions).ConfigureAwait(false);
         if (!result.IsSuccess)
         {
-            string reason = $"{result.ErrorCode}: {Clean(result.ErrorMessage)}";
+            string reason = $"{result.ErrorCode}: {Clean(result.ErrorMessage).TrimEnd('.')}";
             HostLog.LaunchFailed(this.logger, key, session.Process.ProcessId, reason);
             throw new MiniAppStartException($"{key} did not start: its mini program did not launch ({reason}).");
         }
@@ -178,7 +178,7 @@ internal sealed class MiniProgramLifecycle
         }
         else
         {
-            HostLog.ShowFailed(this.logger, session.Key, session.Process.ProcessId, $"{result.ErrorCode}: {Clean(result.ErrorMessage)}");
+            HostLog.ShowFailed(this.logger, session.Key, session.Process.ProcessId, $"{result.ErrorCode}: {Clean(result.ErrorMessage).TrimEnd('.')}");
         }
     }
 }
