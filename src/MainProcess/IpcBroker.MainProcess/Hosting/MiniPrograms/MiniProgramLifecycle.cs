@@ -42,9 +42,9 @@ internal sealed class MiniProgramLifecycle
             MiniProgramPackage package;
             try
             {
-                package = MiniProgramPackage.Read(directory);
+                package = MiniProgramPackage.Read(Path.GetFullPath(directory));
             }
-            catch (MiniProgramPackageException ex)
+            catch (Exception ex) when (ex is MiniProgramPackageException or ArgumentException)
             {
                 throw new IpcConfigurationException($"MiniPrograms[{appId}]: {ex.Message}");
             }
@@ -54,8 +54,8 @@ internal sealed class MiniProgramLifecycle
                 throw new IpcConfigurationException($"MiniPrograms[{appId}]: the package '{directory}' is the mini program '{package.AppId}' (its app.json), not '{appId}'.");
             }
 
-            this.packages[appId] = directory;
-            HostLog.MiniProgramMapped(logger, appId, directory);
+            this.packages[appId] = Path.GetFullPath(directory);
+            HostLog.MiniProgramMapped(logger, appId, this.packages[appId]);
         }
     }
 
