@@ -24,6 +24,8 @@ public sealed class MiniProgramLifecycleTests(ITestOutputHelper output) : TestBa
     /// <summary>Completed by the fake mini side when it receives Launch; a test may hold the answer back until it is released.</summary>
     private TaskCompletionSource launchHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource? releaseLaunch;
+    private TaskCompletionSource? releaseShow;
+    private readonly TaskCompletionSource showHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public override void Dispose()
     {
@@ -110,6 +112,23 @@ public sealed class MiniProgramLifecycleTests(ITestOutputHelper output) : TestBa
 
         Assert.Equal(MiniAppState.Running, reopened.State);
         Assert.Contains("onShow threw", (await this.WaitForLogAsync(r => r.EventId == 2145)).Message);
+    }
+
+    [Fact]
+    public async Task AStopWhileOnShowRunsIsNotAWarning()
+    {
+        string package = this.WritePackage("wx-js", entry: null, ("app.js", "App({});"));
+        this.releaseShow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using MiniAppHost host = this.StartHost();
+        host.AddMiniProgram(package);
+        await this.WithTimeoutAsync(host.StartMiniAppAsync("wx-js"));
+        await this.WithTimeoutAsync(host.StartMiniAppAsync("wx-js"));
+        await this.WithTimeoutAsync(this.showHeld.Task);
+
+        Assert.True(await this.WithTimeoutAsync(host.StopMiniAppAsync("wx-js")));
+
+        await this.WaitForLogAsync(r => r.EventId == 2148);
+        Assert.DoesNotContain(this.Logs.Records, r => r.EventId == 2145);
     }
 
     [Fact]
@@ -229,6 +248,13 @@ public sealed class MiniProgramLifecycleTests(ITestOutputHelper output) : TestBa
                 registry.AddHandler(MiniProgramEvents.Show, (IpcRequest request) =>
                 {
                     this.received.Enqueue((appId, MiniProgramEvents.Show, request.Data));
+                    this.showHeld.TrySetResult();
+                    if (this.releaseShow is not null)
+                    {
+                        // Never answered: the test stops the mini program meanwhile.
+                        return;
+                    }
+
                     if (showFails)
                     {
                         request.Fail("onShow threw");

@@ -28,6 +28,9 @@ internal static partial class HostLog
     public static partial void MiniProgramConsole(ILogger logger, LogLevel level, string appId, int pid, string text);
 #pragma warning restore SYSLIB1015
 
+    [LoggerMessage(EventId = 2148, Level = LogLevel.Debug, Message = "{Key} pid {Pid} was stopped while its onShow ran: {Reason}.")]
+    public static partial void ShowEndedByStop(ILogger logger, MiniAppKey key, int pid, string reason);
+
     [LoggerMessage(EventId = 2147, Level = LogLevel.Debug, Message = "[{Key} pid {Pid}] says it is about to exit: {Reason}")]
     public static partial void ExitReasonHeard(ILogger logger, MiniAppKey key, int pid, string reason);
 }

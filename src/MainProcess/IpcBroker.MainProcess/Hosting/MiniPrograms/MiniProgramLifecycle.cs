@@ -176,6 +176,11 @@ internal sealed class MiniProgramLifecycle
         {
             HostLog.Shown(this.logger, session.Key, session.Process.ProcessId);
         }
+        else if (session.State != MiniAppState.Running)
+        {
+            // The host stopped the mini program while its onShow ran (a stop, a logout, the cap): expected, not a fault.
+            HostLog.ShowEndedByStop(this.logger, session.Key, session.Process.ProcessId, $"{result.ErrorCode}: {Clean(result.ErrorMessage).TrimEnd('.')}");
+        }
         else
         {
             HostLog.ShowFailed(this.logger, session.Key, session.Process.ProcessId, $"{result.ErrorCode}: {Clean(result.ErrorMessage).TrimEnd('.')}");
