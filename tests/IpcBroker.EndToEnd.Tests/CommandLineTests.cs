@@ -213,7 +213,7 @@ public sealed class CommandLineTests : HostTestBase
     }
 
     [Theory]
-    [InlineData("{\"mini\": \"x.dll\", \"minni\": \"y\", \"port\": 1}", "has unknown settings 'minni', 'port'; it takes mini, data, user, max, policy")]
+    [InlineData("{\"mini\": \"x.dll\", \"minni\": \"y\", \"port\": 1}", "has unknown settings 'minni', 'port'; it takes mini, data, user, max, policy, packages")]
     [InlineData("{\"max\": 0}", "'max' must be a whole number of at least 1, not 0")]
     [InlineData("{\"user\": 7}", "'user' must be a non-empty string")]
     [InlineData("[]", "is not a JSON object")]

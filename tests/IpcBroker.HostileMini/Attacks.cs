@@ -15,7 +15,7 @@ internal static class Attacks
         "flood", "stop-reading", "trickle", "unnamed-offers", "named-never-completed",
         "garbage", "unknown-result", "unknown-method", "wrong-params", "huge-array-frame",
         "bundle-deep", "bundle-keys", "bundle-huge-array", "bundle-bad-utf8", "bundle-ext",
-        "stdout-spew", "escape", "hello-version",
+        "stdout-spew", "escape", "hello-version", "exit-reason",
     ];
 
     /// <summary>
@@ -62,6 +62,19 @@ internal static class Attacks
                 _ = c.ReadForeverAsync(m => Program.Say($"got {m}"));
                 await c.SendAsync(Violation(attack, c.NextId())).ConfigureAwait(false);
                 Program.Say($"{attack}: sent");
+                break;
+            case "exit-reason":
+                // What a mini program written in JavaScript does when it is stopped for a runaway: console lines, then
+                // its exit reason, then exit code 4 (MiniProcessRuntime.ExitMiniProgramFailed). Also a line that only
+                // looks like a console line, and an escape in the reason, which the host must make visible.
+                Console.Out.WriteLine(IpcBroker.MiniPrograms.MiniProgramOutputLine.FormatConsole("info", "exit-reason: about to go"));
+                Console.Out.WriteLine(IpcBroker.MiniPrograms.MiniProgramOutputLine.FormatConsole("warn", "a warning\nwith a second line"));
+                Console.Out.WriteLine(IpcBroker.MiniPrograms.MiniProgramOutputLine.FormatConsole("error", "an error"));
+                Console.Out.WriteLine(IpcBroker.MiniPrograms.MiniProgramOutputLine.FormatExitReason("JavaScript stopped: an earlier reason"));
+                Console.Out.WriteLine(IpcBroker.MiniPrograms.MiniProgramOutputLine.FormatExitReason("JavaScript stopped: ran 1000 ms without yielding \u001b[31m" + new string('x', 5000)));
+                Console.Out.Flush();
+                Program.Say("exit-reason: exiting with code 4");
+                Environment.Exit(4);
                 break;
             case "stdout-spew":
                 _ = c.ReadForeverAsync(m => Program.Say($"got {m}"));

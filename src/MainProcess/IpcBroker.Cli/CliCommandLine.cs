@@ -78,12 +78,13 @@ internal static class CliCommandLine
         var config = Valued(new Option<string>("--config")
         {
             HelpName = "FILE",
-            Description = "The same settings in a JSON file: {\"mini\": PATH, \"data\": DIR, \"user\": ID, \"max\": N, \"policy\": FILE}, each optional, relative paths from the file's directory. An option given here overrides the file's; an unknown setting is an error.",
+            Description = "The same settings in a JSON file: {\"mini\": PATH, \"data\": DIR, \"user\": ID, \"max\": N, \"policy\": FILE, \"packages\": [DIR, ...]}, each optional, relative paths from the file's directory. An option given here overrides the file's (packages: both are mapped); an unknown setting is an error.",
         });
+        var packages = PackageOption("A mini program written in JavaScript: a directory with app.json (its appId, its entry script) and its .js files. Opening that appId runs it. Repeatable.");
         var connection = ConnectionOption("Where to write the connection file");
-        var serve = new Command("serve", "Run a host with the sample plugins until Ctrl+C or SIGTERM. Writes a connection file for the other verbs (mode 0600) and removes it at exit.")
+        var serve = new Command("serve", "Run a host with the sample plugins until Ctrl+C or SIGTERM. Writes a connection file for the other verbs (mode 0600) and removes it at exit. What mini programs written in JavaScript log (console.*) is printed as it comes.")
         {
-            mini, data, user, max, policy, config, connection,
+            mini, data, user, max, policy, packages, config, connection,
         };
         serve.SetAction(parse =>
         {
@@ -92,7 +93,8 @@ internal static class CliCommandLine
                 throw new CliException("serve runs on Linux and macOS only");
             }
 
-            var given = new ServeSettings(parse.GetValue(mini), parse.GetValue(data), parse.GetValue(user), parse.GetValue(max), parse.GetValue(policy));
+            string[]? packageDirectories = parse.GetValue(packages) is { Length: > 0 } list ? [.. list.Select(Path.GetFullPath)] : null;
+            var given = new ServeSettings(parse.GetValue(mini), parse.GetValue(data), parse.GetValue(user), parse.GetValue(max), parse.GetValue(policy), packageDirectories);
             ServeSettings settings = parse.GetValue(config) is { } configPath ? given.Over(ServeConfigFile.Read(configPath)) : given;
             return ServeCommand.RunAsync(settings, parse.GetValue(connection) ?? ConnectionFile.DefaultPath, output);
         });
@@ -101,15 +103,33 @@ internal static class CliCommandLine
 
     private static Command Open(TextWriter output)
     {
-        var appId = new Argument<string>("APPID") { Description = "The mini program." };
+        var appId = new Argument<string?>("APPID") { Arity = ArgumentArity.ZeroOrOne, Description = "The mini program; with --package, optional (it must then be the package's appId)." };
         var ver = Valued(new Option<string>("--ver") { HelpName = "BUILD", Description = "The build to start: release, develop, preview or experience.", DefaultValueFactory = _ => "release" });
-        return Client(
+        var package = Valued(new Option<string>("--package") { HelpName = "DIR", Description = "A mini program written in JavaScript (a directory with app.json and its .js files): the host maps its appId to it, then opens it." });
+        Command open = Client(
             "open",
-            "Start or reactivate a mini program.",
+            "Start or reactivate a mini program; with --package, a mini program written in JavaScript from its directory.",
             json: true,
-            (args, parse) => ClientCommands.OpenAsync(args, parse.GetRequiredValue(appId), parse.GetValue(ver)!, output),
+            (args, parse) => parse.GetValue(package) is { } directory
+                ? ClientCommands.OpenPackageAsync(args, parse.GetValue(appId), Path.GetFullPath(directory), parse.GetValue(ver)!, output)
+                : ClientCommands.OpenAsync(args, parse.GetValue(appId) ?? throw new CliException("open needs an APPID, or --package DIR"), parse.GetValue(ver)!, output),
             appId,
-            ver);
+            ver,
+            package);
+        return open;
+    }
+
+    private static Option<string[]> PackageOption(string description)
+    {
+        var option = new Option<string[]>("--package") { HelpName = "DIR", Description = description, Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Any(t => t.Value.StartsWith("--", StringComparison.Ordinal)))
+            {
+                result.AddError($"{option.Name} needs a value");
+            }
+        });
+        return option;
     }
 
     private static Command Call(TextWriter output)

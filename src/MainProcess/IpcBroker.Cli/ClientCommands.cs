@@ -20,6 +20,14 @@ internal static class ClientCommands
         return 0;
     }
 
+    public static async Task<int> OpenPackageAsync(ClientOptions args, string? appId, string packageDirectory, string build, TextWriter output)
+    {
+        using JsonRpc rpc = await ControlClient.ConnectAsync(args.ConnectionPath);
+        MiniAppDto app = await rpc.AskAsync<MiniAppDto>("OpenPackage", appId, packageDirectory, build);
+        await output.WriteLineAsync(args.Json ? JsonSerializer.Serialize(app, Indented) : $"{app.AppId} ({app.Build}) running as pid {app.Pid}, from the package {packageDirectory}");
+        return 0;
+    }
+
     public static async Task<int> ListAsync(ClientOptions args, TextWriter output)
     {
         using JsonRpc rpc = await ControlClient.ConnectAsync(args.ConnectionPath);

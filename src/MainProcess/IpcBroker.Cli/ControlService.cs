@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using IpcBroker.MainProcess.Hosting;
+using IpcBroker.MainProcess.Hosting.MiniPrograms;
 using IpcBroker.Plugins;
 using StreamJsonRpc;
 
@@ -49,6 +50,30 @@ internal sealed class ControlService(ServeContext context, JsonRpc client)
         {
             throw new LocalRpcException(ex.Message);
         }
+    }
+
+    /// <summary>Maps the package in <paramref name="packageDirectory"/> (a full path) to its appId, then opens it (<c>open --package</c>).</summary>
+    public async Task<MiniAppDto> OpenPackageAsync(string? appId, string packageDirectory, string build)
+    {
+        this.Check();
+        string mapped;
+        try
+        {
+            // Read first: a package whose appId is not the one asked for is not mapped at all.
+            string packageAppId = MiniProgramPackage.Read(packageDirectory).AppId;
+            if (appId is not null && appId != packageAppId)
+            {
+                throw new LocalRpcException($"the package '{packageDirectory}' is the mini program '{packageAppId}' (its app.json), not '{appId}'");
+            }
+
+            mapped = context.Host.AddMiniProgram(packageDirectory);
+        }
+        catch (MiniProgramPackageException ex)
+        {
+            throw new LocalRpcException(ex.Message);
+        }
+
+        return await this.OpenAsync(mapped, build).ConfigureAwait(false);
     }
 
     public MiniAppDto[] List()

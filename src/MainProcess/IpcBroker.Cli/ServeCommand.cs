@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using IpcBroker.MainProcess.Demo;
 using IpcBroker.MainProcess.Hosting;
+using IpcBroker.MainProcess.Hosting.MiniPrograms;
 using IpcBroker.MainProcess.OpenApi;
 using IpcBroker.Plugins;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +26,9 @@ namespace IpcBroker.MainProcess.Cli;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 internal static class ServeCommand
 {
+    /// <summary>The log category of what mini programs written in JavaScript log through <c>console</c>.</summary>
+    public const string MiniProgramLogCategory = "IpcBroker.MiniProgram";
+
     /// <summary>Runs the host until SIGINT or SIGTERM.</summary>
     /// <param name="settings">The options over the config file; each one not given takes its default.</param>
     /// <param name="connectionPath">Where to write the connection file.</param>
@@ -74,7 +78,10 @@ internal static class ServeCommand
         await using OpenApiStore store = await OpenApiStore.OpenAsync(Path.Combine(dataDirectory, "openapi.db"));
         MiniAppHost? hostRef = null;
         var profiles = new Dictionary<string, UserProfile> { [user] = new("Ada", $"{user}@example.invalid", "+86 138 0000 0000", new byte[64 * 1024]) };
-        await using ServiceProvider provider = SampleHostServices.Create(new DemoTranscript(output), store, () => hostRef?.UserId, profiles).BuildServiceProvider();
+        // What mini programs written in JavaScript log is the point of running them here: shown whatever the other levels are.
+        await using ServiceProvider provider = SampleHostServices.Create(new DemoTranscript(output), store, () => hostRef?.UserId, profiles)
+            .AddLogging(b => b.AddFilter(MiniProgramLogCategory, LogLevel.Debug))
+            .BuildServiceProvider();
 
         var broadcaster = new CallBroadcaster();
         var options = new MiniAppHostOptions
@@ -91,6 +98,18 @@ internal static class ServeCommand
 
         await using MiniAppHost host = MiniAppHost.Start(provider.CreateRegistry(IpcSide.Main), options, provider.GetRequiredService<ILoggerFactory>());
         hostRef = host;
+        foreach (string package in settings.Packages ?? [])
+        {
+            try
+            {
+                host.AddMiniProgram(package);
+            }
+            catch (MiniProgramPackageException ex)
+            {
+                throw new CliException(ex.Message);
+            }
+        }
+
         OpenApiService openApi = provider.GetRequiredService<OpenApiService>();
         host.OnLogout(() => openApi.RevokeAllAsync());
         host.SignIn(user);
@@ -111,6 +130,11 @@ internal static class ServeCommand
             await output.WriteLineAsync($"serving as {user}: pipe {host.PipePath}, control {controlPath}, connection file {connectionPath}, data {dataDirectory}");
             await output.WriteLineAsync($"sandbox: {host.Protections.Describe()}");
             await output.WriteLineAsync($"mini programs: {options.MiniExecutablePath}");
+            foreach ((string appId, string package) in host.MiniPrograms)
+            {
+                await output.WriteLineAsync($"mini program {appId}: JavaScript package {package}");
+            }
+
             await output.WriteLineAsync(DiagnosticPort.Describe());
             await output.WriteLineAsync("ready (Ctrl+C to stop)");
             await Task.Delay(Timeout.Infinite, stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);

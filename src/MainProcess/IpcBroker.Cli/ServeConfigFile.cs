@@ -12,7 +12,8 @@ namespace IpcBroker.MainProcess.Cli;
 ///   "data": "/var/lib/myhost",
 ///   "user": "u-42",
 ///   "max": 3,
-///   "policy": "policy.json"
+///   "policy": "policy.json",
+///   "packages": ["mini-programs/hello"]
 /// }
 /// </code>
 /// Every member is optional; an option given on the command line overrides the file's. A relative path is relative to
@@ -23,7 +24,7 @@ namespace IpcBroker.MainProcess.Cli;
 internal static class ServeConfigFile
 {
     /// <summary>The members a config file may hold.</summary>
-    public static readonly IReadOnlyList<string> Names = ["mini", "data", "user", "max", "policy"];
+    public static readonly IReadOnlyList<string> Names = ["mini", "data", "user", "max", "policy", "packages"];
 
     /// <summary>The largest config file read, in bytes (64 KiB): a few settings need far less.</summary>
     public const int MaxBytes = 64 * 1024;
@@ -94,6 +95,17 @@ internal static class ServeConfigFile
                 : throw new CliException($"the config file '{path}': 'max' must be a whole number of at least 1, not {maxValue.GetRawText()}");
         }
 
-        return new ServeSettings(PathSetting("mini"), PathSetting("data"), Text("user"), max, PathSetting("policy"));
+        List<string>? packages = null;
+        if (root.TryGetProperty("packages", out JsonElement packagesValue))
+        {
+            if (packagesValue.ValueKind != JsonValueKind.Array || packagesValue.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String || e.GetString()!.Length == 0 || e.GetString()!.Contains('\0', StringComparison.Ordinal)))
+            {
+                throw new CliException($"the config file '{path}': 'packages' must be an array of package directories (non-empty strings)");
+            }
+
+            packages = [.. packagesValue.EnumerateArray().Select(e => FullPath("packages", e.GetString()!))];
+        }
+
+        return new ServeSettings(PathSetting("mini"), PathSetting("data"), Text("user"), max, PathSetting("policy"), packages);
     }
 }

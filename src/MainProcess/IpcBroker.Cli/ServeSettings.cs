@@ -9,12 +9,16 @@ namespace IpcBroker.MainProcess.Cli;
 /// <param name="User">The signed-in user (<c>--user</c>).</param>
 /// <param name="MaxMiniProcesses">The most mini processes at once (<c>--max</c>).</param>
 /// <param name="PolicyPath">The policy file (<c>--policy</c>, <see cref="PolicyFile"/>).</param>
-internal sealed record ServeSettings(string? MiniPath, string? DataDirectory, string? User, int? MaxMiniProcesses, string? PolicyPath)
+/// <param name="Packages">The mini programs written in JavaScript to map (<c>--package</c>, repeatable; the file's <c>packages</c>): package directories.</param>
+internal sealed record ServeSettings(string? MiniPath, string? DataDirectory, string? User, int? MaxMiniProcesses, string? PolicyPath, IReadOnlyList<string>? Packages = null)
 {
     /// <summary>Gets no settings: every one takes its default.</summary>
     public static ServeSettings None { get; } = new(null, null, null, null, null);
 
-    /// <summary>Gets these settings, each one not given taken from <paramref name="fallback"/> (the options over the config file).</summary>
+    /// <summary>
+    /// Gets these settings, each one not given taken from <paramref name="fallback"/> (the options over the config file); the
+    /// packages of both are mapped, <paramref name="fallback"/>'s first (a later package of the same appId replaces an earlier one).
+    /// </summary>
     /// <param name="fallback">The settings beneath.</param>
     /// <returns>The merged settings.</returns>
     public ServeSettings Over(ServeSettings fallback) => new(
@@ -22,7 +26,8 @@ internal sealed record ServeSettings(string? MiniPath, string? DataDirectory, st
         this.DataDirectory ?? fallback.DataDirectory,
         this.User ?? fallback.User,
         this.MaxMiniProcesses ?? fallback.MaxMiniProcesses,
-        this.PolicyPath ?? fallback.PolicyPath);
+        this.PolicyPath ?? fallback.PolicyPath,
+        this.Packages is null ? fallback.Packages : fallback.Packages is null ? this.Packages : [.. fallback.Packages, .. this.Packages]);
 
     /// <summary>Checks that <paramref name="path"/> can be a mini program executable, before the host starts.</summary>
     /// <param name="path">The <c>--mini</c> path.</param>

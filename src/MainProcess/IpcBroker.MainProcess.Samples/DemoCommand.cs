@@ -12,8 +12,8 @@ namespace IpcBroker.MainProcess.Demo;
 /// <c>demo</c>: a user signs in and the host opens three mini programs, each in its own process; each calls
 /// <see cref="WellKnownEvents.GetUserId"/> on the main process at launch and answers a call from the host. Then a few
 /// failures, a reactivation, a fourth mini program that takes over the least recently used one's process (the cap is
-/// three here), the list of running mini programs, and a logout with a call in flight. Exit code 0 when every expected
-/// outcome was seen.
+/// three here), the list of running mini programs, and a logout with a call in flight; last, a mini program written in
+/// JavaScript (the sample package) with its console lines. Exit code 0 when every expected outcome was seen.
 /// </summary>
 public static class DemoCommand
 {
@@ -33,7 +33,13 @@ public static class DemoCommand
         OpenApiStore store = await OpenApiStore.OpenAsync(Path.Combine(dataDirectory, "openapi.db"));
         MiniAppHost? hostRef = null;
         var profiles = new Dictionary<string, UserProfile> { ["u-1001"] = new("Ada", "ada@example.invalid", "+86 138 0000 0000", new byte[1024 * 1024]) };
-        await using ServiceProvider provider = SampleHostServices.Create(transcript, store, () => hostRef?.UserId, profiles).BuildServiceProvider();
+        // What the mini program written in JavaScript logs goes into the transcript, and only there.
+        var consoleLines = new MiniProgramConsoleLines(transcript);
+        await using ServiceProvider provider = SampleHostServices.Create(transcript, store, () => hostRef?.UserId, profiles)
+            .AddLogging(b => b.AddProvider(consoleLines)
+                .AddFilter<MiniProgramConsoleLines>(MiniProgramConsoleLines.Category, LogLevel.Debug)
+                .AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(MiniProgramConsoleLines.Category, LogLevel.None))
+            .BuildServiceProvider();
 
         var options = new MiniAppHostOptions { MaxMiniProcesses = AppIds.Length, SandboxRoot = sandboxes };
         try
@@ -47,6 +53,7 @@ public static class DemoCommand
             host.SignIn("u-1001");
             transcript.Line("host     user u-1001 signed in");
             failures += await RunStepsAsync(host, transcript, openApi, (SamplePaymentProvider)provider.GetRequiredService<IPaymentProvider>());
+            failures += await RunJavaScriptAsync(host, transcript, consoleLines);
         }
         finally
         {
@@ -144,6 +151,60 @@ public static class DemoCommand
         bool sessionAfterLogout = await openApi.CheckSessionAsync(AppIds[1], "u-1001");
         transcript.Line($"main     checkSession for {AppIds[1]} and u-1001 after logout: {sessionAfterLogout}");
         failures += sessionAfterLogout ? 1 : 0;
+        return failures;
+    }
+
+    /// <summary>
+    /// 10. A mini program written in JavaScript (the sample package, copied beside the demo): the user signs in again, the host
+    /// maps the package and opens it; its console lines come into the transcript as it calls wx.login, wx.checkSession,
+    /// wx.getUserInfo, a payment twice and a custom API with intermediate states, up to its <c>demo: done</c>. Then a reopen
+    /// (its onShow) and a stop (its onHide).
+    /// </summary>
+    private static async Task<int> RunJavaScriptAsync(MiniAppHost host, DemoTranscript transcript, MiniProgramConsoleLines consoleLines)
+    {
+        string package = Path.Combine(AppContext.BaseDirectory, "mini-programs", "wx-demo");
+        if (!Directory.Exists(package))
+        {
+            // A build without the sample package (it comes with the JavaScript samples): said, not counted.
+            transcript.Line($"js       skipped: no sample package at {package}");
+            return 0;
+        }
+
+        host.SignIn("u-1001");
+        string appId = host.AddMiniProgram(package);
+        transcript.Line($"host     user u-1001 signed in again; mapped {appId} to the JavaScript package {package}");
+        var clock = Stopwatch.StartNew();
+        MiniAppInfo info;
+        try
+        {
+            info = await host.StartMiniAppAsync(appId);
+        }
+        catch (MiniAppStartException ex) when (ex.Message.Contains($"({IpcErrorCode.NoHandler}:", StringComparison.Ordinal))
+        {
+            // The mini executable serves no JavaScript (a build of it without the runtime): said, not counted.
+            transcript.Line($"js       skipped: the mini executable runs no JavaScript ({ex.Message})");
+            return 0;
+        }
+        catch (MiniAppStartException ex)
+        {
+            transcript.Line($"host     UNEXPECTED: {appId} did not start: {ex.Message}");
+            return 1;
+        }
+
+        transcript.Line($"host     opened {appId} as pid {info.ProcessId}: its onLaunch and onShow ran, in {clock.Elapsed.TotalMilliseconds:0.0} ms");
+        int failures = 0;
+        bool done = await consoleLines.WaitForAsync(line => line.EndsWith("demo: done", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        transcript.Line(done ? $"host     {appId} said it is done in {clock.Elapsed.TotalMilliseconds:0.0} ms" : $"host     UNEXPECTED: {appId} did not say 'demo: done' within 30 s");
+        failures += done ? 0 : 1;
+
+        // The reopen's onShow runs in the background: its console line (the sample logs one) is awaited, bounded, before the stop.
+        int before = consoleLines.Count;
+        await host.StartMiniAppAsync(appId);
+        transcript.Line($"host     reopened {appId}: its onShow runs");
+        await consoleLines.WaitForMoreThanAsync(before, TimeSpan.FromSeconds(5));
+        bool stopped = await host.StopMiniAppAsync(appId);
+        transcript.Line($"host     stopped {appId}: its onHide ran before it ended");
+        failures += stopped ? 0 : 1;
         return failures;
     }
 

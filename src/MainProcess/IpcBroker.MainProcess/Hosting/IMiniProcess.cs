@@ -30,6 +30,9 @@ internal interface IMiniProcess
     /// <summary>Gets the exit code (128 + N for signal N), once <see cref="Exited"/> has completed.</summary>
     int ExitCode { get; }
 
+    /// <summary>Gets the last exit reason the process wrote (<see cref="IpcBroker.MiniPrograms.MiniProgramOutputLine.FormatExitReason"/>), or null; read once <see cref="Exited"/> has completed.</summary>
+    string? ExitReason => null;
+
     /// <summary>
     /// Asks the process to end (it ends on its own), waits up to <paramref name="shutdownTimeout"/>, then kills it; returns once
     /// it has ended.

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using IpcBroker.MainProcess.Hosting.MiniPrograms;
 using IpcBroker.MainProcess.Hosting.Platform;
 using IpcBroker.MainProcess.Hosting.Sandbox;
 using IpcBroker.Plugins;
@@ -38,12 +40,16 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// timeouts: ten minutes. A longer one is refused at start, since it is in practice a unit mistake (a bare "3" from
     /// configuration is three days) that would leave a stop or a start hanging.
     /// </summary>
+    /// <summary>The category of the host's own log lines.</summary>
+    private const string LoggerCategory = "IpcBroker.MainProcess";
+
     internal static readonly TimeSpan MaxHostTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>The longest call timeout a host's connections may set (the default, the most and each event's): one day.</summary>
     internal static readonly TimeSpan MaxCallTimeout = TimeSpan.FromDays(1);
 
     private readonly object gate = new();
+    private readonly MiniProgramLifecycle miniPrograms;
     private readonly Dictionary<MiniAppKey, MiniAppSession> sessions = [];
     private readonly Dictionary<MiniAppKey, Task<MiniAppSession>> starting = [];
     private readonly MiniProcessSlots slots;
@@ -85,8 +91,9 @@ public sealed class MiniAppHost : IAsyncDisposable
     private bool disposed;
     private Task? disposal;
 
-    private MiniAppHost(IpcEventRegistry registry, MiniAppHostOptions options, ILoggerFactory loggerFactory, IMiniProcessTransport transport)
+    private MiniAppHost(IpcEventRegistry registry, MiniAppHostOptions options, ILoggerFactory loggerFactory, IMiniProcessTransport transport, MiniProgramLifecycle miniPrograms)
     {
+        this.miniPrograms = miniPrograms;
         this.Registry = registry;
         this.options = options;
 
@@ -98,7 +105,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         // The policy on every connection: each asks about the caller it was bound to at the handshake.
         this.connectionOptions = this.connectionOptions with { CallAuthorizer = MiniAppPolicyAuthorizer.For(options.Policy, options.Connection.CallAuthorizer) };
         this.loggerFactory = loggerFactory;
-        this.logger = loggerFactory.CreateLogger("IpcBroker.MainProcess");
+        this.logger = loggerFactory.CreateLogger(LoggerCategory);
         this.transport = transport;
         this.slots = new MiniProcessSlots(options.MaxMiniProcesses);
         this.backOff = new StartBackOff(options.StartFailuresBeforeBackOff, options.StartBackOffFirst, options.StartBackOffCap);
@@ -229,11 +236,14 @@ public sealed class MiniAppHost : IAsyncDisposable
 
         options = CopyAndValidate(options);
         loggerFactory ??= NullLoggerFactory.Instance;
+
+        // Before anything is made: a package that breaks a rule is a configuration error.
+        var miniPrograms = new MiniProgramLifecycle(options.MiniPrograms, loggerFactory.CreateLogger(LoggerCategory));
         string pipePath = platform.CreatePrivateSocketPath(options.RuntimeDirectory);
         try
         {
             var transport = new PipeMiniProcessTransport(options, pipePath, loggerFactory);
-            var host = new MiniAppHost(registry, options, loggerFactory, transport);
+            var host = new MiniAppHost(registry, options, loggerFactory, transport, miniPrograms);
             transport.Start();
 
             // Which leftovers are stale, and how to remove them, is the platform's business.
@@ -286,7 +296,9 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
 
         options = CopyAndValidate(options);
-        return new MiniAppHost(registry, options, loggerFactory ?? NullLoggerFactory.Instance, transport);
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var miniPrograms = new MiniProgramLifecycle(options.MiniPrograms, loggerFactory.CreateLogger(LoggerCategory));
+        return new MiniAppHost(registry, options, loggerFactory, transport, miniPrograms);
     }
 
     /// <summary>Signs a user in: the mini programs opened from now on use that user's sandbox directories.</summary>
@@ -444,7 +456,12 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the wait only: a start under way goes on, and its mini program can be stopped as usual.</param>
     /// <returns>The running mini program.</returns>
     /// <exception cref="ArgumentException">When the appId or build is not valid.</exception>
-    /// <exception cref="MiniAppStartException">When the host's <see cref="MiniAppHostOptions.Policy"/> does not let <paramref name="appId"/> start (no process is started), the process could not start or connect within <see cref="MiniAppHostOptions.StartTimeout"/>, or the user logged out meanwhile.</exception>
+    /// <exception cref="MiniAppStartException">When the host's <see cref="MiniAppHostOptions.Policy"/> does not let <paramref name="appId"/> start (no process is started), the process could not start or connect within <see cref="MiniAppHostOptions.StartTimeout"/>, the user logged out meanwhile, or (a mini program written in JavaScript, <see cref="AddMiniProgram"/>) its package could not be read or its mini program did not launch within that time (the message gives the mini program's reason; the process is stopped).</exception>
+    /// <remarks>
+    /// A mini program written in JavaScript (its appId mapped to a package) is launched once its process is connected and
+    /// before this returns: its <c>onLaunch</c> and <c>onShow</c> have run. Reopening it while it runs sends it
+    /// <see cref="IpcBroker.MiniPrograms.MiniProgramEvents.Show"/> (its <c>onShow</c>) in the background; a failure there is logged.
+    /// </remarks>
     public async Task<MiniAppInfo> StartMiniAppAsync(string appId, MiniAppVerType verType = MiniAppVerType.Release, CancellationToken cancellationToken = default)
     {
         var key = new MiniAppKey(appId, verType);
@@ -457,6 +474,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         }
 
         Task<MiniAppSession> start;
+        MiniAppSession? reopened = null;
         lock (this.gate)
         {
             ObjectDisposedException.ThrowIf(this.disposed, this);
@@ -466,18 +484,44 @@ public sealed class MiniAppHost : IAsyncDisposable
             {
                 running.Touch();
                 HostLog.Reactivated(this.logger, key, running.Process.ProcessId);
-                return running.Snapshot();
+                reopened = running;
+                start = Task.FromResult(running);
             }
-
-            if (!this.starting.TryGetValue(key, out start!))
+            else if (!this.starting.TryGetValue(key, out start!))
             {
                 start = this.BeginStartAsync(key);
             }
         }
 
+        if (reopened is not null)
+        {
+            // A reopened mini program written in JavaScript runs its onShow; in the background, bounded, a failure logged.
+            _ = this.miniPrograms.ShowIfLaunchedAsync(reopened);
+            return reopened.Snapshot();
+        }
+
         MiniAppSession session = await start.WaitAsync(cancellationToken).ConfigureAwait(false);
         return session.Snapshot();
     }
+
+    /// <summary>
+    /// Maps a mini program written in JavaScript: reads the package in <paramref name="packageDirectory"/> (its <c>app.json</c>
+    /// names its appId) and, from the next start of that appId on, sends it to the mini process once its session is up
+    /// (<see cref="IpcBroker.MiniPrograms.MiniProgramEvents.Launch"/>). Replaces an earlier mapping of that appId; a running
+    /// process of it keeps what it launched. The package is read anew at each launch, so an edit shows at the next open.
+    /// </summary>
+    /// <param name="packageDirectory">The package's directory (relative to the current directory, or full).</param>
+    /// <returns>The appId read from the package's <c>app.json</c>.</returns>
+    /// <exception cref="MiniProgramPackageException">When the package breaks one of the rules (see <see cref="MiniAppHostOptions.MiniPrograms"/>).</exception>
+    public string AddMiniProgram(string packageDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(packageDirectory);
+        ObjectDisposedException.ThrowIf(this.disposed, this);
+        return this.miniPrograms.Map(packageDirectory);
+    }
+
+    /// <summary>Gets the mini programs written in JavaScript that this host runs: appId → package directory.</summary>
+    public IReadOnlyDictionary<string, string> MiniPrograms => this.miniPrograms.Packages;
 
     /// <summary>Calls a mini-process plugin and awaits its one outcome (the awaitable form of <c>callMiniProcessPlugin</c>).</summary>
     /// <param name="appId">The mini program; its release build if running, else its most recently used build.</param>
@@ -657,6 +701,7 @@ public sealed class MiniAppHost : IAsyncDisposable
                 Environment = CopyOf(options.Sandbox.Environment),
             },
             Connection = options.Connection with { EventTimeouts = CopyOf(options.Connection.EventTimeouts) },
+            MiniPrograms = new Dictionary<string, string>(options.MiniPrograms, StringComparer.Ordinal),
         };
         ValidateOptions(options);
         return options;
@@ -1041,6 +1086,8 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// <summary>Connects a new process for <paramref name="key"/> through the transport and makes it a session.</summary>
     private async Task<MiniAppSession> BindAsync(HostedMiniProcess handle, MiniAppKey key, string? sandbox, long startEpoch)
     {
+        // A mini program written in JavaScript is launched within the same time as its process connects.
+        long deadline = Stopwatch.GetTimestamp() + (long)(this.options.StartTimeout.TotalSeconds * Stopwatch.Frequency);
         try
         {
             CancellationToken revoked;
@@ -1074,6 +1121,18 @@ public sealed class MiniAppHost : IAsyncDisposable
             var caller = new IpcCaller(IpcSide.Mini, key.AppId, key.VerType, link.PeerProcessId);
             IpcConnection connection = IpcConnection.Start(link.Stream, this.Registry, caller, this.connectionOptions, this.loggerFactory.CreateLogger("IpcBroker.MainProcess.Connection"));
             var session = new MiniAppSession(key, handle, connection);
+            try
+            {
+                // Before the session is registered, so that no open sees it running before its mini program is; a logout or
+                // the host's disposal cancels it through the start's token, a stop waits for it as for any start.
+                await this.miniPrograms.LaunchIfMappedAsync(session, deadline, this.connectionOptions.MaxCallTimeout, revoked).ConfigureAwait(false);
+            }
+            catch (MiniAppStartException)
+            {
+                connection.Close(IpcErrorCode.PeerDisconnected, "the mini program did not launch");
+                throw;
+            }
+
             lock (this.gate)
             {
                 if (startEpoch != this.epoch || this.disposed || handle.Exited.IsCompleted)
@@ -1484,7 +1543,7 @@ public sealed class MiniAppHost : IAsyncDisposable
             await current.Connection.Completion.ConfigureAwait(false);
         }
 
-        var notice = new MiniProcessExitedEventArgs(handle.Key.AppId, handle.Key.VerType, handle.ProcessId, exitCode, handle.StopRequestedByHostApp);
+        var notice = new MiniProcessExitedEventArgs(handle.Key.AppId, handle.Key.VerType, handle.ProcessId, exitCode, handle.StopRequestedByHostApp) { Reason = handle.Process.ExitReason };
         HostLog.Exited(this.logger, notice);
         try
         {

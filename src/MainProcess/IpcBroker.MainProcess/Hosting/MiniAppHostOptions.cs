@@ -57,6 +57,21 @@ public sealed record MiniAppHostOptions
     /// </summary>
     public MiniSandboxOptions Sandbox { get; set; } = new();
 
+    /// <summary>
+    /// Gets or sets the mini programs written in JavaScript that the host runs: appId → package directory (a directory with
+    /// <c>app.json</c> and its scripts; empty by default). Each package is read when the host starts, and its key must be the
+    /// appId of its <c>app.json</c>, or the host refuses to start (<see cref="IpcConfigurationException"/>); more can be
+    /// added later (<see cref="MiniAppHost.AddMiniProgram"/>). A package is read anew at each start of its mini program
+    /// and sent to the mini process once its session is up.
+    /// </summary>
+    /// <remarks>
+    /// A package holds regular files and directories only (a symbolic link anywhere, a device, a FIFO is refused), at most
+    /// 1000 of them and 8 MiB in all, 16 directories deep, each file UTF-8 text; names beginning with a dot are skipped.
+    /// <c>app.json</c> is a JSON object with a string <c>appId</c> and an optional string <c>entry</c> (the entry script's
+    /// path in the package, <c>app.js</c> by default), which must be a file of the package.
+    /// </remarks>
+    public IDictionary<string, string> MiniPrograms { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Gets or sets the directory below which the host makes its private pipe directory; null for the system temp directory.</summary>
     public string? RuntimeDirectory { get; set; }
 

@@ -26,6 +26,14 @@ public sealed class MiniProcessExitedEventArgs(string appId, MiniAppVerType verT
     /// <summary>Gets a value indicating whether the host stopped it.</summary>
     public bool StoppedByHost { get; } = stoppedByHost;
 
+    /// <summary>
+    /// Gets why it exited in its own words, or null: the last exit reason line it wrote on its standard output (a mini
+    /// program written in JavaScript that was stopped for running, allocating or recursing without bound says so there),
+    /// cut at <see cref="IpcBroker.MiniPrograms.MiniProgramOutputLine.MaxTextLength"/> characters. A mini process may be
+    /// compromised: this is its own claim, not the host's finding.
+    /// </summary>
+    public string? Reason { get; init; }
+
     /// <inheritdoc/>
-    public override string ToString() => $"{this.AppId} ({this.VerType}) pid {this.ProcessId} exited with code {this.ExitCode}{(this.Signal is { } s ? $" (signal {s})" : string.Empty)}{(this.StoppedByHost ? ", stopped by the host" : string.Empty)}";
+    public override string ToString() => $"{this.AppId} ({this.VerType}) pid {this.ProcessId} exited with code {this.ExitCode}{(this.Signal is { } s ? $" (signal {s})" : string.Empty)}{(this.StoppedByHost ? ", stopped by the host" : string.Empty)}{(this.Reason is { } r ? $": {r}" : string.Empty)}";
 }

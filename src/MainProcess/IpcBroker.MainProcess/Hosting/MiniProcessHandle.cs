@@ -62,6 +62,12 @@ internal sealed class MiniProcessHandle : IMiniProcess
     /// <summary>Gets the sandbox it was started in, or null.</summary>
     public MiniProcessSandbox? Sandbox { get; init; }
 
+    /// <summary>Gets the log of its output lines, which keeps the last exit reason it wrote; null when its output is not read.</summary>
+    public ChildOutputLog? OutputLog { get; init; }
+
+    /// <summary>Gets the last exit reason the process wrote on its standard output (a mini program written in JavaScript that was stopped), or null.</summary>
+    public string? ExitReason => this.OutputLog?.ExitReason;
+
     /// <summary>Gets, for a spare, whether it has said it is ready to bind (heard until its launch line is sent); null for any other process.</summary>
     public SpareReadiness? SpareReadiness { get; init; }
 

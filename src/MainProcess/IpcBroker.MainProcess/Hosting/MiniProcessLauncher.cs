@@ -35,6 +35,7 @@ internal sealed class MiniProcessLauncher
     private readonly MiniAppHostOptions options;
     private readonly string pipePath;
     private readonly ILogger childOutputLogger;
+    private readonly ILogger miniProgramLogger;
     private readonly ILogger logger;
     private readonly string launcherPath;
     private readonly MiniCgroupSupport cgroups;
@@ -45,8 +46,10 @@ internal sealed class MiniProcessLauncher
     /// <param name="pipePath">The host's socket, which the launcher connects for the mini process.</param>
     /// <param name="childOutputLogger">Where the children's output lines go (their own category, at Debug).</param>
     /// <param name="logger">Where the host's own messages go (the protections, cleanup failures).</param>
-    public MiniProcessLauncher(string executablePath, MiniAppHostOptions options, string pipePath, ILogger childOutputLogger, ILogger logger)
+    /// <param name="miniProgramLogger">Where the mini programs' console lines go (<see cref="ChildOutputLog.MiniProgramCategory"/>); null: <paramref name="childOutputLogger"/>.</param>
+    public MiniProcessLauncher(string executablePath, MiniAppHostOptions options, string pipePath, ILogger childOutputLogger, ILogger logger, ILogger? miniProgramLogger = null)
     {
+        this.miniProgramLogger = miniProgramLogger ?? childOutputLogger;
         this.executablePath = executablePath.Length == 0 ? string.Empty : Path.GetFullPath(executablePath);
         this.options = options;
         this.pipePath = pipePath;
@@ -347,7 +350,7 @@ internal sealed class MiniProcessLauncher
         var report = new MiniProcessSandbox(applied, network || !this.Protections.Seccomp, MiniProcessLimits.Describe(sandbox, cgroup is null ? null : this.cgroups.LimitsName, launcher));
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var stderrTail = new StderrTail();
-        var log = new ChildOutputLog(this.childOutputLogger, lastKey, this.options.ChildOutputLinesPerSecond, this.options.ChildOutputRateWindow);
+        var log = new ChildOutputLog(this.childOutputLogger, this.miniProgramLogger, lastKey, this.options.ChildOutputLinesPerSecond, this.options.ChildOutputRateWindow);
         DateTimeOffset startedAt = DateTimeOffset.UtcNow;
         process.Start();
         log.ProcessId = process.Id;
@@ -367,6 +370,7 @@ internal sealed class MiniProcessLauncher
         int pid = process.Id;
         return new MiniProcessHandle(process, stderrTail, startedAt, DrainAsync(stdout, stderr, log), () => this.CleanUpAsync(lastKey(), pid, scratch, scratchLock, cgroup))
         {
+            OutputLog = log,
             SocketFd = launcher ? InheritedSocketFd : null,
             Sandbox = report,
             SpareReadiness = readiness,

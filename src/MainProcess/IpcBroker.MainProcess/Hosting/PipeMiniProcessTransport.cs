@@ -30,7 +30,7 @@ internal sealed class PipeMiniProcessTransport : IMiniProcessTransport
     {
         this.options = options;
         this.logger = loggerFactory.CreateLogger("IpcBroker.MainProcess");
-        this.Launcher = new MiniProcessLauncher(options.MiniExecutablePath, options, pipePath, loggerFactory.CreateLogger("IpcBroker.MainProcess.ChildOutput"), this.logger);
+        this.Launcher = new MiniProcessLauncher(options.MiniExecutablePath, options, pipePath, loggerFactory.CreateLogger("IpcBroker.MainProcess.ChildOutput"), this.logger, loggerFactory.CreateLogger(ChildOutputLog.MiniProgramCategory));
         this.Launcher.Validate();
         this.listener = new PipeListener(pipePath, options.HandshakeTimeout, this.logger, options.AfterAccept) { StartTimeout = options.StartTimeout };
     }
