@@ -13,7 +13,12 @@ builder.Services
     .AddIpcPlugin<TestMiniPlugin>()
     .AddIpcPlugin<HostingProbePlugin>()
     .AddIpcPlugin<OpenApiPlugin>()
-    .AddIpcPlugin<BenchPlugin>();
+    .AddIpcPlugin<BenchPlugin>()
+    .AddIpcPlugin<OpenApiBenchPlugin>();
+#if JS_MERGED
+builder.Services.AddJsPlugin<E2eJsPlugin>();
+builder.Services.AddJsPlugin<GreetingPlugin>();
+#endif
 
 builder.OnConnected((client, provider) =>
 {
