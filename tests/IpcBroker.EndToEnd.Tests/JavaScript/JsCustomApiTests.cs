@@ -1,20 +1,21 @@
 using System.Text.Json.Nodes;
-using IpcBroker.TestMiniApp;
-
 namespace IpcBroker.EndToEnd.Tests.JavaScript;
 
 /// <summary>
-/// Custom APIs from JavaScript (<c>wx.invokeNativePlugin</c>) reaching the test mini app's <see cref="E2eJsPlugin"/> in
+/// Custom APIs from JavaScript (<c>wx.invokeNativePlugin</c>) reaching the test mini app's <c>E2eJsPlugin</c> in
 /// a real mini process: synchronous, asynchronous, with states, calling the main process, failing.
 /// </summary>
 public sealed class JsCustomApiTests(ITestOutputHelper output) : JsTestBase(output)
 {
     private const string AppId = "wx-js-custom";
 
+    /// <summary>The main-process event <c>e2e.main</c> calls (E2eJsPlugin.MainEcho in the test mini app).</summary>
+    private const string MainEcho = "e2e.mainEcho";
+
     [Fact]
     public async Task CustomApisAnswerSyncAsyncWithStatesInOrderAndThroughTheMainProcess()
     {
-        this.MainRegistry.AddHandler(E2eJsPlugin.MainEcho, request => Task.FromResult(new Bundle().PutString("echo", "main got " + request.Data.GetString("text"))));
+        this.MainRegistry.AddHandler(MainEcho, request => Task.FromResult(new Bundle().PutString("echo", "main got " + request.Data.GetString("text"))));
         this.StartHost(JsOptions(null, spareProcesses: 0, Package("custom")));
 
         await this.OpenAsync(AppId);
