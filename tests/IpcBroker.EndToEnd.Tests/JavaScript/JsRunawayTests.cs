@@ -37,7 +37,10 @@ public sealed class JsRunawayTests(ITestOutputHelper output) : JsTestBase(output
         this.StartHost(JsOptions(ShortLimits, spareProcesses: 0, Package("lifecycle"), Package(package)));
         MiniAppInfo bystander = await this.OpenAsync(Bystander);
 
+        // The runaway starts at the reopen (its second onShow), after its launch was answered: a runaway during the
+        // launch would fail the start instead.
         MiniAppInfo runaway = await this.OpenAsync(appId);
+        await this.OpenAsync(appId);
         await this.WaitForConsoleAsync(appId, $": {started}$");
         if (package == "runaway-loop")
         {
@@ -55,11 +58,12 @@ public sealed class JsRunawayTests(ITestOutputHelper output) : JsTestBase(output
         Assert.Contains(reasonWord, exit.Reason, StringComparison.OrdinalIgnoreCase);
         Assert.Contains(exit.Reason, exit.ToString(), StringComparison.Ordinal);
 
-        // The other mini program never noticed; the runaway one opens again.
+        // The other mini program never noticed; the runaway one opens again, in a new process.
         await this.AssertEchoesAsync(Bystander);
         Assert.Equal(bystander.ProcessId, (await this.OpenAsync(Bystander)).ProcessId);
-        MiniAppInfo reopened = await this.OpenAsync(appId);
-        Assert.NotEqual(runaway.ProcessId, reopened.ProcessId);
+        MiniAppInfo relaunched = await this.OpenAsync(appId);
+        Assert.NotEqual(runaway.ProcessId, relaunched.ProcessId);
+        await this.AssertEchoesAsync(appId);
     }
 
     [Fact]
@@ -69,6 +73,7 @@ public sealed class JsRunawayTests(ITestOutputHelper output) : JsTestBase(output
         var longRuns = new Dictionary<string, string>(StringComparer.Ordinal) { ["JavaScript__TaskTimeout"] = "00:05:00" };
         this.StartHost(JsOptions(longRuns, spareProcesses: 0, Package("runaway-loop")));
         MiniAppInfo info = await this.OpenAsync(appId);
+        await this.OpenAsync(appId);
         await this.WaitForConsoleAsync(appId, ": looping$");
         await this.AssertEchoesAsync(appId);
 
