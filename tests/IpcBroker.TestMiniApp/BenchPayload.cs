@@ -10,6 +10,12 @@ public static class BenchPayload
     public const string Drive = "bench.drive";
 
     /// <summary>
+    /// Makes this mini program run an open API through its dispatcher <c>calls</c> times in a row and answer the elapsed
+    /// milliseconds (the C# side of the javascript benchmark's round trip).
+    /// </summary>
+    public const string OpenApiLoop = "bench.openApiLoop";
+
+    /// <summary>
     /// The broker's own 5-key bundle: an int, a long, a short string, a bool and a small byte array; the same bytes for
     /// every stack the benchmark compares.
     /// </summary>

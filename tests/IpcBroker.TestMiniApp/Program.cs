@@ -14,7 +14,10 @@ builder.Services
     .AddIpcPlugin<HostingProbePlugin>()
     .AddIpcPlugin<OpenApiPlugin>()
     .AddIpcPlugin<BenchPlugin>()
-    .AddJavaScriptMiniPrograms();
+    .AddIpcPlugin<OpenApiBenchPlugin>()
+    .AddJavaScriptMiniPrograms()
+    .AddJsPlugin<E2eJsPlugin>()
+    .AddJsPlugin<GreetingPlugin>();
 
 builder.OnConnected((client, provider) =>
 {

@@ -1,0 +1,4 @@
+// lib/greeting.js: a module of the package, loaded with require('./lib/greeting').
+module.exports = {
+  shout: function (text) { return text.toUpperCase(); }
+};
