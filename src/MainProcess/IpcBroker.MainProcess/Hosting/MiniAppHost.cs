@@ -496,7 +496,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         if (reopened is not null)
         {
             // A reopened mini program written in JavaScript runs its onShow; in the background, bounded, a failure logged.
-            _ = this.miniPrograms.ShowIfLaunchedAsync(reopened);
+            _ = this.miniPrograms.ShowIfLaunchedAsync(reopened, this.connectionOptions.MaxCallTimeout);
             return reopened.Snapshot();
         }
 
