@@ -160,8 +160,10 @@ internal sealed class MiniProgramPackage
 
     private static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "…";
 
+    // The message names what the package holds (its names, its app.json's values): control characters (terminal escapes)
+    // and the bidirectional overrides are made visible as '?', since it goes to logs and terminals.
     private static MiniProgramPackageException Broken(string directory, string path, string rule) =>
-        new($"Mini program package '{directory}': '{path}' {rule}.");
+        new(MiniProgramLifecycle.Clean($"Mini program package '{directory}': '{path}' {rule}."));
 
     /// <summary>The kind of the file at <paramref name="path"/> relative to <paramref name="directoryFd"/> (not following a link) and its size, or null.</summary>
     private static (Kind Kind, long Size)? StatOf(int directoryFd, string path, int flags)
