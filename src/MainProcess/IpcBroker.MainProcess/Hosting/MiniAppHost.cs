@@ -40,10 +40,10 @@ public sealed class MiniAppHost : IAsyncDisposable
     /// timeouts: ten minutes. A longer one is refused at start, since it is in practice a unit mistake (a bare "3" from
     /// configuration is three days) that would leave a stop or a start hanging.
     /// </summary>
+    internal static readonly TimeSpan MaxHostTimeout = TimeSpan.FromMinutes(10);
+
     /// <summary>The category of the host's own log lines.</summary>
     private const string LoggerCategory = "IpcBroker.MainProcess";
-
-    internal static readonly TimeSpan MaxHostTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>The longest call timeout a host's connections may set (the default, the most and each event's): one day.</summary>
     internal static readonly TimeSpan MaxCallTimeout = TimeSpan.FromDays(1);
@@ -496,7 +496,7 @@ public sealed class MiniAppHost : IAsyncDisposable
         if (reopened is not null)
         {
             // A reopened mini program written in JavaScript runs its onShow; in the background, bounded, a failure logged.
-            _ = this.miniPrograms.ShowIfLaunchedAsync(reopened);
+            _ = this.miniPrograms.ShowIfLaunchedAsync(reopened, this.connectionOptions.MaxCallTimeout);
             return reopened.Snapshot();
         }
 

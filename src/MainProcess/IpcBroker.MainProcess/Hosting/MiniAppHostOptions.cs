@@ -66,7 +66,7 @@ public sealed record MiniAppHostOptions
     /// </summary>
     /// <remarks>
     /// A package holds regular files and directories only (a symbolic link anywhere, a device, a FIFO is refused), at most
-    /// 1000 of them and 8 MiB in all, 16 directories deep, each file UTF-8 text; names beginning with a dot are skipped.
+    /// 1000 of them and 8 MiB in all, 16 directories deep, each file UTF-8 text; names beginning with a dot are skipped (at most 1000 of them in one directory).
     /// <c>app.json</c> is a JSON object with a string <c>appId</c> and an optional string <c>entry</c> (the entry script's
     /// path in the package, <c>app.js</c> by default), which must be a file of the package.
     /// </remarks>

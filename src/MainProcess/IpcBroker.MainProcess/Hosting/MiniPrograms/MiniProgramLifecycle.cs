@@ -136,18 +136,20 @@ internal sealed class MiniProgramLifecycle
 
     /// <summary>
     /// When <paramref name="session"/>'s mini program was launched: sends it <see cref="MiniProgramEvents.Show"/> in the
-    /// background, bounded by <see cref="ShowTimeout"/>; a failure is logged, never thrown.
+    /// background, bounded by <see cref="ShowTimeout"/> or the connection's longest call when that is shorter; a failure is
+    /// logged, never thrown.
     /// </summary>
     /// <param name="session">The reopened session.</param>
+    /// <param name="maxCallTimeout">The longest call the connection accepts.</param>
     /// <returns>The call's task, for the tests; it never faults.</returns>
-    public Task ShowIfLaunchedAsync(MiniAppSession session)
+    public Task ShowIfLaunchedAsync(MiniAppSession session, TimeSpan maxCallTimeout)
     {
         if (!this.launched.TryGetValue(session, out _))
         {
             return Task.CompletedTask;
         }
 
-        return this.ShowAsync(session);
+        return this.ShowAsync(session, maxCallTimeout < ShowTimeout ? maxCallTimeout : ShowTimeout);
     }
 
     /// <summary>A mini program's own words, made safe for a log line and an exception message: cut, and without control characters.</summary>
@@ -169,9 +171,9 @@ internal sealed class MiniProgramLifecycle
         });
     }
 
-    private async Task ShowAsync(MiniAppSession session)
+    private async Task ShowAsync(MiniAppSession session, TimeSpan timeout)
     {
-        IpcResult result = await session.Connection.CallAsync(MiniProgramEvents.Show, null, new IpcCallOptions { Timeout = ShowTimeout }).ConfigureAwait(false);
+        IpcResult result = await session.Connection.CallAsync(MiniProgramEvents.Show, null, new IpcCallOptions { Timeout = timeout }).ConfigureAwait(false);
         if (result.IsSuccess)
         {
             HostLog.Shown(this.logger, session.Key, session.Process.ProcessId);

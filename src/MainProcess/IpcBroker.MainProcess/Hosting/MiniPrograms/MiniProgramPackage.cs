@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -17,10 +18,10 @@ namespace IpcBroker.MainProcess.Hosting.MiniPrograms;
 /// refused: it could hand the mini process a file of the host; so is a device, a FIFO or a socket); at most
 /// <see cref="MaxEntries"/> files and directories, <see cref="MaxTotalBytes"/> bytes in all, <see cref="MaxDepth"/>
 /// directories deep; every file valid UTF-8 (a leading byte order mark is dropped). Names that begin with a dot (<c>.git</c>,
-/// <c>.DS_Store</c>) are skipped unread, with what they hold.</para>
+/// <c>.DS_Store</c>) are skipped unread, with what they hold; at most <see cref="MaxEntries"/> of them in one directory.</para>
 /// <para>What is checked is what is read: each directory and file is opened relative to its parent's open descriptor
 /// (<c>openat</c>, <c>O_NOFOLLOW</c>), so a directory swapped for a link while the package is read is refused, not
-/// followed; a file's kind and size are read from its open descriptor and charged to the package's budget before its
+/// followed; a directory's names are charged to the budget as they are listed (the listing stops at the budget); a file's kind and size are read from its open descriptor and charged to the package's budget before its
 /// bytes are, and the read stops at the budget whatever size the file claimed. Linux only, as the host is.</para>
 /// </remarks>
 internal sealed class MiniProgramPackage
@@ -159,8 +160,10 @@ internal sealed class MiniProgramPackage
 
     private static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "…";
 
+    // The message names what the package holds (its names, its app.json's values): control characters (terminal escapes)
+    // and the bidirectional overrides are made visible as '?', since it goes to logs and terminals.
     private static MiniProgramPackageException Broken(string directory, string path, string rule) =>
-        new($"Mini program package '{directory}': '{path}' {rule}.");
+        new(MiniProgramLifecycle.Clean($"Mini program package '{directory}': '{path}' {rule}."));
 
     /// <summary>The kind of the file at <paramref name="path"/> relative to <paramref name="directoryFd"/> (not following a link) and its size, or null.</summary>
     private static (Kind Kind, long Size)? StatOf(int directoryFd, string path, int flags)
@@ -215,11 +218,36 @@ internal sealed class MiniProgramPackage
         public void ReadDirectory(SafeFileHandle directoryHandle, string prefix, int depth)
         {
             int fd = (int)directoryHandle.DangerousGetHandle();
-            List<string> names;
+            List<string> names = [];
+            int hidden = 0;
             try
             {
                 // The open descriptor's own entries: /proc/self/fd/N is the directory that was opened, whatever its path is now.
-                names = new DirectoryInfo($"/proc/self/fd/{fd}").EnumerateFileSystemInfos().Select(i => i.Name).ToList();
+                // Charged as they are listed, not after: a directory of a million entries costs the budget's worth, then is refused.
+                var listing = new FileSystemEnumerable<string>(
+                    $"/proc/self/fd/{fd}",
+                    static (ref FileSystemEntry entry) => entry.FileName.ToString(),
+                    new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false, ReturnSpecialDirectories = false });
+                foreach (string name in listing)
+                {
+                    if (name.StartsWith('.'))
+                    {
+                        // Hidden: .git, editor backups; skipped with what they hold, unread, but their names are listed too.
+                        if (++hidden > MaxEntries)
+                        {
+                            throw Broken(directory, prefix.Length == 0 ? "." : prefix.TrimEnd('/'), $"holds more than {MaxEntries} hidden entries");
+                        }
+
+                        continue;
+                    }
+
+                    if (this.entries + names.Count >= MaxEntries)
+                    {
+                        throw Broken(directory, Shorten(prefix + name), $"is one entry too many: a package holds at most {MaxEntries} files and directories");
+                    }
+
+                    names.Add(name);
+                }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -229,12 +257,6 @@ internal sealed class MiniProgramPackage
             names.Sort(StringComparer.Ordinal);
             foreach (string name in names)
             {
-                if (name.StartsWith('.'))
-                {
-                    // Hidden: .git, editor backups; skipped with what they hold, unread.
-                    continue;
-                }
-
                 string path = prefix + name;
                 if (name.Contains('\\') || name.Any(char.IsControl))
                 {
