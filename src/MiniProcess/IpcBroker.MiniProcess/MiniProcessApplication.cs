@@ -41,6 +41,12 @@ public sealed class MiniProcessApplication : IAsyncDisposable
     /// <summary>How long the Generic Host's own stop (the mini program's hosted services) may take after the session.</summary>
     private static readonly TimeSpan HostStopTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a session a service ended (<see cref="MiniProcessExit.Request"/>) stays connected for the answers given
+    /// just before the request to reach the host: it ends sooner when the host hangs up.
+    /// </summary>
+    private static readonly TimeSpan ExitAnswerGrace = TimeSpan.FromSeconds(2);
+
     private readonly IHost host;
     private readonly Func<MiniProcessClient, IServiceProvider, Task>? onConnected;
     private int ran;
@@ -175,6 +181,10 @@ public sealed class MiniProcessApplication : IAsyncDisposable
             else if (ended == stopRequested && provider.GetRequiredService<MiniProcessExit>() is { ExitCode: { } code, Reason: { } why })
             {
                 logger.LogWarning("Exiting with code {ExitCode}: stopped serving {AppId}: {Reason}.", code, launchInfo.AppId, why);
+
+                // The answers given just before the request (a launch failed by a runaway, with its reason) may still be on
+                // their way out: disposing the connection now would drop them. Bounded; the host usually hangs up first.
+                await Task.WhenAny(client.Completion, inputMoved, Task.Delay(ExitAnswerGrace)).ConfigureAwait(false);
                 return code;
             }
             else

@@ -9,8 +9,9 @@ namespace IpcBroker.MiniProcess;
 /// </summary>
 /// <remarks>
 /// Registered by <see cref="MiniProcessApplicationBuilder"/>. Nothing waits for the caller: the request only asks the
-/// Generic Host to stop, so the connection is served (and the host's own stop answered) until the session has ended.
-/// The first request wins; later ones are ignored.
+/// Generic Host to stop. The session then stays connected for a short grace (2 s, less when the host hangs up first), so
+/// that answers given just before the request still reach the host, and ends. The first request wins; later ones are
+/// ignored.
 /// </remarks>
 public sealed class MiniProcessExit
 {

@@ -32,7 +32,14 @@ internal sealed class JsTimerQueue
             return 0;
         }
 
-        int id = this.nextId = this.nextId == int.MaxValue ? 1 : this.nextId + 1;
+        // Past int.MaxValue the ids wrap around: skip those still pending (fewer than maxTimers, so this ends).
+        int id;
+        do
+        {
+            id = this.nextId = this.nextId == int.MaxValue ? 1 : this.nextId + 1;
+        }
+        while (this.byId.ContainsKey(id));
+
         var entry = new Entry(id, nowTicks + delayMs, this.nextSequence++, intervalMs, callback);
         this.byId[id] = entry;
         this.due.Add(entry);
