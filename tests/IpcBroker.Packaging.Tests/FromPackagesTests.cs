@@ -93,6 +93,10 @@ public sealed class FromPackagesTests : TestBase
         ChildProcess.Result demo = await this.RunOkAsync(ipcbroker, ["demo"], this.work, TimeSpan.FromMinutes(2));
         Assert.Contains("done: every outcome as expected", demo.Output, StringComparison.Ordinal);
 
+        // Its JavaScript step ran (a skip there would hide a broken build): the countdown's states, then its last line.
+        Assert.Matches(@"(?m)^\[[^\]]*\] js\s+wx-js-demo: demo: demo\.countdown state \{""left"":1\}", demo.Output);
+        Assert.Matches(@"(?m)^\[[^\]]*\] js\s+wx-js-demo: demo: done\r?$", demo.Output);
+
         this.Output.WriteLine($"from the packages alone: {clock.Elapsed.TotalSeconds:F0} s in all");
     }
 

@@ -165,9 +165,9 @@ public static class DemoCommand
         string package = Path.Combine(AppContext.BaseDirectory, "mini-programs", "wx-demo");
         if (!Directory.Exists(package))
         {
-            // A build without the sample package (it comes with the JavaScript samples): said, not counted.
-            transcript.Line($"js       skipped: no sample package at {package}");
-            return 0;
+            // The sample package comes with the samples: without it the build is broken, which a skip would hide.
+            transcript.Line($"js       UNEXPECTED: no sample package at {package}");
+            return 1;
         }
 
         host.SignIn("u-1001");
@@ -181,9 +181,9 @@ public static class DemoCommand
         }
         catch (MiniAppStartException ex) when (ex.Message.Contains($"({IpcErrorCode.NoHandler}:", StringComparison.Ordinal))
         {
-            // The mini executable serves no JavaScript (a build of it without the runtime): said, not counted.
-            transcript.Line($"js       skipped: the mini executable runs no JavaScript ({ex.Message})");
-            return 0;
+            // The sample mini executable runs JavaScript: one that does not is a broken build, which a skip would hide.
+            transcript.Line($"js       UNEXPECTED: the mini executable runs no JavaScript ({ex.Message})");
+            return 1;
         }
         catch (MiniAppStartException ex)
         {

@@ -195,6 +195,32 @@ public class InvokeNativePluginTests(ITestOutputHelper output) : TestBase(output
         Assert.Empty(js.Thread.Errors);
     }
 
+    [Fact]
+    public async Task AHandlerThatNeverAnswersFailsWithTimeoutAndItsTokenFires()
+    {
+        using JsHarness js = await JsHarness.StartAsync(NoMainProcess.Context(), this.LoggerFactory, s => s
+            .AddJsPlugin<TestJsPlugin>()
+            .Configure<JavaScriptOptions>(o => o.NativePluginTimeout = TimeSpan.FromMilliseconds(200)));
+        await this.WithTimeoutAsync(js.RunAsync($$"""wx.invokeNativePlugin({ api_name: 't.hold', {{Callbacks}} })"""));
+        JsPluginRequest request = await this.WithTimeoutAsync(js.Services.GetRequiredService<TestJsPlugin>().Held.Task);
+        var tokenFired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using CancellationTokenRegistration registration = request.CancellationToken.Register(tokenFired.SetResult);
+
+        await this.WithTimeoutAsync(js.WaitForLineAsync(l => l.StartsWith("complete", StringComparison.Ordinal)));
+        await this.WithTimeoutAsync(tokenFired.Task);
+        Assert.False(js.Stopping.IsCancellationRequested);
+        Assert.True(request.IsAnswered);
+        request.Ok();
+        await this.WithTimeoutAsync(js.Thread.FlushAsync());
+
+        Assert.Equal(
+            [$$"""fail {"errMsg":"invokeNativePlugin:fail t.hold gave no answer within 200 ms","errno":{{OpenApiErrno.Timeout}}}""", "complete invokeNativePlugin:fail t.hold gave no answer within 200 ms"],
+            js.Lines);
+        Assert.Single(this.Logs.Records, r => r.EventId == 4051);
+        Assert.Single(this.Logs.Records, r => r.EventId == 4058);
+        Assert.Empty(js.Thread.Errors);
+    }
+
     private Task<JsHarness> StartAsync() =>
         JsHarness.StartAsync(NoMainProcess.Context(), this.LoggerFactory, s => s.AddJsPlugin<TestJsPlugin>());
 }

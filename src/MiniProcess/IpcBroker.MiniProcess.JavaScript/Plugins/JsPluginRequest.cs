@@ -45,7 +45,11 @@ public sealed class JsPluginRequest
     /// <summary>Gets the mini program and its way to the main process (<see cref="MiniAppContext.Main"/>).</summary>
     public MiniAppContext App { get; }
 
-    /// <summary>Gets a token that fires when the mini program ends: nothing sent after that reaches it.</summary>
+    /// <summary>
+    /// Gets a token that fires when the mini program ends, or when the call went unanswered for
+    /// <see cref="JavaScriptOptions.NativePluginTimeout"/> (the call has then failed with errno Timeout): nothing sent after
+    /// that reaches the mini program. Once the call is answered, it no longer fires.
+    /// </summary>
     public CancellationToken CancellationToken { get; }
 
     /// <summary>Gets a value indicating whether the final answer was given.</summary>

@@ -27,6 +27,12 @@ public sealed class JavaScriptOptions
     /// <summary>Gets or sets how long <c>onHide</c> may run when the host stops the mini program.</summary>
     public TimeSpan HideTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Gets or sets how long a JS plugin handler may take to answer a <c>wx.invokeNativePlugin</c> call: then the call fails
+    /// with errno <c>OpenApiErrno.Timeout</c>, the request's cancellation token fires, and a later answer is ignored.
+    /// </summary>
+    public TimeSpan NativePluginTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Gets or sets the most timers a mini program may have pending at once.</summary>
     public int MaxTimers { get; set; } = 10_000;
 }

@@ -18,8 +18,9 @@ internal static class JsStopReasons
     /// <param name="liveBytes">The live heap after a full collection.</param>
     /// <param name="maxBytes">The bound.</param>
     /// <returns>The reason.</returns>
+    /// <remarks>In bytes, with mebibytes to one decimal for the reader: the two numbers differ whenever the sizes do.</remarks>
     public static string Heap(long liveBytes, long maxBytes) =>
-        Prefix + string.Create(CultureInfo.InvariantCulture, $"the live heap grew to {liveBytes / (1024 * 1024)} MiB, above its {maxBytes / (1024 * 1024)} MiB bound");
+        Prefix + string.Create(CultureInfo.InvariantCulture, $"the live heap grew to {liveBytes} bytes ({liveBytes / (1024.0 * 1024):0.0} MiB), above its {maxBytes} bytes ({maxBytes / (1024.0 * 1024):0.0} MiB) bound");
 
     /// <summary>One run allocated more than its bound.</summary>
     /// <param name="maxBytes">The bound.</param>

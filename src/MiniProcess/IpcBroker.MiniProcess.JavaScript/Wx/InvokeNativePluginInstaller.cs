@@ -7,6 +7,7 @@ using Jint.Native.Json;
 using Jint.Native.Object;
 using Jint.Runtime;
 using Jint.Runtime.Interop;
+using Microsoft.Extensions.Options;
 
 namespace IpcBroker.MiniProcess.JavaScript;
 
@@ -15,21 +16,23 @@ namespace IpcBroker.MiniProcess.JavaScript;
 /// <c>api_name</c> and brings its states and final answer back to the JavaScript thread.
 /// </summary>
 /// <param name="registry">The handlers.</param>
-internal sealed class InvokeNativePluginInstaller(JsPluginRegistry registry) : IJsGlobalInstaller
+/// <param name="options">The bounds; <see cref="JavaScriptOptions.NativePluginTimeout"/> is each call's deadline.</param>
+internal sealed class InvokeNativePluginInstaller(JsPluginRegistry registry, IOptions<JavaScriptOptions> options) : IJsGlobalInstaller
 {
     private const string Api = "invokeNativePlugin";
 
     /// <inheritdoc/>
     public void Install(JsInstallContext context)
     {
-        var calls = new Calls(context, registry);
+        var calls = new Calls(context, registry, options.Value.NativePluginTimeout);
         context.Wx.Set(Api, new ClrFunction(context.Engine, Api, (_, arguments) => calls.Call(arguments.At(0))));
     }
 
     /// <summary>The custom API calls of one mini program.</summary>
     /// <param name="context">The mini program's engine, thread and context.</param>
     /// <param name="registry">The handlers.</param>
-    private sealed class Calls(JsInstallContext context, JsPluginRegistry registry)
+    /// <param name="timeout">How long a handler may take to answer.</param>
+    private sealed class Calls(JsInstallContext context, JsPluginRegistry registry, TimeSpan timeout)
     {
         private readonly JsonSerializer serializer = new(context.Engine);
         private readonly JsonParser parser = new(context.Engine);
@@ -64,7 +67,10 @@ internal sealed class InvokeNativePluginInstaller(JsPluginRegistry registry) : I
                 return reply.Returned;
             }
 
-            var request = new JsPluginRequest(name, data, context.App, context.Stopping, call, context.Logger);
+            var deadline = new Deadline(context.Stopping);
+            var request = new JsPluginRequest(name, data, context.App, deadline.Token, call, context.Logger);
+            call.Deadline = deadline;
+            deadline.Start(timeout, request, handler);
             Task task;
             call.Running = true;
             try
@@ -172,6 +178,9 @@ internal sealed class InvokeNativePluginInstaller(JsPluginRegistry registry) : I
         /// <summary>Gets or sets a value indicating whether the handler runs synchronously on the JavaScript thread now.</summary>
         public bool Running { get; set; }
 
+        /// <summary>Gets or sets the call's deadline, once the handler is to run.</summary>
+        public Deadline? Deadline { get; set; }
+
         /// <summary>Gets <c>res</c> of an OkSync given while the handler ran, else null.</summary>
         public JsValue? SyncResult { get; private set; }
 
@@ -187,6 +196,7 @@ internal sealed class InvokeNativePluginInstaller(JsPluginRegistry registry) : I
         /// <inheritdoc/>
         public void Final(JsPluginAnswer answer)
         {
+            this.Deadline?.Answered();
             JsValue? built = null;
             if (answer.Sync && this.Running && calls.Context.Thread.IsCurrent)
             {
@@ -203,6 +213,92 @@ internal sealed class InvokeNativePluginInstaller(JsPluginRegistry registry) : I
             {
                 WxLog.AnswerDropped(calls.Context.Logger, Api);
             }
+        }
+    }
+    /// <summary>
+    /// The deadline of one call whose handler runs: at the timeout the call fails with errno Timeout, then the request's
+    /// token fires so the handler can stop; the mini program's end fires the token too. Which of the answer and the
+    /// timeout comes first is decided once.
+    /// </summary>
+    /// <param name="stopping">Fires when the mini program ends.</param>
+    private sealed class Deadline(CancellationToken stopping)
+    {
+        private const int Running = 0;
+        private const int Done = 1;
+
+        private readonly CancellationTokenSource cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        private Timer? timer;
+        private int state;
+
+        /// <summary>Gets the request's token.</summary>
+        public CancellationToken Token => this.cancellation.Token;
+
+        /// <summary>Starts the clock; before the handler runs.</summary>
+        /// <param name="timeout">The deadline.</param>
+        /// <param name="request">The request to fail at the deadline.</param>
+        /// <param name="handler">Its handler, named in the log.</param>
+        public void Start(TimeSpan timeout, JsPluginRequest request, JsPluginHandler handler)
+        {
+            var started = new Timer(_ => this.Expire(timeout, request, handler));
+            lock (this.cancellation)
+            {
+                if (this.state != Running)
+                {
+                    started.Dispose();
+                    return;
+                }
+
+                this.timer = started;
+            }
+
+            started.Change(timeout, Timeout.InfiniteTimeSpan);
+        }
+
+        /// <summary>The call was answered (by the handler or the framework): stops the clock; called under the request's lock.</summary>
+        public void Answered()
+        {
+            if (Interlocked.CompareExchange(ref this.state, Done, Running) == Running)
+            {
+                this.Release();
+            }
+        }
+
+        private void Expire(TimeSpan timeout, JsPluginRequest request, JsPluginHandler handler)
+        {
+            if (Interlocked.CompareExchange(ref this.state, Done, Running) != Running)
+            {
+                return;
+            }
+
+            if (request.TryFail($"{request.ApiName} gave no answer within {timeout.TotalMilliseconds:0} ms", OpenApiErrno.Timeout))
+            {
+                WxLog.HandlerTimedOut(request.LoggerForFramework, request.ApiName, handler.Method, timeout.TotalMilliseconds);
+            }
+
+            try
+            {
+                this.cancellation.Cancel();
+            }
+            catch (AggregateException ex)
+            {
+                // A callback the handler registered on its token threw: the call is answered already.
+                WxLog.HandlerThrewAfterAnswer(request.LoggerForFramework, ex, request.ApiName, handler.Method);
+            }
+
+            this.Release();
+        }
+
+        private void Release()
+        {
+            lock (this.cancellation)
+            {
+                this.timer?.Dispose();
+                this.timer = null;
+            }
+
+            // Also unhooks it from the mini program's token, so answered calls leave nothing behind; a handler that
+            // registers on the token later gets a registration that never fires (the call is answered: nothing it sends counts).
+            this.cancellation.Dispose();
         }
     }
 }

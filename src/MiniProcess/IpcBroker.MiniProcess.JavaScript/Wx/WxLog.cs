@@ -28,4 +28,7 @@ internal static partial class WxLog
 
     [LoggerMessage(EventId = 4057, Level = LogLevel.Information, Message = "No MiniOpenApiProxy is registered: the wx open APIs run their default implementations, the others answer NotImplemented")]
     public static partial void DefaultProxy(ILogger logger);
+
+    [LoggerMessage(EventId = 4058, Level = LogLevel.Warning, Message = "JS plugin {ApiName}: the handler {Method} gave no answer within {TimeoutMs} ms; the call fails with errno Timeout")]
+    public static partial void HandlerTimedOut(ILogger logger, string apiName, string method, double timeoutMs);
 }

@@ -12,6 +12,7 @@ internal static class WxServiceCollectionExtensions
     /// <returns><paramref name="services"/>.</returns>
     internal static IServiceCollection AddWxApis(this IServiceCollection services)
     {
+        services.AddOptions();
         services.TryAddSingleton<JsPluginRegistry>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IJsGlobalInstaller, OpenApiInstaller>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IJsGlobalInstaller, InvokeNativePluginInstaller>());
