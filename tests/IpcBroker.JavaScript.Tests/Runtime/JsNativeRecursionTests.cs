@@ -38,6 +38,15 @@ public class JsNativeRecursionTests(ITestOutputHelper output) : TestBase(output)
         using var runtime = new JsTestRuntime(this.LoggerFactory, o => (o.TaskTimeout, o.StackSizeBytes, o.MaxRunAllocationBytes) = (TimeSpan.FromSeconds(3), 16 * 1024 * 1024, 1L << 30));
         string? launch = await this.WithTimeoutAsync(runtime.LaunchAsync("App({ onLaunch() { try { " + code + " } catch (e) { console.log('caught ' + e); } console.log('survived'); } });"));
         this.Output.WriteLine($"{kind}: launch {launch ?? "ok"}; runaways {runtime.Failure.Count}; console {string.Join(" | ", runtime.Console.Texts)}");
-        Assert.True(launch is null ? runtime.Console.Texts.Contains("survived") : launch.StartsWith("JavaScript stopped: ", StringComparison.Ordinal), launch);
+
+        // Either the program survived (the engine refused the depth with a catchable error), or the launch ended with a
+        // reason: a runaway's, or — when the machine is so loaded that the native work outlasts the launch's own answer
+        // deadline (2 x TaskTimeout + 1 s) before any constraint is checked — the runtime's "did not finish launching",
+        // after which the host stops the process. What must never happen is the end of this (test) process.
+        Assert.True(
+            launch is null
+                ? runtime.Console.Texts.Contains("survived")
+                : launch.StartsWith("JavaScript stopped: ", StringComparison.Ordinal) || launch.Contains("did not finish launching", StringComparison.Ordinal),
+            launch);
     }
 }
