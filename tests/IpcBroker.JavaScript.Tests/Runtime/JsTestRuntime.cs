@@ -13,7 +13,9 @@ internal sealed class JsTestRuntime : IDisposable
 
     public JsTestRuntime(ILoggerFactory loggers, Action<JavaScriptOptions>? configure = null, params IJsGlobalInstaller[] installers)
     {
-        var options = new JavaScriptOptions { TaskTimeout = TimeSpan.FromSeconds(2), HideTimeout = TimeSpan.FromSeconds(2) };
+        // No live-heap bound unless a test sets one: the heap watchdog reads the whole process's heap, which every test
+        // running at once shares (JsLiveHeapTests, which set one, run alone).
+        var options = new JavaScriptOptions { TaskTimeout = TimeSpan.FromSeconds(2), HideTimeout = TimeSpan.FromSeconds(2), MaxHeapBytes = long.MaxValue };
         configure?.Invoke(options);
         this.Options = options;
         this.Program = new JsMiniProgram(Microsoft.Extensions.Options.Options.Create(options), this.Console, this.Failure, installers, loggers.CreateLogger<JsMiniProgram>());
