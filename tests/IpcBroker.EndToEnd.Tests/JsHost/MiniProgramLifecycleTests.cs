@@ -161,6 +161,26 @@ public sealed class MiniProgramLifecycleTests(ITestOutputHelper output) : TestBa
     }
 
     [Fact]
+    public async Task APackageThatCannotBeReadAtTheLaunchFailsTheStartAndStopsItsProcess()
+    {
+        string package = this.WritePackage("wx-js", entry: null, ("app.js", "App({});"));
+        await using MiniAppHost host = this.StartHost();
+        host.AddMiniProgram(package);
+
+        // Tests run as root, where no mode bit stops a read: the I/O error is the reader's.
+        host.Lifecycle.ReadPackage = _ => throw new IOException("Input/output error");
+        MiniAppStartException failure = await Assert.ThrowsAsync<MiniAppStartException>(() => this.WithTimeoutAsync(host.StartMiniAppAsync("wx-js")));
+
+        Assert.Contains($"the mini program package '{package}' cannot be read (Input/output error)", failure.Message);
+        Assert.Empty(this.received);
+        Assert.Empty(host.RunningMiniApps);
+        while (host.ProcessIds.Count > 0)
+        {
+            await this.WithTimeoutAsync(this.Logs.WaitForAsync(r => r.EventId == 2005));
+        }
+    }
+
+    [Fact]
     public async Task TheOptionsMapIsCheckedAtTheHostsStart()
     {
         string package = this.WritePackage("wx-js", entry: null, ("app.js", "App({});"));
