@@ -197,14 +197,40 @@ public static class DemoCommand
         transcript.Line(done ? $"host     {appId} said it is done in {clock.Elapsed.TotalMilliseconds:0.0} ms" : $"host     UNEXPECTED: {appId} did not say 'demo: done' within 30 s");
         failures += done ? 0 : 1;
 
-        // The reopen's onShow runs in the background: its console line (the sample logs one) is awaited, bounded, before the stop.
+        failures += await ReopenAndStopAsync(appId, () => host.StartMiniAppAsync(appId), () => host.StopMiniAppAsync(appId), consoleLines, transcript, TimeSpan.FromSeconds(5));
+        return failures;
+    }
+
+    /// <summary>
+    /// The JavaScript step's end: a reopen, whose onShow must log the sample's <c>demo: onShow</c> line, then a stop, whose
+    /// onHide must log <c>demo: onHide</c>; each line awaited at most <paramref name="wait"/>, each missing one a failure.
+    /// </summary>
+    /// <param name="appId">The mini program.</param>
+    /// <param name="reopen">Reopens it.</param>
+    /// <param name="stop">Stops it: true when it was running.</param>
+    /// <param name="consoleLines">Its console lines.</param>
+    /// <param name="transcript">Where the outcomes go.</param>
+    /// <param name="wait">The longest wait for each line.</param>
+    /// <returns>How many outcomes were not as expected.</returns>
+    internal static async Task<int> ReopenAndStopAsync(string appId, Func<Task> reopen, Func<Task<bool>> stop, MiniProgramConsoleLines consoleLines, DemoTranscript transcript, TimeSpan wait)
+    {
+        int failures = 0;
+
+        // The reopen's onShow runs in the background: its console line (only one logged after the reopen counts) is awaited, bounded.
         int before = consoleLines.Count;
-        await host.StartMiniAppAsync(appId);
-        transcript.Line($"host     reopened {appId}: its onShow runs");
-        await consoleLines.WaitForMoreThanAsync(before, TimeSpan.FromSeconds(5));
-        bool stopped = await host.StopMiniAppAsync(appId);
-        transcript.Line($"host     stopped {appId}: its onHide ran before it ended");
-        failures += stopped ? 0 : 1;
+        await reopen();
+        bool shown = await consoleLines.WaitForAfterAsync(before, line => line.EndsWith("demo: onShow", StringComparison.Ordinal), wait);
+        transcript.Line(shown ? $"host     reopened {appId}: its onShow ran" : $"host     UNEXPECTED: reopened {appId}, but its onShow logged nothing within {wait.TotalSeconds:0} s");
+        failures += shown ? 0 : 1;
+
+        before = consoleLines.Count;
+        bool stopped = await stop();
+        bool hidden = stopped && await consoleLines.WaitForAfterAsync(before, line => line.EndsWith("demo: onHide", StringComparison.Ordinal), wait);
+        transcript.Line(
+            !stopped ? $"host     UNEXPECTED: {appId} was not running when it was stopped"
+            : hidden ? $"host     stopped {appId}: its onHide ran before it ended"
+            : $"host     UNEXPECTED: stopped {appId}, but its onHide logged nothing within {wait.TotalSeconds:0} s");
+        failures += hidden ? 0 : 1;
         return failures;
     }
 

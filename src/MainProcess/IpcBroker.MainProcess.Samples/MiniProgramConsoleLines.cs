@@ -21,12 +21,21 @@ internal sealed class MiniProgramConsoleLines(DemoTranscript transcript) : ILogg
     /// <param name="predicate">The line's test.</param>
     /// <param name="timeout">How long to wait.</param>
     /// <returns>True when the line came in time.</returns>
-    public async Task<bool> WaitForAsync(Func<string, bool> predicate, TimeSpan timeout)
+    public Task<bool> WaitForAsync(Func<string, bool> predicate, TimeSpan timeout) => this.WaitForAsync(0, predicate, timeout);
+
+    /// <summary>Waits until a line that <paramref name="predicate"/> accepts has been logged after the first <paramref name="count"/> lines.</summary>
+    /// <param name="count">The lines logged before (see <see cref="Count"/>); earlier lines do not count.</param>
+    /// <param name="predicate">The line's test; it runs under the lock.</param>
+    /// <param name="timeout">How long to wait.</param>
+    /// <returns>True when the line came in time.</returns>
+    public Task<bool> WaitForAfterAsync(int count, Func<string, bool> predicate, TimeSpan timeout) => this.WaitForAsync(count, predicate, timeout);
+
+    private async Task<bool> WaitForAsync(int from, Func<string, bool> predicate, TimeSpan timeout)
     {
         TaskCompletionSource seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (this.gate)
         {
-            if (this.lines.Any(predicate))
+            if (this.lines.Skip(from).Any(predicate))
             {
                 return true;
             }

@@ -8,10 +8,29 @@ public class JsRequireChainTests(ITestOutputHelper output) : TestBase(output)
     [Fact]
     public Task AChainOfAThousandModulesAtTheDefaultBoundsEndsWithAReasonNotTheProcess() => this.RunChainAsync(1_000, null);
 
-    // Crashes the test process with a native stack overflow on integ (review revjs): skipped so that it does not abort
-    // the whole run; remove the Skip to see it. Not reachable at the default 256 MiB stack with the host's 1000-file bound.
-    [Fact(Skip = "Crashes the test process (native stack overflow through a chain of requires): open finding of review revjs.")]
-    public Task AChainOfFiveThousandModulesOnASmallStackEndsWithAReasonNotTheProcess() => this.RunChainAsync(5_000, 16 * 1024 * 1024);
+    // Crashed the test process with a native stack overflow before require's nesting was bounded.
+    [Fact]
+    public async Task AChainOfFiveThousandModulesOnASmallStackThrowsACatchableErrorNotTheProcess()
+    {
+        IReadOnlyList<string> console = await this.RunChainAsync(5_000, 16 * 1024 * 1024);
+        Assert.Contains(console, t => t.StartsWith("caught Error: ", StringComparison.Ordinal) && t.Contains("require nested deeper than 256 modules", StringComparison.Ordinal));
+        Assert.Contains("survived", console);
+    }
+
+    [Fact]
+    public async Task AChainOfExactlyTheBoundOfNestedRequiresRuns()
+    {
+        IReadOnlyList<string> console = await this.RunChainAsync(256, 16 * 1024 * 1024);
+        Assert.Contains("got 0", console);
+    }
+
+    [Fact]
+    public async Task AChainOneModuleLongerThanTheBoundThrowsACatchableError()
+    {
+        IReadOnlyList<string> console = await this.RunChainAsync(257, null);
+        Assert.Contains(console, t => t.Contains("require nested deeper than 256 modules", StringComparison.Ordinal));
+        Assert.DoesNotContain("got 0", console);
+    }
 
     [Fact]
     public Task AChainOfAThousandModulesOnASmallStackEndsWithAReasonNotTheProcess() => this.RunChainAsync(1_000, 16 * 1024 * 1024);
@@ -30,7 +49,7 @@ public class JsRequireChainTests(ITestOutputHelper output) : TestBase(output)
     [Fact]
     public Task AChainOfAThousandHeavyModulesAtTheDefaultBoundsEndsWithAReasonNotTheProcess() => this.RunChainAsync(1_000, null, 120);
 
-    private async Task RunChainAsync(int length, int? stack, int nesting = 0)
+    private async Task<IReadOnlyList<string>> RunChainAsync(int length, int? stack, int nesting = 0)
     {
         var more = new (string Path, string Text)[length];
         for (int i = 0; i < length; i++)
@@ -42,5 +61,6 @@ public class JsRequireChainTests(ITestOutputHelper output) : TestBase(output)
         string? launch = await this.WithTimeoutAsync(runtime.LaunchAsync("try { console.log('got ' + require('./m0')); } catch (e) { console.log('caught ' + e); } console.log('survived'); App({});", more));
         this.Output.WriteLine($"{length}: launch {launch ?? "ok"}; console {string.Join(" | ", runtime.Console.Texts)}");
         Assert.True(launch is null ? runtime.Console.Texts.Contains("survived") : launch.StartsWith("JavaScript stopped: ", StringComparison.Ordinal), launch);
+        return [.. runtime.Console.Texts];
     }
 }

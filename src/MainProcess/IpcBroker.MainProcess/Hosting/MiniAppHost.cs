@@ -91,6 +91,9 @@ public sealed class MiniAppHost : IAsyncDisposable
     private bool disposed;
     private Task? disposal;
 
+    /// <summary>Gets the mapped mini programs' lifecycle (tests).</summary>
+    internal MiniProgramLifecycle Lifecycle => this.miniPrograms;
+
     private MiniAppHost(IpcEventRegistry registry, MiniAppHostOptions options, ILoggerFactory loggerFactory, IMiniProcessTransport transport, MiniProgramLifecycle miniPrograms)
     {
         this.miniPrograms = miniPrograms;
@@ -1127,8 +1130,9 @@ public sealed class MiniAppHost : IAsyncDisposable
                 // the host's disposal cancels it through the start's token, a stop waits for it as for any start.
                 await this.miniPrograms.LaunchIfMappedAsync(session, deadline, this.connectionOptions.MaxCallTimeout, revoked).ConfigureAwait(false);
             }
-            catch (MiniAppStartException)
+            catch
             {
+                // Whatever failed the launch, the connection goes with the process (the catch below stops it).
                 connection.Close(IpcErrorCode.PeerDisconnected, "the mini program did not launch");
                 throw;
             }

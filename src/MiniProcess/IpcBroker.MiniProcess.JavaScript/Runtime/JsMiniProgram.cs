@@ -46,6 +46,9 @@ internal sealed class JsMiniProgram : IDisposable
     /// <summary>Gets the JavaScript thread, or null before the launch.</summary>
     public IJsThread? Thread => this.loop;
 
+    /// <summary>Gets the heap watchdog, or null before the launch (tests).</summary>
+    internal JsHeapWatchdog? Watchdog => this.watchdog;
+
     /// <summary>Gets a token that fires when the mini program ends.</summary>
     public CancellationToken Stopping => this.stopping.Token;
 
@@ -146,6 +149,7 @@ internal sealed class JsMiniProgram : IDisposable
     {
         this.End();
         this.watchdog?.Dispose();
+        this.stopping.Dispose();
     }
 
     private static string? CheckPackage(IReadOnlyDictionary<string, string> files, string entry, string appId)
@@ -325,6 +329,7 @@ internal sealed class JsMiniProgram : IDisposable
     {
         this.running = false;
         this.loop?.End();
+        this.watchdog?.Stop();
         this.CancelStopping();
     }
 

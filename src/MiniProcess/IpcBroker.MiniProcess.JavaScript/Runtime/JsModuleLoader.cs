@@ -12,15 +12,28 @@ namespace IpcBroker.MiniProcess.JavaScript;
 /// <c>.js</c> appended when missing, <c>.json</c> files parsed, one module object per file (cached), and cycles as Node
 /// has them (a module required while it runs gets its <c>module.exports</c> as it stands).
 /// </summary>
-/// <remarks>A module's source is wrapped in a function on its first line, so its line numbers stay the file's.</remarks>
+/// <remarks>
+/// <para>A module's source is wrapped in a function on its first line, so its line numbers stay the file's.</para>
+/// <para>
+/// At most <see cref="MaxNestedRequires"/> <c>require</c> calls may be in progress at once; one more throws a JavaScript
+/// <c>Error</c> the program can catch. Each nested require costs several native frames (evaluate, call, this method),
+/// and a long chain of them overflowed the thread's stack while a runaway was rethrown through every frame. A catchable
+/// error rather than a runaway: it is thrown at a bounded depth, so whatever unwinds it (or catches it and requires
+/// again) passes through at most that many frames, which fit in any stack the options allow.
+/// </para>
+/// </remarks>
 internal sealed class JsModuleLoader
 {
+    /// <summary>How many <c>require</c> calls may be in progress at once (the entry script not counted).</summary>
+    public const int MaxNestedRequires = 256;
+
     private const string WrapperHead = "(function (exports, require, module, __filename, __dirname) {";
     private const string WrapperTail = "\n})";
 
     private readonly Engine engine;
     private readonly IReadOnlyDictionary<string, string> files;
     private readonly Dictionary<string, ObjectInstance> cache = new(StringComparer.Ordinal);
+    private int nestedRequires;
 
     /// <summary>Initializes a new instance of the <see cref="JsModuleLoader"/> class.</summary>
     /// <param name="engine">The engine.</param>
@@ -34,7 +47,7 @@ internal sealed class JsModuleLoader
     /// <summary>Runs a module (the entry script) as if required from the package's root.</summary>
     /// <param name="path">Its path in the package.</param>
     /// <returns>Its <c>module.exports</c>.</returns>
-    public JsValue RunMain(string path) => this.Require(string.Empty, path);
+    public JsValue RunMain(string path) => this.Require(string.Empty, path, nested: false);
 
     /// <summary>Normalizes a path in the package: <c>.</c> and <c>..</c> resolved against <paramref name="directory"/>.</summary>
     /// <param name="directory">The requiring module's directory (empty for the root).</param>
@@ -70,7 +83,7 @@ internal sealed class JsModuleLoader
 
     private static string DirectoryOf(string path) => path.LastIndexOf('/') is var slash and >= 0 ? path[..slash] : string.Empty;
 
-    private JsValue Require(string fromDirectory, string specifier)
+    private JsValue Require(string fromDirectory, string specifier, bool nested)
     {
         string? path = Resolve(fromDirectory, specifier);
         if (path is null || path.Length == 0)
@@ -89,12 +102,22 @@ internal sealed class JsModuleLoader
             return cached.Get("exports");
         }
 
+        if (nested && this.nestedRequires >= MaxNestedRequires)
+        {
+            throw new JavaScriptException(this.engine.Intrinsics.Error, $"require('{specifier}'): require nested deeper than {MaxNestedRequires} modules.");
+        }
+
         var module = new JsObject(this.engine);
         var exports = new JsObject(this.engine);
         module.Set("exports", exports);
         module.Set("id", found);
         module.Set("filename", found);
         this.cache[found] = module;
+        if (nested)
+        {
+            this.nestedRequires++;
+        }
+
         try
         {
             if (found.EndsWith(".json", StringComparison.Ordinal))
@@ -106,7 +129,7 @@ internal sealed class JsModuleLoader
             string directory = DirectoryOf(found);
             JsValue wrapper = this.engine.Evaluate(WrapperHead + this.files[found] + WrapperTail, found);
             var require = new ClrFunction(this.engine, "require", (_, args) =>
-                this.Require(directory, args.Length > 0 && args[0] is JsString s ? s.ToString() : throw new JavaScriptException(this.engine.Intrinsics.TypeError, "require(path): path must be a string.")));
+                this.Require(directory, nested: true, specifier: args.Length > 0 && args[0] is JsString s ? s.ToString() : throw new JavaScriptException(this.engine.Intrinsics.TypeError, "require(path): path must be a string.")));
             this.engine.Call(wrapper, exports, [exports, require, module, found, directory]);
             return module.Get("exports");
         }
@@ -115,6 +138,13 @@ internal sealed class JsModuleLoader
             // Node forgets a module whose first run failed, so a later require tries again.
             this.cache.Remove(found);
             throw;
+        }
+        finally
+        {
+            if (nested)
+            {
+                this.nestedRequires--;
+            }
         }
     }
 }

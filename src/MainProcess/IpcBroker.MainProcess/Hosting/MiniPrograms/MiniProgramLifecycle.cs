@@ -59,6 +59,9 @@ internal sealed class MiniProgramLifecycle
         }
     }
 
+    /// <summary>Gets or sets how a package is read at each launch (tests replace it to fail a read the file system cannot be made to fail).</summary>
+    internal Func<string, MiniProgramPackage> ReadPackage { get; set; } = MiniProgramPackage.Read;
+
     /// <summary>Gets the appIds mapped to packages, and their directories.</summary>
     public IReadOnlyDictionary<string, string> Packages => new Dictionary<string, string>(this.packages, StringComparer.Ordinal);
 
@@ -96,12 +99,19 @@ internal sealed class MiniProgramLifecycle
         MiniProgramPackage package;
         try
         {
-            package = MiniProgramPackage.Read(directory);
+            package = this.ReadPackage(directory);
         }
         catch (MiniProgramPackageException ex)
         {
             HostLog.LaunchFailed(this.logger, key, session.Process.ProcessId, ex.Message);
             throw new MiniAppStartException($"{key} did not start: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // What the reader does not turn into a broken rule (an I/O error of the disk, a permission taken away).
+            string reason = $"the mini program package '{directory}' cannot be read ({ex.Message})";
+            HostLog.LaunchFailed(this.logger, key, session.Process.ProcessId, reason);
+            throw new MiniAppStartException($"{key} did not start: {reason}.");
         }
 
         if (package.AppId != key.AppId)
