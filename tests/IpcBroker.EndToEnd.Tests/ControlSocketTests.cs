@@ -118,6 +118,10 @@ public sealed class ControlSocketTests : HostTestBase
             MiniExecutablePath = script,
             StartTimeout = TimeSpan.FromSeconds(60),
 
+            // No spare: a spare would run this script too, and its own client (not a descendant of a mini program's process)
+            // would write its served answer into the same output file, racing the refused one.
+            SpareProcesses = 0,
+
             // This test is about the peer check: sandboxed, the client could not even create its socket (the escape tests show that).
             Sandbox = new MiniSandboxOptions { Mode = MiniSandboxMode.Off },
         }), this.LoggerFactory.CreateLogger("control"));
