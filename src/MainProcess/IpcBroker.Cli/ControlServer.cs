@@ -50,12 +50,19 @@ internal sealed class ControlServer(string path, ServeContext context, ILogger l
     public async Task RunAsync(CancellationToken stopping)
     {
         int failuresInARow = 0;
+
+        // On Unix every server instance of one path shares one listening socket, closed with the last instance: an instance
+        // given up (a refused peer, a failure) is disposed only once the next one exists, or a client connecting between the
+        // two would land in the closing socket's backlog and be dropped unanswered.
+        NamedPipeServerStream? retired = null;
         while (!stopping.IsCancellationRequested)
         {
             NamedPipeServerStream? server = null;
             try
             {
                 server = new NamedPipeServerStream(path, PipeDirection.InOut, NamedPipeServerStream.MaxAllowedServerInstances, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+                await DisposeAsync(retired).ConfigureAwait(false);
+                retired = null;
                 if (!OperatingSystem.IsWindows())
                 {
                     // The socket file's mode follows the umask; its directory is private already, the file is made so too.
@@ -66,7 +73,8 @@ internal sealed class ControlServer(string path, ServeContext context, ILogger l
                 this.AfterAccept?.Invoke();
                 if (!this.Admit(server))
                 {
-                    await DisposeAsync(server).ConfigureAwait(false);
+                    // Disposed (the refused peer's connection with it) as soon as the next instance exists, before any wait.
+                    retired = server;
                     server = null;
                     failuresInARow = 0;
                     continue;
@@ -79,25 +87,29 @@ internal sealed class ControlServer(string path, ServeContext context, ILogger l
             catch (Exception) when (stopping.IsCancellationRequested)
             {
                 await DisposeAsync(server).ConfigureAwait(false);
+                await DisposeAsync(retired).ConfigureAwait(false);
                 return;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // A peer of another user, or one gone before it was served: that costs the peer, not us.
                 HostLog.ControlClientClosed(logger, ex.Message);
-                await DisposeAsync(server).ConfigureAwait(false);
+                retired = server ?? retired;
             }
             catch (Exception ex)
             {
                 failuresInARow++;
                 HostLog.AcceptFailed(logger, path, failuresInARow, ex);
-                await DisposeAsync(server).ConfigureAwait(false);
+                retired = server ?? retired;
                 if (failuresInARow > 1 && !await PipeListener.BackOffAsync(failuresInARow, stopping).ConfigureAwait(false))
                 {
+                    await DisposeAsync(retired).ConfigureAwait(false);
                     return;
                 }
             }
         }
+
+        await DisposeAsync(retired).ConfigureAwait(false);
     }
 
     private static async ValueTask DisposeAsync(Stream? stream)
