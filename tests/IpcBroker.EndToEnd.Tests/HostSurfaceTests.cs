@@ -62,7 +62,7 @@ public sealed class HostSurfaceTests : HostTestBase
 
         // The diagnostic port is on by default, for the developer's tools.
         Assert.StartsWith("on (", banner["diagnostic port"]);
-        Assert.NotEmpty(Directory.GetFileSystemEntries(Path.GetTempPath(), $"dotnet-diagnostic-{serve.Id}-*-socket"));
+        Assert.NotEmpty(Directory.GetFileSystemEntries(Path.GetTempPath(), $"dotnet-diagnostic-{serve.Id}-{StartKey(serve.Id)}-socket"));
 
         ProcessProbe.Signal(serve.Id, 15);
         await this.WithTimeoutAsync(serve.WaitForExitAsync(this.TimeoutToken));
@@ -77,7 +77,8 @@ public sealed class HostSurfaceTests : HostTestBase
         this.ExtendTimeout(ManyProcessesTimeout);
         (Process killed, Dictionary<string, string> first) = await this.StartServeAsync(("DOTNET_EnableDiagnostics", "0"));
         Assert.Equal("off", first["diagnostic port"]);
-        Assert.Empty(Directory.GetFileSystemEntries(Path.GetTempPath(), $"dotnet-diagnostic-{killed.Id}-*"));
+        // Only this process's own socket counts: an earlier process with the same pid, killed, may have left its file behind.
+        Assert.Empty(Directory.GetFileSystemEntries(Path.GetTempPath(), $"dotnet-diagnostic-{killed.Id}-{StartKey(killed.Id)}-*"));
 
         ProcessProbe.Signal(killed.Id, ProcessProbe.SigKill);
         await this.WithTimeoutAsync(killed.WaitForExitAsync(this.TimeoutToken));
@@ -177,5 +178,12 @@ public sealed class HostSurfaceTests : HostTestBase
         await this.WithTimeoutAsync(process.WaitForExitAsync(this.TimeoutToken));
         this.Output.WriteLine($"$ {string.Join(' ', args)} -> {process.ExitCode}\n{await stdout}{await stderr}");
         return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>A process's start time in clock ticks after boot (field 22 of its stat), the key the runtime puts in its diagnostic socket's name.</summary>
+    private static string StartKey(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[22 - 3];
     }
 }
